@@ -1,0 +1,3 @@
+package cmdtable
+
+//go:generate go run ./internal/gencmdtable -out table.go
