@@ -3,12 +3,18 @@
 package main
 
 import (
+	"errors"
 	"fmt"
 	"os"
+	"os/exec"
+	"os/signal"
+	"syscall"
 
 	"github.com/urfave/cli/v2"
 
 	"github.com/kvkit/kvkit/internal/version"
+	"github.com/kvkit/kvkit/libkv"
+	"github.com/kvkit/kvkit/libkv/config"
 )
 
 // App returns kv-server's command-line definition. Arguments are parsed as
@@ -52,7 +58,95 @@ func run(c *cli.Context) error {
 			return nil
 		}
 	}
-	return fmt.Errorf("kv-server: not implemented yet")
+	cfg, err := config.Load(args, config.Options{CommandExists: libkv.CommandExists})
+	if err != nil {
+		var fe *config.FileError
+		if errors.As(err, &fe) {
+			fmt.Fprintln(os.Stderr, fe.Error())
+			return cli.Exit("", 1)
+		}
+		return cli.Exit(err.Error(), 1)
+	}
+	v := &cfg.Values
+	if v.Daemonize && os.Getenv(daemonEnv) == "" {
+		return daemonize()
+	}
+	if err := os.Chdir(v.Dir); err != nil {
+		return cli.Exit(fmt.Sprintf("Can't chdir to '%s': %v", v.Dir, err), 1)
+	}
+	srv, err := libkv.New(cfg)
+	if err != nil {
+		return cli.Exit(err.Error(), 1)
+	}
+	log := srv.Logger()
+	log.Notice("oO0OoO0OoO0Oo kvkit kv-server is starting oO0OoO0OoO0Oo")
+	log.Notice("kv-server version=%s, redis_version=%s, bits=64, pid=%d, just started",
+		version.Version, version.RedisVersion, os.Getpid())
+	if cfg.File == "" && len(args) == 0 {
+		log.Warning("Warning: no config file specified, using the default config. In order to specify a config file use kv-server /path/to/redis.conf")
+	} else {
+		log.Notice("Configuration loaded")
+	}
+	for _, name := range cfg.Unsupported() {
+		log.Warning("Directive '%s' is accepted but not supported by kv-server yet: it has no effect", name)
+	}
+	pidfile := v.Pidfile
+	if pidfile == "" && v.Daemonize {
+		pidfile = "/var/run/redis.pid"
+	}
+	if pidfile != "" {
+		if err := os.WriteFile(pidfile, []byte(fmt.Sprintf("%d\n", os.Getpid())), 0o644); err != nil {
+			log.Warning("Failed to write PID file: %v", err)
+		} else {
+			defer os.Remove(pidfile)
+		}
+	}
+	if err := srv.Start(); err != nil {
+		log.Warning("%v", err)
+		return cli.Exit("", 1)
+	}
+	log.Notice("Server initialized")
+	log.Notice("Ready to accept connections")
+	sigs := make(chan os.Signal, 1)
+	signal.Notify(sigs, syscall.SIGTERM, syscall.SIGINT)
+	select {
+	case sig := <-sigs:
+		name := "SIGTERM"
+		if sig == syscall.SIGINT {
+			name = "SIGINT"
+		}
+		log.Warning("Received %s scheduling shutdown...", name)
+		log.Warning("User requested shutdown...")
+		srv.Close()
+		log.Warning("kv-server is now ready to exit, bye bye...")
+	case <-srv.Done():
+	}
+	return nil
+}
+
+// daemonEnv marks the re-executed child of a daemonizing kv-server.
+const daemonEnv = "KVKIT_DAEMONIZED"
+
+// daemonize runs kv-server again as a detached session leader with the
+// same arguments and returns at once, as redis-server's daemonize forks:
+// Go cannot fork a running process, so the child is a fresh one.
+func daemonize() error {
+	self, err := os.Executable()
+	if err != nil {
+		return cli.Exit(err.Error(), 1)
+	}
+	null, err := os.OpenFile(os.DevNull, os.O_RDWR, 0)
+	if err != nil {
+		return cli.Exit(err.Error(), 1)
+	}
+	cmd := exec.Command(self, os.Args[1:]...)
+	cmd.Env = append(os.Environ(), daemonEnv+"=1")
+	cmd.Stdin, cmd.Stdout, cmd.Stderr = null, null, null
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true}
+	if err := cmd.Start(); err != nil {
+		return cli.Exit(err.Error(), 1)
+	}
+	return nil
 }
 
 func main() {

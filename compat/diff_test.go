@@ -1,0 +1,181 @@
+// Package compat holds kvkit's compatibility tests: the same command
+// sequences sent to kv-server and to a real redis-server 7.0, replies
+// compared byte for byte, in RESP2 and RESP3.
+package compat
+
+import (
+	"bytes"
+	"fmt"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"testing"
+
+	"github.com/kvkit/kvkit/internal/resptest"
+	"github.com/kvkit/kvkit/internal/testutil"
+	"github.com/kvkit/kvkit/libkv/proto"
+)
+
+// pair is a kv-server and a redis-server started with the same directives.
+type pair struct {
+	kv, redis *testutil.Server
+}
+
+var serverArgs = []string{"--enable-debug-command", "yes"}
+
+func startPair(t *testing.T, extra ...string) *pair {
+	t.Helper()
+	args := append(append([]string{}, serverArgs...), extra...)
+	return &pair{kv: testutil.StartKV(t, args...), redis: testutil.StartRedis(t, args...)}
+}
+
+// session is one connection to each server of a pair.
+type session struct {
+	t         *testing.T
+	kv, redis *resptest.Conn
+}
+
+func (p *pair) session(t *testing.T, proto int) *session {
+	t.Helper()
+	kv, err := resptest.Dial(p.kv.Addr())
+	if err != nil {
+		t.Fatal(err)
+	}
+	rd, err := resptest.Dial(p.redis.Addr())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { kv.Close(); rd.Close() })
+	s := &session{t: t, kv: kv, redis: rd}
+	if proto == 3 {
+		s.do(compareSkip, "HELLO", "3")
+	}
+	return s
+}
+
+// comparison modes for one command's replies.
+type compareMode int
+
+const (
+	compareExact compareMode = iota
+	compareSorted            // aggregate elements compared as a sorted list
+	compareSkip              // sent to both, replies not compared
+	compareMap               // a map or flat name/value array compared as a set of pairs
+)
+
+// do sends args to both servers and compares the replies; it returns
+// kv-server's reply.
+func (s *session) do(mode compareMode, args ...string) []byte {
+	s.t.Helper()
+	a, err := s.kv.Do(args...)
+	if err != nil {
+		s.t.Fatalf("kv-server: %q: %v", args, err)
+	}
+	b, err := s.redis.Do(args...)
+	if err != nil {
+		s.t.Fatalf("redis-server: %q: %v", args, err)
+	}
+	switch mode {
+	case compareSkip:
+		return a
+	case compareSorted:
+		a, b = sortedElements(s.t, a, 1), sortedElements(s.t, b, 1)
+	case compareMap:
+		a, b = sortedElements(s.t, a, 2), sortedElements(s.t, b, 2)
+	}
+	if !bytes.Equal(a, b) {
+		s.t.Errorf("%s:\n%s", quoteArgs(args), showDiff(a, b))
+	}
+	return a
+}
+
+// showDiff prints both replies around their first difference.
+func showDiff(a, b []byte) string {
+	i := 0
+	for i < len(a) && i < len(b) && a[i] == b[i] {
+		i++
+	}
+	from := max(i-60, 0)
+	cut := func(x []byte) []byte { return x[from:min(len(x), i+100)] }
+	return fmt.Sprintf("  first difference at byte %d of %d/%d\n  kv-server:    ...%q\n  redis-server: ...%q",
+		i, len(a), len(b), cut(a), cut(b))
+}
+
+// sortedElements sorts an aggregate's elements in groups of n (n = 2 keeps
+// map pairs together).
+func sortedElements(t *testing.T, raw []byte, n int) []byte {
+	hdr, elems, err := resptest.Elements(raw)
+	if err != nil {
+		t.Fatalf("splitting %q: %v", raw, err)
+	}
+	var groups [][]byte
+	for i := 0; i+n <= len(elems); i += n {
+		groups = append(groups, bytes.Join(elems[i:i+n], nil))
+	}
+	sort.Slice(groups, func(i, j int) bool { return bytes.Compare(groups[i], groups[j]) < 0 })
+	return append(hdr, bytes.Join(groups, nil)...)
+}
+
+func quoteArgs(args []string) string {
+	q := make([]string, len(args))
+	for i, a := range args {
+		q[i] = fmt.Sprintf("%q", a)
+	}
+	return strings.Join(q, " ")
+}
+
+// runScript runs a testdata/diff script: one command per line, split as
+// redis-cli and inline commands split them (quotes and \x escapes); "#"
+// starts a comment; a line may start with "@sort" (compare an aggregate's
+// elements in sorted order), "@map" (compare a map's pairs in sorted
+// order) or "@skip" (do not compare, e.g. TIME).
+func runScript(t *testing.T, s *session, path string) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for n, line := range strings.Split(string(data), "\n") {
+		line = strings.TrimSpace(line)
+		if line == "" || strings.HasPrefix(line, "#") {
+			continue
+		}
+		mode := compareExact
+		if rest, ok := strings.CutPrefix(line, "@sort "); ok {
+			mode, line = compareSorted, rest
+		} else if rest, ok := strings.CutPrefix(line, "@skip "); ok {
+			mode, line = compareSkip, rest
+		} else if rest, ok := strings.CutPrefix(line, "@map "); ok {
+			mode, line = compareMap, rest
+		}
+		parts, err := proto.SplitArgs([]byte(line))
+		if err != nil {
+			t.Fatalf("%s:%d: %v", path, n+1, err)
+		}
+		args := make([]string, len(parts))
+		for i, p := range parts {
+			args[i] = string(p)
+		}
+		s.do(mode, args...)
+	}
+}
+
+// TestDiffScripts runs every testdata/diff/*.txt script against both
+// servers, in RESP2 and RESP3, from an empty dataset.
+func TestDiffScripts(t *testing.T) {
+	scripts, err := filepath.Glob("testdata/diff/*.txt")
+	if err != nil || len(scripts) == 0 {
+		t.Fatalf("no scripts in testdata/diff: %v", err)
+	}
+	p := startPair(t)
+	for _, path := range scripts {
+		for _, proto := range []int{2, 3} {
+			t.Run(fmt.Sprintf("%s/RESP%d", filepath.Base(path), proto), func(t *testing.T) {
+				s := p.session(t, proto)
+				s.do(compareExact, "FLUSHALL")
+				runScript(t, s, path)
+				s.do(compareExact, "DEBUG", "DIGEST")
+			})
+		}
+	}
+}

@@ -1,0 +1,156 @@
+package libkv
+
+import (
+	"strings"
+
+	"github.com/HdrHistogram/hdrhistogram-go"
+	"time"
+
+	"github.com/kvkit/kvkit/libkv/cmdtable"
+)
+
+// cmdFunc implements a command; args[0] is the command name as sent.
+type cmdFunc func(c *Client, args [][]byte)
+
+// command is an implemented command: its metadata from the command table
+// (arity, flags, key specs) and its implementation.
+type command struct {
+	meta *cmdtable.Command
+	fn   cmdFunc
+}
+
+// cmdStat is a command's line in INFO commandstats.
+type cmdStat struct {
+	calls, rejected, failed int64
+	usec                    int64
+	hist                    *hdrhistogram.Histogram // latency in ns, for INFO latencystats
+}
+
+// process runs one request, in the order of checks of Redis 7.0's
+// processCommand: lookup, arity, authentication, then the command.
+func (c *Client) process(args [][]byte) {
+	s := c.srv
+	s.updateClock()
+	c.lastInteraction = s.now
+	c.failed = false
+	mark := c.w.Len()
+	if c.reply == replySkipNext {
+		c.reply = replySkip
+	}
+	cmd := s.lookupCommand(args)
+	switch {
+	case cmd == nil:
+		if parent := s.cmds[cmdtable.Lookup(args[0])]; parent != nil && len(args) > 1 {
+			c.rejectf(nil, "unknown subcommand '%.128s'. Try %s HELP.", args[1], strings.ToUpper(parent.meta.Name))
+			break
+		}
+		var b strings.Builder
+		for i := 1; i < len(args) && b.Len() < 128; i++ {
+			a := args[i]
+			if room := 128 - b.Len(); len(a) > room {
+				a = a[:room]
+			}
+			b.WriteString("'" + string(a) + "' ")
+		}
+		c.rejectf(nil, "unknown command '%.128s', with args beginning with: %s", args[0], b.String())
+	case !cmd.meta.CheckArity(len(args)):
+		c.rejectf(cmd, "wrong number of arguments for '%s' command", cmd.meta.Name)
+	case !c.authed && !cmd.meta.Flags.Has(cmdtable.FlagNoAuth):
+		c.reject(cmd, "NOAUTH Authentication required.")
+	default:
+		c.call(cmd, args)
+	}
+	switch c.reply {
+	case replyOff:
+		c.w.Truncate(mark)
+	case replySkip:
+		c.w.Truncate(mark)
+		c.reply = replyOn
+	}
+}
+
+// call executes cmd and does the bookkeeping Redis's call() does: command
+// statistics, the slow log, the latency monitor and MONITOR feeds.
+func (c *Client) call(cmd *command, args [][]byte) {
+	s := c.srv
+	c.lastCmd = cmd.meta.Name
+	if len(s.monitors) > 0 && !cmd.meta.Flags.Has(cmdtable.FlagSkipMonitor) && !cmd.meta.Flags.Has(cmdtable.FlagAdmin) {
+		s.feedMonitors(c, args)
+	}
+	start := time.Now()
+	cmd.fn(c, args)
+	dur := time.Since(start)
+	s.stats.commandsProcessed++
+	st := s.cmdStats[cmd.meta.Name]
+	if st == nil {
+		st = &cmdStat{}
+		s.cmdStats[cmd.meta.Name] = st
+	}
+	st.calls++
+	st.usec += dur.Microseconds()
+	if st.hist == nil {
+		st.hist = newLatencyHistogram()
+	}
+	st.hist.RecordValue(max(dur.Nanoseconds(), 1))
+	if c.failed {
+		st.failed++
+	}
+	if !cmd.meta.Flags.Has(cmdtable.FlagSkipSlowlog) {
+		s.slowlog.record(s, c, args, dur)
+	}
+	s.latency.sample(s, "command", dur)
+}
+
+// reject replies with an error for a command that was not executed
+// (counted as rejected_calls, as Redis's rejectCommand).
+func (c *Client) reject(cmd *command, msg string) {
+	if cmd != nil {
+		st := c.srv.cmdStats[cmd.meta.Name]
+		if st == nil {
+			st = &cmdStat{}
+			c.srv.cmdStats[cmd.meta.Name] = st
+		}
+		st.rejected++
+	}
+	c.addError(msg)
+}
+
+func (c *Client) rejectf(cmd *command, format string, args ...any) {
+	c.reject(cmd, "ERR "+sprintf(format, args...))
+}
+
+// lookupCommand finds the implemented command args call, or nil. A
+// container named without a subcommand is returned itself, so that the
+// arity check reports it.
+func (s *Server) lookupCommand(args [][]byte) *command {
+	return s.cmds[cmdtable.LookupArgv(args)]
+}
+
+// commandTable binds the implementations to the command table's metadata,
+// keyed by the metadata entry so that dispatch needs no second lookup.
+func commandTable() map[*cmdtable.Command]*command {
+	table := map[*cmdtable.Command]*command{}
+	for _, group := range []map[string]cmdFunc{stringCommands, keyCommands, serverCommands, connectionCommands} {
+		for name, fn := range group {
+			meta := cmdtable.LookupFullName([]byte(name))
+			if meta == nil {
+				panic("libkv: command " + name + " is not in the command table")
+			}
+			table[meta] = &command{meta: meta, fn: fn}
+			if p := meta.Parent; p != nil && table[p] == nil {
+				table[p] = &command{meta: p, fn: containerHelp}
+			}
+		}
+	}
+	return table
+}
+
+// containerHelp runs for a container command named without a subcommand
+// that passed the arity check; Redis's table never lets that happen (every
+// container has arity -2), so it only guards against a gap in the data.
+func containerHelp(c *Client, args [][]byte) {
+	c.addError("ERR wrong number of arguments for '" + c.lastCmd + "' command")
+}
+
+// implemented reports whether kv-server runs cmd, for COMMAND's listings.
+func (s *Server) implemented(cmd *cmdtable.Command) bool { return s.cmds[cmd] != nil }

@@ -1,0 +1,161 @@
+package libkv
+
+// DB is one of the numbered databases (SELECT n): the keyspace and the
+// expires table, both keyed by the key's bytes as a string.
+type DB struct {
+	id      int
+	keys    map[string]*Object
+	expires map[string]int64 // absolute expiry, Unix milliseconds
+	mem     int64            // accounted bytes of keys, values and expires (see keyMemory)
+}
+
+func newDB(id int) *DB {
+	return &DB{id: id, keys: make(map[string]*Object), expires: make(map[string]int64)}
+}
+
+// expireAt returns the key's absolute expiry in ms, or -1.
+func (db *DB) expireAt(key []byte) int64 {
+	if len(db.expires) == 0 {
+		return -1
+	}
+	if t, ok := db.expires[string(key)]; ok {
+		return t
+	}
+	return -1
+}
+
+// expireIfNeeded deletes key when its time has passed, as Redis's
+// expireIfNeeded on a master: the deletion is counted and propagated as a
+// DEL. It reports whether the key was expired.
+func (s *Server) expireIfNeeded(db *DB, key []byte) bool {
+	t := db.expireAt(key)
+	if t < 0 || t > s.now {
+		return false
+	}
+	s.deleteExpired(db, string(key))
+	return true
+}
+
+func (s *Server) deleteExpired(db *DB, key string) {
+	db.mem -= keyMemory([]byte(key), db.keys[key]) + expireEntry
+	delete(db.keys, key)
+	delete(db.expires, key)
+	s.stats.expiredKeys++
+	s.dirty++
+}
+
+// lookupRead finds key for a read: expired keys are removed first, and the
+// keyspace hit/miss counters and the key's access time are updated (unless
+// the client is in CLIENT NO-TOUCH mode).
+func (c *Client) lookupRead(key []byte) *Object {
+	s := c.srv
+	if s.expireIfNeeded(c.db, key) {
+		s.stats.keyspaceMisses++
+		return nil
+	}
+	o := c.db.keys[string(key)]
+	if o == nil {
+		s.stats.keyspaceMisses++
+		return nil
+	}
+	s.stats.keyspaceHits++
+	if !c.noTouch {
+		o.lru = s.lruClock
+	}
+	return o
+}
+
+// lookupWrite finds key for a write: expired keys are removed first; no
+// hit/miss accounting, as Redis's lookupKeyWrite.
+func (c *Client) lookupWrite(key []byte) *Object {
+	if c.srv.expireIfNeeded(c.db, key) {
+		return nil
+	}
+	o := c.db.keys[string(key)]
+	if o != nil && !c.noTouch {
+		o.lru = c.srv.lruClock
+	}
+	return o
+}
+
+// exists reports whether key is present and not expired, without touching
+// its access time or the hit counters.
+func (c *Client) exists(key []byte) bool {
+	if c.srv.expireIfNeeded(c.db, key) {
+		return false
+	}
+	_, ok := c.db.keys[string(key)]
+	return ok
+}
+
+// setKey stores o under key, replacing any value. keepTTL keeps an existing
+// expiry (SET KEEPTTL); otherwise it is removed, as Redis's setKey.
+func (s *Server) setKey(db *DB, key []byte, o *Object, keepTTL bool) {
+	o.lru = s.lruClock
+	k := string(key)
+	if old := db.keys[k]; old != nil {
+		db.mem -= valueMemory(old)
+	} else {
+		db.mem += sdsAllocSize(int64(len(key))) + dictEntrySize
+	}
+	db.keys[k] = o
+	db.mem += valueMemory(o)
+	if !keepTTL {
+		db.removeExpire(k)
+	}
+}
+
+// addKey stores o under a key known to be absent.
+func (s *Server) addKey(db *DB, key []byte, o *Object) {
+	o.lru = s.lruClock
+	db.keys[string(key)] = o
+	db.mem += keyMemory(key, o)
+}
+
+// deleteKey removes key and its expiry; it reports whether the key existed.
+func (s *Server) deleteKey(db *DB, key []byte) bool {
+	k := string(key)
+	o := db.keys[k]
+	if o == nil {
+		return false
+	}
+	db.mem -= keyMemory(key, o)
+	delete(db.keys, k)
+	db.removeExpire(k)
+	return true
+}
+
+// removeExpire drops key's expiry; it reports whether there was one.
+func (db *DB) removeExpire(key string) bool {
+	if len(db.expires) == 0 {
+		return false
+	}
+	if _, ok := db.expires[key]; !ok {
+		return false
+	}
+	delete(db.expires, key)
+	db.mem -= expireEntry
+	return true
+}
+
+// setExpire sets key's absolute expiry in ms; the key must exist.
+func (s *Server) setExpire(db *DB, key []byte, at int64) {
+	k := string(key)
+	if _, ok := db.expires[k]; !ok {
+		db.mem += expireEntry
+	}
+	db.expires[k] = at
+}
+
+// resized accounts for a value changed in place (APPEND, SETRANGE, INCR):
+// before is its valueMemory before the change.
+func (db *DB) resized(o *Object, before int64) { db.mem += valueMemory(o) - before }
+
+// emptyDB removes every key of db.
+func (db *DB) empty() int {
+	n := len(db.keys)
+	db.keys = make(map[string]*Object)
+	db.expires = make(map[string]int64)
+	db.mem = 0
+	return n
+}

@@ -1,0 +1,445 @@
+package libkv
+
+import (
+	"math"
+	"math/rand/v2"
+
+	"github.com/kvkit/kvkit/libkv/glob"
+)
+
+// Generic keyspace commands (Redis 7.0 db.c and expire.c).
+var keyCommands = map[string]cmdFunc{
+	"del": cmdDel, "unlink": cmdDel, "exists": cmdExists, "type": cmdType, "rename": cmdRename,
+	"renamenx": cmdRenameNX, "move": cmdMove, "copy": cmdCopy, "keys": cmdKeys,
+	"randomkey": cmdRandomKey, "touch": cmdTouch, "expire": cmdExpire, "pexpire": cmdPExpire,
+	"expireat": cmdExpireAt, "pexpireat": cmdPExpireAt, "ttl": cmdTTL, "pttl": cmdPTTL,
+	"expiretime": cmdExpireTime, "pexpiretime": cmdPExpireTime, "persist": cmdPersist,
+	"select": cmdSelect, "swapdb": cmdSwapDB, "dbsize": cmdDBSize, "flushdb": cmdFlushDB,
+	"flushall": cmdFlushAll,
+}
+
+// cmdDel serves DEL and UNLINK: values are freed by Go's collector either
+// way, so UNLINK's non-blocking promise holds for both.
+func cmdDel(c *Client, args [][]byte) {
+	n := 0
+	for _, key := range args[1:] {
+		c.srv.expireIfNeeded(c.db, key)
+		if c.srv.deleteKey(c.db, key) {
+			n++
+			c.srv.dirty++
+		}
+	}
+	c.w.Int(int64(n))
+}
+
+// lookupNoTouch is lookupKeyReadWithFlags(LOOKUP_NOTOUCH): hit/miss
+// counted, access time left alone.
+func (c *Client) lookupNoTouch(key []byte) *Object {
+	saved := c.noTouch
+	c.noTouch = true
+	o := c.lookupRead(key)
+	c.noTouch = saved
+	return o
+}
+
+func cmdExists(c *Client, args [][]byte) {
+	n := 0
+	for _, key := range args[1:] {
+		if c.lookupNoTouch(key) != nil {
+			n++
+		}
+	}
+	c.w.Int(int64(n))
+}
+
+func cmdType(c *Client, args [][]byte) {
+	o := c.lookupNoTouch(args[1])
+	if o == nil {
+		c.w.Status("none")
+		return
+	}
+	c.w.Status(o.typ.String())
+}
+
+func cmdTouch(c *Client, args [][]byte) {
+	n := 0
+	for _, key := range args[1:] {
+		if c.lookupRead(key) != nil {
+			n++
+		}
+	}
+	c.w.Int(int64(n))
+}
+
+func cmdRename(c *Client, args [][]byte)   { c.rename(args, false) }
+func cmdRenameNX(c *Client, args [][]byte) { c.rename(args, true) }
+
+func (c *Client) rename(args [][]byte, nx bool) {
+	s := c.srv
+	src, dst := args[1], args[2]
+	o := c.lookupWrite(src)
+	if o == nil {
+		c.addError(errNoSuchKey)
+		return
+	}
+	if string(src) == string(dst) {
+		if nx {
+			c.w.Int(0)
+		} else {
+			c.w.OK()
+		}
+		return
+	}
+	expire := c.db.expireAt(src)
+	if c.lookupWrite(dst) != nil {
+		if nx {
+			c.w.Int(0)
+			return
+		}
+		s.deleteKey(c.db, dst)
+	}
+	s.deleteKey(c.db, src)
+	s.addKey(c.db, dst, o)
+	if expire >= 0 {
+		s.setExpire(c.db, dst, expire)
+	}
+	s.dirty++
+	if nx {
+		c.w.Int(1)
+	} else {
+		c.w.OK()
+	}
+}
+
+// dbArg parses a database number as getIntFromObjectOrReply and checks the
+// range; errMsg overrides the "not an integer" message when not empty.
+func (c *Client) dbArg(a []byte, errMsg string) (int, bool) {
+	n, ok := argInt(a)
+	if !ok || n < math.MinInt32 || n > math.MaxInt32 {
+		if errMsg == "" {
+			errMsg = errNotInt
+		}
+		c.addError(errMsg)
+		return 0, false
+	}
+	if n < 0 || n >= int64(len(c.srv.dbs)) {
+		c.addError(errDBIndex)
+		return 0, false
+	}
+	return int(n), true
+}
+
+func cmdMove(c *Client, args [][]byte) {
+	s := c.srv
+	id, ok := c.dbArg(args[2], "")
+	if !ok {
+		return
+	}
+	dst := s.dbs[id]
+	if dst == c.db {
+		c.addError(errSameObject)
+		return
+	}
+	o := c.lookupWrite(args[1])
+	if o == nil {
+		c.w.Int(0)
+		return
+	}
+	expire := c.db.expireAt(args[1])
+	if s.expireIfNeeded(dst, args[1]) || dst.keys[string(args[1])] == nil {
+		s.deleteKey(c.db, args[1])
+		s.addKey(dst, args[1], o)
+		if expire >= 0 {
+			s.setExpire(dst, args[1], expire)
+		}
+		s.dirty++
+		c.w.Int(1)
+		return
+	}
+	c.w.Int(0)
+}
+
+func cmdCopy(c *Client, args [][]byte) {
+	s := c.srv
+	dst := c.db
+	replace := false
+	for j := 3; j < len(args); j++ {
+		switch {
+		case eqFold(args[j], "replace"):
+			replace = true
+		case eqFold(args[j], "db") && j+1 < len(args):
+			id, ok := c.dbArg(args[j+1], "")
+			if !ok {
+				return
+			}
+			dst = s.dbs[id]
+			j++
+		default:
+			c.addError(errSyntax)
+			return
+		}
+	}
+	if dst == c.db && string(args[1]) == string(args[2]) {
+		c.addError(errSameObject)
+		return
+	}
+	o := c.lookupRead(args[1])
+	if o == nil {
+		c.w.Int(0)
+		return
+	}
+	expire := c.db.expireAt(args[1])
+	if !s.expireIfNeeded(dst, args[2]) && dst.keys[string(args[2])] != nil {
+		if !replace {
+			c.w.Int(0)
+			return
+		}
+		s.deleteKey(dst, args[2])
+	}
+	s.addKey(dst, args[2], o.dup())
+	if expire >= 0 {
+		s.setExpire(dst, args[2], expire)
+	}
+	s.dirty++
+	c.w.Int(1)
+}
+
+// dup returns a deep copy of o with the same encoding (COPY).
+func (o *Object) dup() *Object {
+	d := *o
+	if o.b != nil {
+		d.b = append([]byte(nil), o.b...)
+	}
+	return &d
+}
+
+func cmdKeys(c *Client, args [][]byte) {
+	pattern := args[1]
+	all := len(pattern) == 1 && pattern[0] == '*'
+	s := c.srv
+	var keys []string
+	for k := range c.db.keys {
+		if (all || glob.Match(pattern, []byte(k), false)) && !s.keyIsExpired(c.db, k) {
+			keys = append(keys, k)
+		}
+	}
+	c.w.Array(len(keys))
+	for _, k := range keys {
+		c.w.BulkString(k)
+	}
+}
+
+// keyIsExpired reports whether key's time has passed, without deleting it.
+func (s *Server) keyIsExpired(db *DB, key string) bool {
+	if len(db.expires) == 0 {
+		return false
+	}
+	t, ok := db.expires[key]
+	return ok && t <= s.now
+}
+
+func cmdRandomKey(c *Client, args [][]byte) {
+	s := c.srv
+	// Expired keys found on the way are deleted, as Redis's dbRandomKey;
+	// the number of tries is bounded because every try removes one.
+	for len(c.db.keys) > 0 {
+		k := randomKey(c.db.keys)
+		if s.keyIsExpired(c.db, k) {
+			s.deleteExpired(c.db, k)
+			continue
+		}
+		c.w.BulkString(k)
+		return
+	}
+	c.w.Null()
+}
+
+func randomKey(m map[string]*Object) string {
+	skip := rand.IntN(min(len(m), 64))
+	for k := range m {
+		if skip == 0 {
+			return k
+		}
+		skip--
+	}
+	return ""
+}
+
+const (
+	expireNX = 1 << iota
+	expireXX
+	expireGT
+	expireLT
+)
+
+// expireGeneric is Redis 7.0's expireGenericCommand: basetime is added to
+// the argument (now for EXPIRE/PEXPIRE, 0 for the AT forms), unit 1000 for
+// seconds.
+func (c *Client) expireGeneric(args [][]byte, basetime int64, unit int64) {
+	s := c.srv
+	var flags int
+	for _, opt := range args[3:] {
+		switch {
+		case eqFold(opt, "nx"):
+			flags |= expireNX
+		case eqFold(opt, "xx"):
+			flags |= expireXX
+		case eqFold(opt, "gt"):
+			flags |= expireGT
+		case eqFold(opt, "lt"):
+			flags |= expireLT
+		default:
+			c.addError("ERR Unsupported option " + string(opt))
+			return
+		}
+	}
+	if flags&expireNX != 0 && flags&(expireXX|expireGT|expireLT) != 0 {
+		c.addError("ERR NX and XX, GT or LT options at the same time are not compatible")
+		return
+	}
+	if flags&expireGT != 0 && flags&expireLT != 0 {
+		c.addError("ERR GT and LT options at the same time are not compatible")
+		return
+	}
+	when, ok := c.intArg(args[2])
+	if !ok {
+		return
+	}
+	invalid := "ERR invalid expire time in '" + c.lastCmd + "' command"
+	if unit == 1000 {
+		if when > math.MaxInt64/1000 || when < math.MinInt64/1000 {
+			c.addError(invalid)
+			return
+		}
+		when *= 1000
+	}
+	if when > math.MaxInt64-basetime {
+		c.addError(invalid)
+		return
+	}
+	when += basetime
+	key := args[1]
+	if c.lookupWrite(key) == nil {
+		c.w.Int(0)
+		return
+	}
+	if flags != 0 {
+		cur := c.db.expireAt(key)
+		if (flags&expireNX != 0 && cur != -1) ||
+			(flags&expireXX != 0 && cur == -1) ||
+			(flags&expireGT != 0 && (when <= cur || cur == -1)) ||
+			(flags&expireLT != 0 && cur != -1 && when >= cur) {
+			c.w.Int(0)
+			return
+		}
+	}
+	if when <= s.now {
+		s.deleteKey(c.db, key)
+	} else {
+		s.setExpire(c.db, key, when)
+	}
+	s.dirty++
+	c.w.Int(1)
+}
+
+func cmdExpire(c *Client, args [][]byte)    { c.expireGeneric(args, c.srv.now, 1000) }
+func cmdPExpire(c *Client, args [][]byte)   { c.expireGeneric(args, c.srv.now, 1) }
+func cmdExpireAt(c *Client, args [][]byte)  { c.expireGeneric(args, 0, 1000) }
+func cmdPExpireAt(c *Client, args [][]byte) { c.expireGeneric(args, 0, 1) }
+
+// ttlGeneric is Redis's ttlGenericCommand: -2 missing, -1 no expiry.
+func (c *Client) ttlGeneric(key []byte, ms, abs bool) {
+	if c.lookupNoTouch(key) == nil {
+		c.w.Int(-2)
+		return
+	}
+	t := c.db.expireAt(key)
+	if t == -1 {
+		c.w.Int(-1)
+		return
+	}
+	if !abs {
+		t -= c.srv.now
+	}
+	t = max(t, 0)
+	if !ms {
+		t = (t + 500) / 1000
+	}
+	c.w.Int(t)
+}
+
+func cmdTTL(c *Client, args [][]byte)         { c.ttlGeneric(args[1], false, false) }
+func cmdPTTL(c *Client, args [][]byte)        { c.ttlGeneric(args[1], true, false) }
+func cmdExpireTime(c *Client, args [][]byte)  { c.ttlGeneric(args[1], false, true) }
+func cmdPExpireTime(c *Client, args [][]byte) { c.ttlGeneric(args[1], true, true) }
+
+func cmdPersist(c *Client, args [][]byte) {
+	if c.lookupWrite(args[1]) == nil {
+		c.w.Int(0)
+		return
+	}
+	if !c.db.removeExpire(string(args[1])) {
+		c.w.Int(0)
+		return
+	}
+	c.srv.dirty++
+	c.w.Int(1)
+}
+
+func cmdSelect(c *Client, args [][]byte) {
+	id, ok := c.dbArg(args[1], "")
+	if !ok {
+		return
+	}
+	c.db = c.srv.dbs[id]
+	c.w.OK()
+}
+
+func cmdSwapDB(c *Client, args [][]byte) {
+	s := c.srv
+	a, ok := c.dbArg(args[1], "ERR invalid first DB index")
+	if !ok {
+		return
+	}
+	b, ok := c.dbArg(args[2], "ERR invalid second DB index")
+	if !ok {
+		return
+	}
+	if a != b {
+		da, db := s.dbs[a], s.dbs[b]
+		da.keys, db.keys = db.keys, da.keys
+		da.expires, db.expires = db.expires, da.expires
+		da.mem, db.mem = db.mem, da.mem
+		s.dirty++
+	}
+	c.w.OK()
+}
+
+func cmdDBSize(c *Client, args [][]byte) { c.w.Int(int64(len(c.db.keys))) }
+
+// flushFlags checks FLUSHDB/FLUSHALL's optional ASYNC|SYNC argument.
+func (c *Client) flushFlags(args [][]byte) bool {
+	if len(args) > 2 || (len(args) == 2 && !eqFold(args[1], "sync") && !eqFold(args[1], "async")) {
+		c.addError(errSyntax)
+		return false
+	}
+	return true
+}
+
+func cmdFlushDB(c *Client, args [][]byte) {
+	if !c.flushFlags(args) {
+		return
+	}
+	c.srv.dirty += int64(c.db.empty())
+	c.w.OK()
+}
+
+func cmdFlushAll(c *Client, args [][]byte) {
+	if !c.flushFlags(args) {
+		return
+	}
+	for _, db := range c.srv.dbs {
+		c.srv.dirty += int64(db.empty())
+	}
+	c.w.OK()
+}

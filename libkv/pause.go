@@ -1,0 +1,70 @@
+package libkv
+
+import (
+	"time"
+
+	"github.com/kvkit/kvkit/libkv/cmdtable"
+)
+
+// clientPause is CLIENT PAUSE's state (Redis 7.0 networking.c
+// pauseClients): until end, commands of other clients wait before they
+// run — all of them, or only writes. Guarded by the engine lock; waiters
+// block on resume without holding it.
+type clientPause struct {
+	end    time.Time
+	all    bool
+	resume chan struct{} // closed when the pause ends
+	timer  *time.Timer
+}
+
+func (p *clientPause) active() bool { return p.resume != nil }
+
+// blocks reports whether the command args must wait for the pause to end.
+func (p *clientPause) blocks(s *Server, args [][]byte) bool {
+	if p.all {
+		return true
+	}
+	meta := cmdtable.LookupArgv(args)
+	return meta != nil && meta.Flags.Has(cmdtable.FlagWrite)
+}
+
+// start begins or extends a pause; a longer timeout extends it, and ALL
+// wins over WRITE while both are in force, as in Redis.
+func (p *clientPause) start(s *Server, d time.Duration, all bool) {
+	end := time.Now().Add(d)
+	if p.active() {
+		if end.After(p.end) {
+			p.end = end
+			p.timer.Reset(d)
+		}
+		p.all = p.all || all
+		return
+	}
+	p.end, p.all = end, all
+	p.resume = make(chan struct{})
+	p.timer = time.AfterFunc(d, func() {
+		s.mu.Lock()
+		p.stop()
+		s.mu.Unlock()
+	})
+}
+
+// stop ends the pause and wakes the waiting clients.
+func (p *clientPause) stop() {
+	if !p.active() {
+		return
+	}
+	p.timer.Stop()
+	close(p.resume)
+	p.resume = nil
+	p.all = false
+}
+
+// wait blocks, without the engine lock, until the pause ends or the server
+// shuts down.
+func (p *clientPause) wait(s *Server, resume chan struct{}) {
+	select {
+	case <-resume:
+	case <-s.done:
+	}
+}

@@ -1,0 +1,347 @@
+// Package proto parses client requests as Redis 7.0 does (networking.c
+// processInlineBuffer and processMultibulkBuffer): RESP multibulk arrays of
+// bulk strings, and inline commands split with sdssplitargs rules.
+//
+// Parsing is incremental over a query buffer owned by the caller. Arguments
+// alias the buffer: they stay valid until the caller compacts or refills it,
+// so whatever outlives the command must be copied.
+package proto
+
+import "errors"
+
+// InlineMax is Redis's PROTO_INLINE_MAX_SIZE: the longest inline request, and
+// the longest multibulk or bulk count line, in bytes.
+const InlineMax = 64 * 1024
+
+// Limits bounds what a request may ask the server to buffer.
+type Limits struct {
+	MaxBulkLen int64 // proto-max-bulk-len: longest bulk string accepted
+	// Unauthenticated: the client has not authenticated while a password is
+	// required, so (as Redis 7.0) more than 10 arguments or bulks longer than
+	// 16384 bytes are refused before they are buffered.
+	Unauthenticated bool
+}
+
+// ProtocolError is a malformed request. Msg is the reply text without the
+// "ERR " code, as Redis words it ("Protocol error: invalid bulk length");
+// the server replies with it and closes the connection.
+type ProtocolError struct{ Msg string }
+
+func (e *ProtocolError) Error() string { return e.Msg }
+
+// ErrUnbalancedQuotes is returned by SplitArgs for an unterminated quote or a
+// closing quote not followed by a space.
+var ErrUnbalancedQuotes = errors.New("unbalanced quotes")
+
+func perr(msg string) error { return &ProtocolError{Msg: "Protocol error: " + msg} }
+
+// Parser holds the state of one client's partially read multibulk request,
+// so that a request arriving over many reads is scanned once.
+type Parser struct {
+	argc    int   // arguments of the current multibulk; 0 when idle
+	bulkLen int64 // length of the bulk being read, -1 before its $ line
+	start   int   // offset of the request's first byte in the caller's buffer
+	off     int   // bytes of the request parsed so far, from start
+	marks   []int // [begin, end) of each parsed argument, from start
+	args    [][]byte
+}
+
+// Next parses one request from buf[pos:]. It returns the arguments (nil
+// with n > 0 for an empty request, such as a blank inline line or *0), the
+// number of bytes consumed from pos, and an error for a malformed request.
+// With args == nil and n == 0 the request is incomplete: read more and call
+// again with the same pos (a caller that moves the unconsumed bytes of its
+// buffer calls Rebase first).
+func (p *Parser) Next(buf []byte, pos int, lim Limits) (args [][]byte, n int, err error) {
+	if p.argc == 0 {
+		if pos >= len(buf) {
+			return nil, 0, nil
+		}
+		if buf[pos] != '*' {
+			return p.inline(buf, pos)
+		}
+	}
+	return p.multibulk(buf, pos, lim)
+}
+
+// Rebase tells the parser that the caller moved its buffer's bytes so that
+// what was at offset from is now at offset 0.
+func (p *Parser) Rebase(from int) { p.start -= from }
+
+func indexByte(b []byte, c byte) int {
+	for i, x := range b {
+		if x == c {
+			return i
+		}
+	}
+	return -1
+}
+
+func (p *Parser) inline(buf []byte, pos int) ([][]byte, int, error) {
+	b := buf[pos:]
+	nl := indexByte(b, '\n')
+	if nl < 0 {
+		if len(b) > InlineMax {
+			return nil, 0, perr("too big inline request")
+		}
+		return nil, 0, nil
+	}
+	line := b[:nl]
+	if len(line) > 0 && line[len(line)-1] == '\r' {
+		line = line[:len(line)-1]
+	}
+	args, err := SplitArgs(line)
+	if err != nil {
+		return nil, 0, perr("unbalanced quotes in request")
+	}
+	return args, nl + 1, nil
+}
+
+// countLine reads a "*N\r\n" or "$N\r\n" line at buf[i:]: the value and
+// the offset after the line; next == 0 when the line is not complete yet.
+func countLine(buf []byte, i int, tooBig string) (v int64, next int, good bool, err error) {
+	cr := indexByte(buf[i:], '\r')
+	if cr < 0 {
+		if len(buf)-i > InlineMax {
+			return 0, 0, false, perr(tooBig)
+		}
+		return 0, 0, false, nil
+	}
+	cr += i
+	if cr+1 >= len(buf) { // the \n after \r has not arrived
+		return 0, 0, false, nil
+	}
+	v, good = ParseInt(buf[i+1 : cr])
+	return v, cr + 2, good, nil
+}
+
+func (p *Parser) multibulk(buf []byte, pos int, lim Limits) ([][]byte, int, error) {
+	if p.argc == 0 {
+		v, next, good, err := countLine(buf, pos, "too big mbulk count string")
+		if err != nil || next == 0 {
+			return nil, 0, err
+		}
+		if !good || v > 1<<31-1 {
+			return nil, 0, perr("invalid multibulk length")
+		}
+		if v > 10 && lim.Unauthenticated {
+			return nil, 0, perr("unauthenticated multibulk length")
+		}
+		if v <= 0 {
+			return nil, next - pos, nil
+		}
+		p.argc = int(v)
+		p.bulkLen = -1
+		p.marks = p.marks[:0]
+		p.start = pos
+		p.off = next - pos
+	}
+	for len(p.marks) < 2*p.argc {
+		i := p.start + p.off
+		if p.bulkLen < 0 {
+			if i >= len(buf) {
+				return nil, 0, nil
+			}
+			v, next, good, err := countLine(buf, i, "too big bulk count string")
+			if err != nil || next == 0 {
+				return nil, 0, err
+			}
+			if buf[i] != '$' {
+				return nil, 0, perr("expected '$', got '" + string(buf[i]) + "'")
+			}
+			if !good || v < 0 || v > lim.MaxBulkLen {
+				return nil, 0, perr("invalid bulk length")
+			}
+			if v > 16384 && lim.Unauthenticated {
+				return nil, 0, perr("unauthenticated bulk length")
+			}
+			p.bulkLen = v
+			p.off = next - p.start
+			i = next
+		}
+		// As Redis, the two bytes after the bulk are skipped, not checked.
+		if int64(len(buf)-i) < p.bulkLen+2 {
+			return nil, 0, nil
+		}
+		p.marks = append(p.marks, p.off, p.off+int(p.bulkLen))
+		p.off += int(p.bulkLen) + 2
+		p.bulkLen = -1
+	}
+	p.args = p.args[:0]
+	for k := 0; k < len(p.marks); k += 2 {
+		p.args = append(p.args, buf[p.start+p.marks[k]:p.start+p.marks[k+1]])
+	}
+	n := p.start + p.off - pos
+	p.argc = 0
+	return p.args, n, nil
+}
+
+// Pending reports whether a multibulk request is partly read and where it
+// starts in the buffer; a caller compacting its buffer keeps bytes from there.
+func (p *Parser) Pending() (start int, ok bool) { return p.start, p.argc != 0 }
+
+// ParseInt parses b as Redis's string2ll does: an optional '-', no leading
+// zeros (except "0" itself), no spaces or '+', within int64.
+func ParseInt(b []byte) (int64, bool) {
+	if len(b) == 0 || len(b) > 20 {
+		return 0, false
+	}
+	if len(b) == 1 && b[0] == '0' {
+		return 0, true
+	}
+	neg := false
+	i := 0
+	if b[0] == '-' {
+		neg = true
+		i = 1
+		if len(b) == 1 {
+			return 0, false
+		}
+	}
+	if b[i] < '1' || b[i] > '9' {
+		return 0, false
+	}
+	var v uint64
+	for ; i < len(b); i++ {
+		c := b[i]
+		if c < '0' || c > '9' {
+			return 0, false
+		}
+		d := uint64(c - '0')
+		if v > (1<<64-1-d)/10 {
+			return 0, false
+		}
+		v = v*10 + d
+	}
+	if neg {
+		if v > 1<<63 {
+			return 0, false
+		}
+		return -int64(v), true
+	}
+	if v > 1<<63-1 {
+		return 0, false
+	}
+	return int64(v), true
+}
+
+func isSpace(c byte) bool {
+	return c == ' ' || c == '\n' || c == '\r' || c == '\t' || c == '\v' || c == '\f'
+}
+
+func hexVal(c byte) (byte, bool) {
+	switch {
+	case c >= '0' && c <= '9':
+		return c - '0', true
+	case c >= 'a' && c <= 'f':
+		return c - 'a' + 10, true
+	case c >= 'A' && c <= 'F':
+		return c - 'A' + 10, true
+	}
+	return 0, false
+}
+
+// SplitArgs splits line into arguments as Redis's sdssplitargs (sds.c):
+// arguments separated by white space; "double quotes" with \xHH, \n, \r,
+// \t, \b, \a and \<c> escapes; 'single quotes' with \' only; a quote may
+// open in the middle of an argument; a closing quote must be followed by
+// white space or the end. An empty line gives no arguments.
+func SplitArgs(line []byte) ([][]byte, error) {
+	// sdssplitargs works on a C string: a NUL byte ends the line.
+	if z := indexByte(line, 0); z >= 0 {
+		line = line[:z]
+	}
+	var args [][]byte
+	i := 0
+	for {
+		for i < len(line) && isSpace(line[i]) {
+			i++
+		}
+		if i >= len(line) {
+			return args, nil
+		}
+		var cur []byte
+		inq, insq := false, false
+		for done := false; !done; {
+			if inq {
+				if i >= len(line) {
+					return nil, ErrUnbalancedQuotes
+				}
+				c := line[i]
+				switch {
+				case c == '\\' && i+3 < len(line) && line[i+1] == 'x':
+					h, ok1 := hexVal(line[i+2])
+					l, ok2 := hexVal(line[i+3])
+					if ok1 && ok2 {
+						cur = append(cur, h<<4|l)
+						i += 3
+					} else {
+						cur = append(cur, 'x')
+						i++
+					}
+				case c == '\\' && i+1 < len(line):
+					i++
+					switch e := line[i]; e {
+					case 'n':
+						cur = append(cur, '\n')
+					case 'r':
+						cur = append(cur, '\r')
+					case 't':
+						cur = append(cur, '\t')
+					case 'b':
+						cur = append(cur, '\b')
+					case 'a':
+						cur = append(cur, '\a')
+					default:
+						cur = append(cur, e)
+					}
+				case c == '"':
+					if i+1 < len(line) && !isSpace(line[i+1]) {
+						return nil, ErrUnbalancedQuotes
+					}
+					done = true
+				default:
+					cur = append(cur, c)
+				}
+				i++
+			} else if insq {
+				if i >= len(line) {
+					return nil, ErrUnbalancedQuotes
+				}
+				c := line[i]
+				switch {
+				case c == '\\' && i+1 < len(line) && line[i+1] == '\'':
+					i++
+					cur = append(cur, '\'')
+				case c == '\'':
+					if i+1 < len(line) && !isSpace(line[i+1]) {
+						return nil, ErrUnbalancedQuotes
+					}
+					done = true
+				default:
+					cur = append(cur, c)
+				}
+				i++
+			} else {
+				if i >= len(line) {
+					break
+				}
+				switch c := line[i]; {
+				case isSpace(c):
+					done = true
+				case c == '"':
+					inq = true
+				case c == '\'':
+					insq = true
+				default:
+					cur = append(cur, c)
+				}
+				i++
+			}
+		}
+		if cur == nil {
+			cur = []byte{}
+		}
+		args = append(args, cur)
+	}
+}

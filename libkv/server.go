@@ -1,0 +1,239 @@
+// Package libkv is kvkit's engine: the keyspace, the data types, the
+// commands, the clients and the server loop of kv-server (Redis 7.0
+// server.c, networking.c, db.c, t_*.c).
+//
+// Commands execute one at a time under the engine lock, as Redis executes
+// them on its one thread: each client's goroutine parses requests, takes the
+// lock once per pipelined batch, runs the commands and writes the replies
+// after releasing it. Everything that must follow command order happens
+// under the lock.
+package libkv
+
+import (
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"net"
+	"os"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/kvkit/kvkit/libkv/cmdtable"
+	"github.com/kvkit/kvkit/libkv/config"
+)
+
+// Stats are the counters INFO stats reports; guarded by the engine lock
+// unless noted.
+type Stats struct {
+	connectionsReceived atomic.Int64
+	rejectedConnections atomic.Int64
+	netInputBytes       atomic.Int64
+	netOutputBytes      atomic.Int64
+	commandsProcessed   int64
+	expiredKeys         int64
+	expiredStalePerc    float64
+	expireCycleTimeCap  int64
+	expireCycleCPU      time.Duration
+	keyspaceHits        int64
+	keyspaceMisses      int64
+	errorReplies        int64
+	unexpectedErrors    int64
+	ioReadsProcessed    atomic.Int64
+	ioWritesProcessed   atomic.Int64
+}
+
+// Server is one kv-server instance.
+type Server struct {
+	mu   sync.Mutex // the engine lock
+	cfg  *config.Config
+	conf *config.Values // &cfg.Values: the settings the engine reads
+
+	dbs       []*DB
+	clients   map[uint64]*Client
+	monitors  []*Client
+	nextID    atomic.Uint64
+	stats     Stats
+	cmds      map[*cmdtable.Command]*command
+	cmdStats  map[string]*cmdStat
+	errStats  map[string]int64
+	slowlog   slowlog
+	latency   latencyMonitor
+	now       int64  // command time snapshot, Unix ms
+	lruClock  uint32 // Redis's 24-bit LRU clock, seconds resolution
+	dirty     int64  // changes since the last save
+	startTime time.Time
+	runID     string
+	pause     clientPause
+	log       *Logger
+	metrics   metrics
+
+	activeExpire  bool  // DEBUG SET-ACTIVE-EXPIRE
+	startupMemory int64 // used_memory_startup
+	peakMemory    int64 // used_memory_peak
+	lastSave      int64 // rdb_last_save_time, Unix seconds
+
+	listeners []net.Listener
+	done      chan struct{}
+	closeOnce sync.Once
+	wg        sync.WaitGroup
+
+	configFile string
+	execPath   string
+}
+
+// New creates a server from its settings; Start begins serving.
+func New(cfg *config.Config) (*Server, error) {
+	conf := &cfg.Values
+	s := &Server{
+		cfg:          cfg,
+		conf:         conf,
+		clients:      make(map[uint64]*Client),
+		cmdStats:     make(map[string]*cmdStat),
+		errStats:     make(map[string]int64),
+		startTime:    time.Now(),
+		done:         make(chan struct{}),
+		configFile:   cfg.File,
+		lastSave:     time.Now().Unix(),
+		activeExpire: true,
+	}
+	s.log = newLogger(conf)
+	if conf.Databases < 1 {
+		return nil, errors.New("invalid number of databases")
+	}
+	s.dbs = make([]*DB, conf.Databases)
+	for i := range s.dbs {
+		s.dbs[i] = newDB(i)
+	}
+	var id [20]byte
+	rand.Read(id[:])
+	s.runID = hex.EncodeToString(id[:])
+	s.execPath, _ = os.Executable()
+	s.cmds = commandTable()
+	s.registerConfigHooks()
+	s.updateClock()
+	s.startupMemory = s.memoryOverhead()
+	s.peakMemory = s.startupMemory
+	return s, nil
+}
+
+// Start opens the listeners (bind/port and unixsocket) and starts the
+// accept loops and the server cron. It returns an error when no listener
+// could be opened, with Redis's wording.
+func (s *Server) Start() error {
+	if s.conf.Port != 0 {
+		for _, addr := range s.conf.Bind {
+			optional := strings.HasPrefix(addr, "-")
+			addr = strings.TrimPrefix(addr, "-")
+			ln, err := net.Listen("tcp", net.JoinHostPort(addr, strconv.Itoa(s.conf.Port)))
+			if err != nil {
+				if optional {
+					continue
+				}
+				s.closeListeners()
+				return fmt.Errorf("Warning: Could not create server TCP listening socket %s:%d: %v", addr, s.conf.Port, err)
+			}
+			s.listeners = append(s.listeners, ln)
+		}
+	}
+	if s.conf.Unixsocket != "" {
+		os.Remove(s.conf.Unixsocket)
+		ln, err := net.Listen("unix", s.conf.Unixsocket)
+		if err != nil {
+			s.closeListeners()
+			return fmt.Errorf("Failed opening Unix socket: %v", err)
+		}
+		if s.conf.Unixsocketperm != 0 {
+			os.Chmod(s.conf.Unixsocket, os.FileMode(s.conf.Unixsocketperm))
+		}
+		s.listeners = append(s.listeners, ln)
+	}
+	if len(s.listeners) == 0 {
+		return errors.New("Configured to not listen anywhere, exiting.")
+	}
+	for _, ln := range s.listeners {
+		s.wg.Add(1)
+		go s.acceptLoop(ln)
+	}
+	s.wg.Add(1)
+	go s.cronLoop()
+	return nil
+}
+
+func (s *Server) closeListeners() {
+	for _, ln := range s.listeners {
+		ln.Close()
+	}
+	if s.conf.Unixsocket != "" && len(s.listeners) > 0 {
+		os.Remove(s.conf.Unixsocket)
+	}
+}
+
+// Done is closed when the server has shut down (SHUTDOWN or Close).
+func (s *Server) Done() <-chan struct{} { return s.done }
+
+// Close stops accepting, disconnects every client and stops the cron.
+func (s *Server) Close() {
+	s.closeOnce.Do(func() {
+		close(s.done)
+		s.closeListeners()
+		s.mu.Lock()
+		for _, c := range s.clients {
+			c.conn.Close()
+		}
+		s.mu.Unlock()
+	})
+}
+
+func (s *Server) acceptLoop(ln net.Listener) {
+	defer s.wg.Done()
+	for {
+		nc, err := ln.Accept()
+		if err != nil {
+			select {
+			case <-s.done:
+				return
+			default:
+			}
+			if errors.Is(err, net.ErrClosed) {
+				return
+			}
+			s.log.Warning("Accepting client connection: %v", err)
+			time.Sleep(10 * time.Millisecond)
+			continue
+		}
+		s.stats.connectionsReceived.Add(1)
+		if tc, ok := nc.(*net.TCPConn); ok {
+			tc.SetNoDelay(true)
+			if s.conf.TcpKeepalive > 0 {
+				tc.SetKeepAlive(true)
+				tc.SetKeepAlivePeriod(s.conf.TcpKeepalive)
+			}
+		}
+		c, reject := s.newClient(nc)
+		if reject != "" {
+			s.stats.rejectedConnections.Add(1)
+			nc.Write([]byte("-" + reject + "\r\n"))
+			nc.Close()
+			continue
+		}
+		go c.serve()
+	}
+}
+
+// updateClock refreshes the cached command time and the LRU clock.
+func (s *Server) updateClock() {
+	now := time.Now()
+	s.now = now.UnixMilli()
+	s.lruClock = uint32(now.Unix()) & (1<<24 - 1)
+}
+
+// Logger returns the server's logger.
+func (s *Server) Logger() *Logger { return s.log }
+
+// CommandExists reports whether name is a Redis 7.0 command, for
+// rename-command in the configuration file.
+func CommandExists(name string) bool { return cmdtable.Lookup([]byte(name)) != nil }

@@ -1,0 +1,579 @@
+package libkv
+
+import (
+	"crypto/subtle"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/kvkit/kvkit/internal/version"
+)
+
+// Connection commands (Redis 7.0 server.c, networking.c, acl.c).
+var connectionCommands = map[string]cmdFunc{
+	"ping": cmdPing, "echo": cmdEcho, "quit": cmdQuit, "reset": cmdReset, "auth": cmdAuth,
+	"hello":     cmdHello,
+	"client|id": cmdClientID, "client|setname": cmdClientSetName, "client|getname": cmdClientGetName,
+	"client|list": cmdClientList, "client|info": cmdClientInfo, "client|kill": cmdClientKill,
+	"client|pause": cmdClientPause, "client|unpause": cmdClientUnpause, "client|reply": cmdClientReply,
+	"client|no-evict": cmdClientNoEvict, "client|unblock": cmdClientUnblock, "client|help": cmdClientHelp,
+}
+
+func cmdPing(c *Client, args [][]byte) {
+	if len(args) > 2 {
+		c.addError("ERR wrong number of arguments for 'ping' command")
+		return
+	}
+	if len(args) == 2 {
+		c.w.Bulk(args[1])
+		return
+	}
+	c.w.Status("PONG")
+}
+
+func cmdEcho(c *Client, args [][]byte) { c.w.Bulk(args[1]) }
+
+func cmdQuit(c *Client, args [][]byte) {
+	c.w.OK()
+	c.closeAfterReply = true
+}
+
+// cmdReset returns the connection to its initial state, as Redis's
+// clearClientConnectionState: database 0, RESP2, not authenticated when a
+// password is required, no name, replies on, MONITOR off.
+func cmdReset(c *Client, args [][]byte) {
+	s := c.srv
+	if c.monitor {
+		s.removeMonitor(c)
+	}
+	c.db = s.dbs[0]
+	c.w.Proto = 2
+	c.authed = s.conf.Requirepass == ""
+	c.name = ""
+	c.reply = replyOn
+	c.noEvict = false
+	c.noTouch = false
+	c.w.Status("RESET")
+}
+
+// checkPassword compares a password with requirepass in constant time.
+func (s *Server) checkPassword(user, pass []byte) bool {
+	if user != nil && string(user) != "default" {
+		return false
+	}
+	if s.conf.Requirepass == "" {
+		return true
+	}
+	return subtle.ConstantTimeCompare(pass, []byte(s.conf.Requirepass)) == 1
+}
+
+const errWrongPass = "WRONGPASS invalid username-password pair or user is disabled."
+
+func cmdAuth(c *Client, args [][]byte) {
+	s := c.srv
+	if len(args) > 3 {
+		c.addError(errSyntax)
+		return
+	}
+	var user, pass []byte
+	if len(args) == 2 {
+		if s.conf.Requirepass == "" {
+			c.addError("ERR AUTH <password> called without any password configured for the default user. Are you sure your configuration is correct?")
+			return
+		}
+		pass = args[1]
+	} else {
+		user, pass = args[1], args[2]
+	}
+	if !s.checkPassword(user, pass) {
+		c.addError(errWrongPass)
+		return
+	}
+	c.authed = true
+	c.w.OK()
+}
+
+// validClientName checks a name as Redis's validateClientName: no spaces,
+// newlines or other characters outside '!'..'~'.
+func validClientName(name []byte) bool {
+	for _, ch := range name {
+		if ch < '!' || ch > '~' {
+			return false
+		}
+	}
+	return true
+}
+
+const errClientName = "ERR Client names cannot contain spaces, newlines or special characters."
+
+func cmdHello(c *Client, args [][]byte) {
+	s := c.srv
+	var ver int64
+	next := 1
+	if len(args) >= 2 {
+		v, ok := argInt(args[1])
+		if !ok {
+			c.addError("ERR Protocol version is not an integer or out of range")
+			return
+		}
+		if v < 2 || v > 3 {
+			c.addError("NOPROTO unsupported protocol version")
+			return
+		}
+		ver = v
+		next = 2
+	}
+	var user, pass, name []byte
+	for j := next; j < len(args); j++ {
+		more := len(args) - 1 - j
+		switch {
+		case eqFold(args[j], "auth") && more >= 2:
+			user, pass = args[j+1], args[j+2]
+			j += 2
+		case eqFold(args[j], "setname") && more >= 1:
+			name = args[j+1]
+			if !validClientName(name) {
+				c.addError(errClientName)
+				return
+			}
+			j++
+		default:
+			c.addError("ERR Syntax error in HELLO option '" + string(args[j]) + "'")
+			return
+		}
+	}
+	if user != nil {
+		if !s.checkPassword(user, pass) {
+			c.addError(errWrongPass)
+			return
+		}
+		c.authed = true
+	}
+	if !c.authed {
+		c.addError("NOAUTH HELLO must be called with the client already authenticated, otherwise the HELLO <proto> AUTH <user> <pass> option can be used to authenticate the client and select the RESP protocol version at the same time")
+		return
+	}
+	if name != nil {
+		c.name = string(name)
+	}
+	if ver != 0 {
+		c.w.Proto = int(ver)
+	}
+	w := &c.w
+	w.Map(7)
+	w.BulkString("server")
+	w.BulkString("redis")
+	w.BulkString("version")
+	w.BulkString(version.RedisVersion)
+	w.BulkString("proto")
+	w.Int(int64(w.Proto))
+	w.BulkString("id")
+	w.Int(int64(c.id))
+	w.BulkString("mode")
+	w.BulkString("standalone")
+	w.BulkString("role")
+	w.BulkString("master")
+	w.BulkString("modules")
+	w.Array(0)
+}
+
+func cmdClientID(c *Client, args [][]byte) { c.w.Int(int64(c.id)) }
+
+func cmdClientSetName(c *Client, args [][]byte) {
+	if !validClientName(args[2]) {
+		c.addError(errClientName)
+		return
+	}
+	c.name = string(args[2])
+	c.w.OK()
+}
+
+func cmdClientGetName(c *Client, args [][]byte) {
+	if c.name == "" {
+		c.w.Null()
+		return
+	}
+	c.w.BulkString(c.name)
+}
+
+// info formats c as one line of CLIENT LIST (Redis 7.0 catClientInfoString).
+func (c *Client) info(now time.Time) string {
+	var b strings.Builder
+	flags := "N"
+	if c.monitor {
+		flags = "O"
+	}
+	if c.closeAfterReply {
+		flags += "c"
+	}
+	if c.noEvict {
+		flags += "e"
+	}
+	if c.noTouch {
+		flags += "T"
+	}
+	idle := (now.UnixMilli() - c.lastInteraction) / 1000
+	b.WriteString("id=" + strconv.FormatUint(c.id, 10))
+	b.WriteString(" addr=" + c.addr)
+	b.WriteString(" laddr=" + c.laddr)
+	b.WriteString(" fd=" + strconv.Itoa(c.fd))
+	b.WriteString(" name=" + c.name)
+	b.WriteString(" age=" + strconv.FormatInt(int64(now.Sub(c.created)/time.Second), 10))
+	b.WriteString(" idle=" + strconv.FormatInt(max(idle, 0), 10))
+	b.WriteString(" flags=" + flags)
+	b.WriteString(" db=" + strconv.Itoa(c.db.id))
+	b.WriteString(" sub=0 psub=0 ssub=0 multi=-1")
+	b.WriteString(" qbuf=" + strconv.Itoa(len(c.qbuf)))
+	b.WriteString(" qbuf-free=" + strconv.Itoa(cap(c.qbuf)-len(c.qbuf)))
+	b.WriteString(" argv-mem=0 multi-mem=0")
+	b.WriteString(" rbs=" + strconv.Itoa(cap(c.qbuf)) + " rbp=" + strconv.Itoa(cap(c.qbuf)))
+	b.WriteString(" obl=0 oll=0 omem=0")
+	b.WriteString(" tot-mem=" + strconv.Itoa(cap(c.qbuf)+c.w.Len()+clientStructSize))
+	events := "r"
+	if c.w.Len() > 0 {
+		events = "rw"
+	}
+	b.WriteString(" events=" + events)
+	b.WriteString(" cmd=" + orNULL(c.lastCmd))
+	b.WriteString(" user=default redir=-1 resp=" + strconv.Itoa(c.w.Proto))
+	return b.String()
+}
+
+// clientStructSize approximates the fixed memory of a client for tot-mem.
+const clientStructSize = 1024
+
+func orNULL(s string) string {
+	if s == "" {
+		return "NULL"
+	}
+	return s
+}
+
+// clientTypes are CLIENT LIST TYPE / CLIENT KILL TYPE's names.
+func validClientType(t []byte) bool {
+	for _, name := range []string{"normal", "master", "replica", "slave", "pubsub"} {
+		if eqFold(t, name) {
+			return true
+		}
+	}
+	return false
+}
+
+func (c *Client) clientType() string {
+	return "normal"
+}
+
+func cmdClientList(c *Client, args [][]byte) {
+	s := c.srv
+	var filterType string
+	var ids map[uint64]bool
+	switch {
+	case len(args) == 2:
+	case len(args) == 4 && eqFold(args[2], "type"):
+		if !validClientType(args[3]) {
+			c.addError("ERR Unknown client type '" + string(args[3]) + "'")
+			return
+		}
+		filterType = strings.ToLower(string(args[3]))
+		if filterType == "slave" {
+			filterType = "replica"
+		}
+	case len(args) > 3 && eqFold(args[2], "id"):
+		ids = map[uint64]bool{}
+		for _, a := range args[3:] {
+			id, ok := argInt(a)
+			if !ok || id <= 0 {
+				c.addError("ERR Invalid client ID")
+				return
+			}
+			ids[uint64(id)] = true
+		}
+	default:
+		c.addError(errSyntax)
+		return
+	}
+	now := time.Now()
+	var b strings.Builder
+	for _, cl := range s.clientsByID() {
+		if filterType != "" && cl.clientType() != filterType {
+			continue
+		}
+		if ids != nil && !ids[cl.id] {
+			continue
+		}
+		b.WriteString(cl.info(now))
+		b.WriteByte('\n')
+	}
+	c.w.Verbatim("txt", b.String())
+}
+
+// clientsByID returns the connected clients in ID order, as Redis's list.
+func (s *Server) clientsByID() []*Client {
+	out := make([]*Client, 0, len(s.clients))
+	for _, cl := range s.clients {
+		out = append(out, cl)
+	}
+	for i := 1; i < len(out); i++ {
+		for j := i; j > 0 && out[j].id < out[j-1].id; j-- {
+			out[j], out[j-1] = out[j-1], out[j]
+		}
+	}
+	return out
+}
+
+func cmdClientInfo(c *Client, args [][]byte) {
+	c.w.Verbatim("txt", c.info(time.Now())+"\n")
+}
+
+// cmdClientKill handles both forms: CLIENT KILL addr:port (old, replies
+// +OK or an error) and CLIENT KILL <filter> <value> ... (replies the count).
+func cmdClientKill(c *Client, args [][]byte) {
+	s := c.srv
+	if len(args) == 3 {
+		for _, cl := range s.clients {
+			if cl.addr == string(args[2]) {
+				s.killClient(c, cl)
+				c.w.OK()
+				return
+			}
+		}
+		c.addError("ERR No such client")
+		return
+	}
+	if len(args)%2 != 0 {
+		c.addError(errSyntax)
+		return
+	}
+	var (
+		id                 uint64
+		addr, laddr, typ   string
+		user               string
+		skipMe             = true
+		maxAge             int64
+		hasAddr, hasLaddr  bool
+		hasUser, hasMaxAge bool
+	)
+	for i := 2; i < len(args); i += 2 {
+		opt, val := args[i], args[i+1]
+		switch {
+		case eqFold(opt, "id"):
+			n, ok := argInt(val)
+			if !ok || n <= 0 {
+				c.addError("ERR client-id should be greater than 0")
+				return
+			}
+			id = uint64(n)
+		case eqFold(opt, "type"):
+			if !validClientType(val) {
+				c.addError("ERR Unknown client type '" + string(val) + "'")
+				return
+			}
+			typ = strings.ToLower(string(val))
+			if typ == "slave" {
+				typ = "replica"
+			}
+		case eqFold(opt, "addr"):
+			addr, hasAddr = string(val), true
+		case eqFold(opt, "laddr"):
+			laddr, hasLaddr = string(val), true
+		case eqFold(opt, "user"):
+			user, hasUser = string(val), true
+			if user != "default" {
+				c.addError("ERR No such user '" + user + "'")
+				return
+			}
+		case eqFold(opt, "skipme"):
+			switch {
+			case eqFold(val, "yes"):
+				skipMe = true
+			case eqFold(val, "no"):
+				skipMe = false
+			default:
+				c.addError(errSyntax)
+				return
+			}
+		case eqFold(opt, "maxage"):
+			n, ok := argInt(val)
+			if !ok {
+				c.addError(errNotInt)
+				return
+			}
+			maxAge, hasMaxAge = n, true
+		default:
+			c.addError(errSyntax)
+			return
+		}
+	}
+	now := time.Now()
+	killed := 0
+	for _, cl := range s.clientsByID() {
+		switch {
+		case id != 0 && cl.id != id,
+			typ != "" && cl.clientType() != typ,
+			hasAddr && cl.addr != addr,
+			hasLaddr && cl.laddr != laddr,
+			hasUser && user != "default",
+			skipMe && cl == c,
+			hasMaxAge && int64(now.Sub(cl.created)/time.Second) < maxAge:
+			continue
+		}
+		s.killClient(c, cl)
+		killed++
+	}
+	c.w.Int(int64(killed))
+}
+
+// killClient closes cl's connection; the caller's own connection is closed
+// after its reply is written.
+func (s *Server) killClient(self, cl *Client) {
+	if cl == self {
+		cl.closeAfterReply = true
+		return
+	}
+	cl.conn.Close()
+}
+
+func cmdClientPause(c *Client, args [][]byte) {
+	ms, ok := argInt(args[2])
+	if !ok {
+		c.addError("ERR timeout is not an integer or out of range")
+		return
+	}
+	if ms < 0 {
+		c.addError("ERR timeout is negative")
+		return
+	}
+	all := true
+	if len(args) == 4 {
+		switch {
+		case eqFold(args[3], "write"):
+			all = false
+		case eqFold(args[3], "all"):
+		default:
+			c.addError("ERR CLIENT PAUSE mode must be WRITE or ALL")
+			return
+		}
+	} else if len(args) > 4 {
+		c.addError(errSyntax)
+		return
+	}
+	c.srv.pause.start(c.srv, time.Duration(ms)*time.Millisecond, all)
+	c.w.OK()
+}
+
+func cmdClientUnpause(c *Client, args [][]byte) {
+	c.srv.pause.stop()
+	c.w.OK()
+}
+
+func cmdClientReply(c *Client, args [][]byte) {
+	switch {
+	case eqFold(args[2], "on"):
+		c.reply = replyOn
+		c.w.OK()
+	case eqFold(args[2], "off"):
+		c.reply = replyOff
+	case eqFold(args[2], "skip"):
+		if c.reply == replyOn {
+			c.reply = replySkipNext
+		}
+	default:
+		c.addError(errSyntax)
+	}
+}
+
+func cmdClientNoEvict(c *Client, args [][]byte) {
+	switch {
+	case eqFold(args[2], "on"):
+		c.noEvict = true
+	case eqFold(args[2], "off"):
+		c.noEvict = false
+	default:
+		c.addError(errSyntax)
+		return
+	}
+	c.w.OK()
+}
+
+// cmdClientUnblock: no command blocks yet, so no client is ever blocked
+// and the reply is 0 for any valid ID, as Redis's for a client that is not
+// blocked.
+func cmdClientUnblock(c *Client, args [][]byte) {
+	if _, ok := argInt(args[2]); !ok {
+		c.addError(errNotInt)
+		return
+	}
+	if len(args) == 4 && !eqFold(args[3], "timeout") && !eqFold(args[3], "error") {
+		c.addError("ERR CLIENT UNBLOCK reason should be TIMEOUT or ERROR")
+		return
+	}
+	if len(args) > 4 {
+		c.addError(errSyntax)
+		return
+	}
+	c.w.Int(0)
+}
+
+func cmdClientHelp(c *Client, args [][]byte) {
+	c.replyHelp("CLIENT", clientHelp)
+}
+
+var clientHelp = []string{
+	"CACHING (YES|NO)",
+	"    Enable/disable tracking of the keys for next command in OPTIN/OPTOUT modes.",
+	"GETREDIR",
+	"    Return the client ID we are redirecting to when tracking is enabled.",
+	"GETNAME",
+	"    Return the name of the current connection.",
+	"ID",
+	"    Return the ID of the current connection.",
+	"INFO",
+	"    Return information about the current client connection.",
+	"KILL <ip:port>",
+	"    Kill connection made from <ip:port>.",
+	"KILL <option> <value> [<option> <value> [...]]",
+	"    Kill connections. Options are:",
+	"    * ADDR (<ip:port>|<unixsocket>:0)",
+	"      Kill connections made from the specified address",
+	"    * LADDR (<ip:port>|<unixsocket>:0)",
+	"      Kill connections made to specified local address",
+	"    * TYPE (NORMAL|MASTER|REPLICA|PUBSUB)",
+	"      Kill connections by type.",
+	"    * USER <username>",
+	"      Kill connections authenticated by <username>.",
+	"    * SKIPME (YES|NO)",
+	"      Skip killing current connection (default: yes).",
+	"LIST [options ...]",
+	"    Return information about client connections. Options:",
+	"    * TYPE (NORMAL|MASTER|REPLICA|PUBSUB)",
+	"      Return clients of specified type.",
+	"UNPAUSE",
+	"    Stop the current client pause, resuming traffic.",
+	"PAUSE <timeout> [WRITE|ALL]",
+	"    Suspend all, or just write, clients for <timeout> milliseconds.",
+	"REPLY (ON|OFF|SKIP)",
+	"    Control the replies sent to the current connection.",
+	"SETNAME <name>",
+	"    Assign the name <name> to the current connection.",
+	"UNBLOCK <clientid> [TIMEOUT|ERROR]",
+	"    Unblock the specified blocked client.",
+	"TRACKING (ON|OFF) [REDIRECT <id>] [BCAST] [PREFIX <prefix> [...]]",
+	"         [OPTIN] [OPTOUT] [NOLOOP]",
+	"    Control server assisted client side caching.",
+	"TRACKINGINFO",
+	"    Report tracking status for the current connection.",
+	"NO-EVICT (ON|OFF)",
+	"    Protect current client connection from eviction.",
+}
+
+// replyHelp writes a container command's HELP text as Redis's
+// addReplyHelp: a header line, the given lines, and the HELP line.
+func (c *Client) replyHelp(name string, lines []string) {
+	c.w.Array(len(lines) + 3)
+	c.w.Status(name + " <subcommand> [<arg> [value] [opt] ...]. Subcommands are:")
+	for _, l := range lines {
+		c.w.Status(l)
+	}
+	c.w.Status("HELP")
+	c.w.Status("    Prints this help.")
+}

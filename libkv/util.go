@@ -1,0 +1,110 @@
+package libkv
+
+import (
+	"fmt"
+	"math"
+	"strconv"
+
+	"github.com/kvkit/kvkit/libkv/proto"
+)
+
+func sprintf(format string, args ...any) string { return fmt.Sprintf(format, args...) }
+
+// Redis's shared error replies (server.c createSharedObjects), without the
+// leading '-'.
+const (
+	errSyntax     = "ERR syntax error"
+	errWrongType  = "WRONGTYPE Operation against a key holding the wrong kind of value"
+	errNotInt     = "ERR value is not an integer or out of range"
+	errNotFloat   = "ERR value is not a valid float"
+	errOverflow   = "ERR increment or decrement would overflow"
+	errNoSuchKey  = "ERR no such key"
+	errOutOfRange = "ERR index out of range"
+	errDBIndex    = "ERR DB index is out of range"
+	errSameObject = "ERR source and destination objects are the same"
+	errNotIntPos  = "ERR value is out of range, must be positive"
+)
+
+// argInt parses a as a 64-bit integer as Redis's getLongLongFromObject
+// (string2ll: no spaces, no '+', no leading zeros).
+func argInt(a []byte) (int64, bool) { return proto.ParseInt(a) }
+
+// intArg parses args[i] as an integer or writes Redis's "not an integer"
+// error; ok reports success.
+func (c *Client) intArg(a []byte) (int64, bool) {
+	n, ok := proto.ParseInt(a)
+	if !ok {
+		c.addError(errNotInt)
+	}
+	return n, ok
+}
+
+// parseFloat parses a as Redis's string2d/getDoubleFromObject: strtod over
+// the whole string, no leading space, NaN refused; "inf" and "-inf" allowed.
+func parseFloat(a []byte) (float64, bool) {
+	if len(a) == 0 || isSpaceByte(a[0]) {
+		return 0, false
+	}
+	f, err := strconv.ParseFloat(string(a), 64)
+	if err != nil {
+		// strtod accepts out-of-range values as ±HUGE_VAL or 0; ParseFloat
+		// returns them with ErrRange, which Redis treats as valid except
+		// for the errno check on overflow (string2d rejects ERANGE).
+		return 0, false
+	}
+	if math.IsNaN(f) {
+		return 0, false
+	}
+	return f, true
+}
+
+func isSpaceByte(c byte) bool {
+	return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\v' || c == '\f'
+}
+
+// eqFold compares an argument with a lower-case option name.
+func eqFold(a []byte, lower string) bool {
+	if len(a) != len(lower) {
+		return false
+	}
+	for i := 0; i < len(a); i++ {
+		ch := a[i]
+		if ch >= 'A' && ch <= 'Z' {
+			ch += 'a' - 'A'
+		}
+		if ch != lower[i] {
+			return false
+		}
+	}
+	return true
+}
+
+// reprArg appends a quoted, escaped form of b as Redis's sdscatrepr does
+// (MONITOR, SLOWLOG, CLIENT LIST): printable bytes as they are, \n \r \t \a
+// \b, \" and \\ escaped, other bytes as \xHH.
+func reprArg(dst, b []byte) []byte {
+	dst = append(dst, '"')
+	for _, ch := range b {
+		switch ch {
+		case '\\', '"':
+			dst = append(dst, '\\', ch)
+		case '\n':
+			dst = append(dst, '\\', 'n')
+		case '\r':
+			dst = append(dst, '\\', 'r')
+		case '\t':
+			dst = append(dst, '\\', 't')
+		case '\a':
+			dst = append(dst, '\\', 'a')
+		case '\b':
+			dst = append(dst, '\\', 'b')
+		default:
+			if ch >= 32 && ch < 127 {
+				dst = append(dst, ch)
+			} else {
+				dst = append(dst, '\\', 'x', "0123456789abcdef"[ch>>4], "0123456789abcdef"[ch&15])
+			}
+		}
+	}
+	return append(dst, '"')
+}
