@@ -38,8 +38,8 @@ type Command struct {
 	// command.
 	Parent *Command
 
-	getkeys getkeysProc         // Redis's getkeys_proc, or nil
-	subs    map[string]*Command // DeclaredName -> subcommand
+	getkeys getkeysProc // Redis's getkeys_proc, or nil
+	subs    *nameIndex  // subcommands by DeclaredName
 }
 
 // KeySpec is a key specification (Redis 7.0 server.h keySpec): where to
@@ -122,7 +122,7 @@ type History struct {
 type Arg struct {
 	Name            string
 	Type            ArgType
-	KeySpecIndex    int // index into the command's KeySpecs, -1 if none
+	KeySpecIndex    int    // index into the command's KeySpecs, -1 if none
 	Token           string // the literal word that introduces the argument
 	EmptyToken      bool   // the token is present and empty (MIGRATE's "" key)
 	Since           string
@@ -159,63 +159,83 @@ func (c *Command) CheckArity(argc int) bool {
 
 // Sub returns the subcommand of c named name (case-insensitive, the bare
 // name such as "get"), or nil. It does not allocate.
-func (c *Command) Sub(name []byte) *Command {
-	if c.subs == nil {
-		return nil
-	}
-	return lookupIn(c.subs, name)
+func (c *Command) Sub(name []byte) *Command { return c.subs.find(name) }
+
+// nameIndex finds commands by name, case-insensitively, without
+// allocating: an open-addressing hash table (FNV-1a over the lower-cased
+// name, linear probing) that is at most a quarter full.
+type nameIndex struct {
+	mask  uint32
+	slots []nameSlot
 }
 
-// maxNameLen bounds the names Lookup lower-cases on the stack; no command
-// name is longer.
-const maxNameLen = 32
+type nameSlot struct {
+	name string // lower-case
+	cmd  *Command
+}
 
-// lookupIn finds name case-insensitively in m, whose keys are lower-case,
-// without allocating.
-func lookupIn(m map[string]*Command, name []byte) *Command {
-	if len(name) > maxNameLen {
-		return nil
-	}
-	lower := true
+func hashName(name []byte) uint32 {
+	h := uint32(2166136261)
 	for _, ch := range name {
-		if 'A' <= ch && ch <= 'Z' {
-			lower = false
-			break
-		}
-	}
-	if lower {
-		return m[string(name)]
-	}
-	var buf [maxNameLen]byte
-	for i, ch := range name {
 		if 'A' <= ch && ch <= 'Z' {
 			ch += 'a' - 'A'
 		}
-		buf[i] = ch
+		h ^= uint32(ch)
+		h *= 16777619
 	}
-	return m[string(buf[:len(name)])]
+	return h
+}
+
+func newNameIndex(cmds []*Command, key func(*Command) string) *nameIndex {
+	size := 4
+	for size < 4*len(cmds) {
+		size *= 2
+	}
+	ix := &nameIndex{mask: uint32(size - 1), slots: make([]nameSlot, size)}
+	for _, c := range cmds {
+		name := key(c)
+		i := hashName([]byte(name)) & ix.mask
+		for ix.slots[i].cmd != nil {
+			i = (i + 1) & ix.mask
+		}
+		ix.slots[i] = nameSlot{name, c}
+	}
+	return ix
+}
+
+func (ix *nameIndex) find(name []byte) *Command {
+	if ix == nil {
+		return nil
+	}
+	for i := hashName(name) & ix.mask; ; i = (i + 1) & ix.mask {
+		s := &ix.slots[i]
+		if s.cmd == nil {
+			return nil
+		}
+		if equalFold(name, s.name) {
+			return s.cmd
+		}
+	}
 }
 
 var (
-	byName map[string]*Command // top-level commands by lower-case name
-	all    []*Command          // top-level commands in the reference's order
+	byName *nameIndex // top-level commands
+	all    []*Command // top-level commands in the reference's order
 )
 
 func init() {
 	all = commandTable
-	byName = make(map[string]*Command, len(all))
+	byName = newNameIndex(all, func(c *Command) string { return c.Name })
 	for _, c := range all {
-		byName[c.Name] = c
 		if len(c.Subcommands) > 0 {
-			c.subs = make(map[string]*Command, len(c.Subcommands))
+			c.subs = newNameIndex(c.Subcommands, func(c *Command) string { return c.DeclaredName })
 			for _, s := range c.Subcommands {
 				s.Parent = c
-				c.subs[s.DeclaredName] = s
 			}
 		}
 	}
 	for name, proc := range getkeysProcs {
-		byName[name].getkeys = proc
+		Lookup([]byte(name)).getkeys = proc
 	}
 }
 
@@ -225,7 +245,7 @@ func All() []*Command { return all }
 
 // Lookup returns the top-level command named name (case-insensitive), or
 // nil. It does not allocate: it is meant for every incoming command.
-func Lookup(name []byte) *Command { return lookupIn(byName, name) }
+func Lookup(name []byte) *Command { return byName.find(name) }
 
 // LookupArgv returns the command an argument vector calls, as Redis's
 // lookupCommand: argv[0] names the command and, when that command is a

@@ -75,7 +75,7 @@ func (c *Command) keysFromSpecs(argv [][]byte, flags SearchFlags, dst []KeyRef) 
 		if flags&KeysReturnPartial != 0 {
 			continue
 		}
-			return dst[:start], false
+		return dst[:start], false
 	}
 	return dst, true
 }

@@ -1,3 +1,0 @@
-package cmdtable
-
-//go:generate go run ./internal/gencmdtable -out table.go
