@@ -76,7 +76,7 @@ type loader struct {
 // (any argument not starting with '-'), "-" as the first or last argument
 // to read the configuration from standard input too, and "--name value..."
 // directives, which become configuration lines appended after the file:
-// "--port 7000 --save ''" is read as the lines "port 7000" and `save ""`.
+// "--port 7000 --save ”" is read as the lines "port 7000" and `save ""`.
 // A value may follow its name in the same argument ("--port 7000"), and an
 // argument starting with "--" after a name with no value starts a new
 // directive, except that a bare --save before another "--" or at the end is
@@ -249,7 +249,14 @@ func (l *loader) loadString(text string, parts []part) error {
 			if d.Flags&MultiArg == 0 && len(args) != 2 {
 				return fail(i, "wrong number of arguments")
 			}
-			if msg := d.set(&c.Values, args[1:], &l.st); msg != "" {
+			vals := args[1:]
+			if d.Flags&MultiArg != 0 && len(vals) == 1 && vals[0] != "" {
+				// Redis 7.0.x splits a lone argument of a MultiArg directive
+				// again, so that `save "3600 1 300 100"` and
+				// --save "3600 1" work; unbalanced quotes give no arguments.
+				vals, _ = SplitArgs(vals[0])
+			}
+			if msg := d.set(&c.Values, vals, &l.st); msg != "" {
 				return fail(i, msg)
 			}
 			c.noteExplicit(d.Name)
@@ -337,4 +344,3 @@ func (c *Config) setModuleConfig(name, value string) {
 	}
 	c.ModuleConfigs = append(c.ModuleConfigs, [2]string{name, value})
 }
-
