@@ -17,8 +17,9 @@ run: build
 
 # Installs what the tests need (Go modules; Debian's Redis 7.0 when root), then runs
 # vet, the unit tests with the race detector, integration, CLI and compatibility tests.
+# -count=1: integration tests build and run binaries, which Go's test cache cannot see.
 test: deps vet
-	$(GO) test -race -timeout 25m ./...
+	$(GO) test -race -count=1 -timeout 25m ./...
 
 deps:
 	scripts/deps.sh
