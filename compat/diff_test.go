@@ -59,11 +59,11 @@ func (p *pair) session(t *testing.T, proto int) *session {
 type compareMode int
 
 const (
-	compareExact compareMode = iota
-	compareSorted            // aggregate elements compared as a sorted list
-	compareSkip              // sent to both, replies not compared
-	compareMap               // a map or flat name/value array compared as a set of pairs
-	compareTime              // integer replies derived from the clock: equal within timeSlack
+	compareExact  compareMode = iota
+	compareSorted             // aggregate elements compared as a sorted list
+	compareSkip               // sent to both, replies not compared
+	compareMap                // a map or flat name/value array compared as a set of pairs
+	compareTime               // integer replies derived from the clock: equal within timeSlack
 )
 
 // timeSlack bounds how far apart the two servers' clocks-derived integers
