@@ -30,7 +30,8 @@ type cmdStat struct {
 // processCommand: lookup, arity, authentication, then the command.
 func (c *Client) process(args [][]byte) {
 	s := c.srv
-	s.updateClock()
+	start := time.Now()
+	s.setClock(start)
 	c.lastInteraction = s.now
 	c.failed = false
 	mark := c.w.Len()
@@ -58,7 +59,7 @@ func (c *Client) process(args [][]byte) {
 	case !c.authed && !cmd.meta.Flags.Has(cmdtable.FlagNoAuth):
 		c.reject(cmd, "NOAUTH Authentication required.")
 	default:
-		c.call(cmd, args)
+		c.call(cmd, args, start)
 	}
 	switch c.reply {
 	case replyOff:
@@ -71,13 +72,12 @@ func (c *Client) process(args [][]byte) {
 
 // call executes cmd and does the bookkeeping Redis's call() does: command
 // statistics, the slow log, the latency monitor and MONITOR feeds.
-func (c *Client) call(cmd *command, args [][]byte) {
+func (c *Client) call(cmd *command, args [][]byte, start time.Time) {
 	s := c.srv
 	c.lastCmd = cmd.meta.Name
 	if len(s.monitors) > 0 && !cmd.meta.Flags.Has(cmdtable.FlagSkipMonitor) && !cmd.meta.Flags.Has(cmdtable.FlagAdmin) {
 		s.feedMonitors(c, args)
 	}
-	start := time.Now()
 	cmd.fn(c, args)
 	dur := time.Since(start)
 	s.stats.commandsProcessed++

@@ -225,8 +225,10 @@ func (s *Server) acceptLoop(ln net.Listener) {
 }
 
 // updateClock refreshes the cached command time and the LRU clock.
-func (s *Server) updateClock() {
-	now := time.Now()
+func (s *Server) updateClock() { s.setClock(time.Now()) }
+
+// setClock sets the command time snapshot and the LRU clock from now.
+func (s *Server) setClock(now time.Time) {
 	s.now = now.UnixMilli()
 	s.lruClock = uint32(now.Unix()) & (1<<24 - 1)
 }

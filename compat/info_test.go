@@ -1,0 +1,68 @@
+package compat
+
+import (
+	"os"
+	"path/filepath"
+	"regexp"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/kvkit/kvkit/internal/testutil"
+)
+
+// infoFields parses INFO output into section name -> field names in order.
+// Per-command, per-error and per-database lines are left out: which of them
+// appear depends on what ran.
+func infoFields(text string) (sections []string, fields map[string][]string) {
+	dynamic := regexp.MustCompile(`^(cmdstat_|latency_percentiles_usec_|errorstat_|db[0-9]+$)`)
+	fields = map[string][]string{}
+	var cur string
+	for _, line := range strings.Split(strings.ReplaceAll(text, "\r\n", "\n"), "\n") {
+		switch {
+		case strings.HasPrefix(line, "# "):
+			cur = strings.TrimPrefix(line, "# ")
+			sections = append(sections, cur)
+			fields[cur] = nil
+		case strings.Contains(line, ":"):
+			name, _, _ := strings.Cut(line, ":")
+			if !dynamic.MatchString(name) {
+				fields[cur] = append(fields[cur], name)
+			}
+		}
+	}
+	return sections, fields
+}
+
+// TestInfoFields checks that INFO everything has every section and field of
+// Redis 7.0's (shared/reference/redis-7.0/info.txt), in the same order.
+func TestInfoFields(t *testing.T) {
+	ref, err := os.ReadFile(filepath.Join(testutil.RepoRoot(t), "..", "shared", "reference", "redis-7.0", "info.txt"))
+	if err != nil {
+		t.Fatalf("the Redis 7.0 reference is missing (shared/ beside the repository): %v", err)
+	}
+	wantSections, want := infoFields(string(ref))
+	kv := testutil.StartKV(t)
+	c := dial(t, kv.Addr())
+	mustDo(t, c, "SET", "k", "v")
+	raw := mustDo(t, c, "INFO", "everything")
+	body := raw[strings.Index(raw, "\r\n")+2:]
+	body = strings.TrimPrefix(body, "txt:")
+	gotSections, got := infoFields(body)
+	if !slices.Equal(gotSections, wantSections) {
+		t.Errorf("sections:\n got %v\nwant %v", gotSections, wantSections)
+	}
+	for _, sec := range wantSections {
+		if !slices.Equal(got[sec], want[sec]) {
+			t.Errorf("section %s fields:\n got %v\nwant %v", sec, got[sec], want[sec])
+		}
+	}
+	if !strings.Contains(body, "db0:keys=1,expires=0,avg_ttl=0\r\n") {
+		t.Errorf("keyspace line missing:\n%s", body)
+	}
+	// INFO with sections picks those, case-insensitively, in Redis's order.
+	raw = mustDo(t, c, "INFO", "KEYSPACE", "server")
+	if i, j := strings.Index(raw, "# Server"), strings.Index(raw, "# Keyspace"); i < 0 || j < i || strings.Contains(raw, "# Clients") {
+		t.Errorf("INFO KEYSPACE server:\n%s", raw)
+	}
+}
