@@ -28,8 +28,9 @@ type Config struct {
 	// Modules holds the arguments of each loadmodule directive (path,
 	// module arguments...).
 	Modules [][]string
-	// ModuleConfigs holds "module.name value" directives (names with a dot),
-	// name and value, the last value of a name winning.
+	// ModuleConfigs holds "module.name value..." directives (names with a
+	// dot): name and the values joined by spaces, the last one of a name
+	// winning.
 	ModuleConfigs [][2]string
 	// Sentinel holds the arguments after "sentinel" of each sentinel
 	// directive, when loaded with Options.Sentinel.
@@ -193,9 +194,13 @@ type SetEnv struct {
 //	ERR Unknown option or number of arguments for CONFIG SET - 'foo'
 //	ERR CONFIG SET failed (possibly related to argument 'maxmemory') - argument must be a memory value
 //
-// args holds the arguments after SET; an odd count is "ERR syntax error".
+// args holds the arguments after SET; an odd count is "ERR syntax error"
+// and fewer than two the arity error.
 func (c *Config) Set(args []string, env SetEnv) error {
-	if len(args)%2 != 0 || len(args) == 0 {
+	if len(args) < 2 {
+		return errors.New("ERR wrong number of arguments for 'config|set' command")
+	}
+	if len(args)%2 != 0 {
 		return errors.New("ERR syntax error")
 	}
 	n := len(args) / 2

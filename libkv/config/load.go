@@ -92,6 +92,9 @@ func Load(args []string, opt Options) (*Config, error) {
 		}
 		opt.Dir = wd
 	}
+	if real, err := filepath.EvalSymlinks(opt.Dir); err == nil {
+		opt.Dir = real // getcwd() reports the physical directory
+	}
 	if opt.Stdin == nil {
 		opt.Stdin = os.Stdin
 	}
@@ -300,10 +303,10 @@ func (l *loader) loadString(text string, parts []part) error {
 			c.Modules = append(c.Modules, args[1:])
 			c.noteExplicit(name)
 		case strings.Contains(args[0], "."):
-			if len(args) != 2 {
+			if len(args) < 2 {
 				return fail(i, "Module config specified without value")
 			}
-			c.setModuleConfig(args[0], args[1])
+			c.setModuleConfig(args[0], strings.Join(args[1:], " "))
 		case name == "sentinel":
 			// A bare "sentinel" only selects Sentinel mode, in main().
 			if len(args) != 1 {

@@ -177,6 +177,9 @@ func (d *Directive) set(v *Values, args []string, st *setState) string {
 // configEnumGetValue and configEnumGetName (config.c) would round-trip it.
 func (d *Directive) parseEnum(args []string) (string, string) {
 	val := 0
+	if len(args) == 0 {
+		args = []string{""} // CONFIG SET x "": no valid option
+	}
 	for i, a := range args {
 		found := false
 		for _, o := range d.enum {
@@ -430,8 +433,10 @@ var dirOps = &specialOps{
 
 var saveOps = &specialOps{
 	set: func(v *Values, args []string, st *setState) string {
+		reset := false
 		if len(args) == 1 && args[0] == "" {
-			args = nil
+			// save "" clears the points, even after other save lines.
+			args, reset = nil, true
 		}
 		if len(args)%2 != 0 {
 			return "Invalid save parameters"
@@ -445,7 +450,7 @@ var saveOps = &specialOps{
 			}
 			points = append(points, SavePoint{Seconds: secs, Changes: int(int32(changes))})
 		}
-		if st.fromFile && st.saveLoaded {
+		if st.fromFile && st.saveLoaded && !reset {
 			v.Save = append(append([]SavePoint(nil), v.Save...), points...)
 		} else {
 			v.Save = points
