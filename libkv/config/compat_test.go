@@ -318,7 +318,8 @@ lua-replicate-commands yes
 hz 0
 `}, []string{"--hash-max-listpack-entries 200", "--save", "30 3", "--save", "--save", "40 4"}},
 		{"save after include", map[string]string{"main.conf": "include DIR/inc.conf\nsave 10 1\nsave 20 2\n", "inc.conf": "timeout 5\n"}, nil},
-		{"save without include", map[string]string{"main.conf": "save 10 1\nsave 20 2\nsave \"\"\n"}, nil},
+		{"save without include", map[string]string{"main.conf": "save 10 1\nsave 20 2\nsave \"\"\n"},
+			[]string{"--masteruser", "--x", "--ignore-warnings", "a b"}},
 		{"lone multi-arg value", map[string]string{"main.conf": "save \"30 'x\"\nbind \"127.0.0.1  ::1\"\n"}, nil},
 		{"glob include", map[string]string{"main.conf": "include DIR/conf.d/*.conf\ninclude DIR/none/*.conf\n", "conf.d/a.conf": "timeout 1\nsave 1 1\n", "conf.d/b.conf": "timeout 2\nsave 2 2\n"}, nil},
 	}
@@ -516,4 +517,50 @@ func splitRewrite(s string) (string, []string) {
 	}
 	sort.Strings(tail)
 	return strings.Join(head, "\n"), tail
+}
+
+// TestCompatSplitArgs checks SplitArgs against Redis's own sdssplitargs, as
+// redis-cli uses it to split the lines it reads: each case is sent as
+// "ECHO <case>" and the echoed argument (or redis-cli's "Invalid
+// argument(s)") compared.
+func TestCompatSplitArgs(t *testing.T) {
+	cases := []string{
+		`plain`, `"double quoted"`, `'single quoted'`, `"\n\r\t\b\a\\\"\q"`, `"\x41\x4a\x4Z\x"`,
+		`'it\'s \n'`, `a"b"`, `"abc`, `'abc`, `"a"b`, `'a'b`, `"a\`, `""`, `''`, `"\xff\x00z"`,
+		`"tab	inside"`, "x\vy", `"é"`, `"a\"`, `a'b'"c"`,
+	}
+	s := testutil.StartRedis(t)
+	const sep = "~sep~"
+	var in strings.Builder
+	var sent []string
+	for _, c := range cases {
+		args, err := SplitArgs(c)
+		if err == nil && len(args) != 1 {
+			t.Fatalf("case %q splits into %d arguments; ECHO takes one", c, len(args))
+		}
+		sent = append(sent, c)
+		fmt.Fprintf(&in, "ECHO %s\nECHO %s\n", c, sep)
+	}
+	host, port, _ := net.SplitHostPort(s.Addr())
+	cmd := exec.Command(testutil.Program(t, "redis-cli"), "-h", host, "-p", port)
+	cmd.Stdin = strings.NewReader(in.String())
+	out, err := cmd.Output()
+	if err != nil {
+		t.Fatalf("redis-cli: %v\n%s", err, out)
+	}
+	chunks := strings.Split(string(out), sep+"\n")
+	if len(chunks) != len(sent)+1 {
+		t.Fatalf("redis-cli gave %d replies for %d cases:\n%q", len(chunks)-1, len(sent), out)
+	}
+	for i, c := range sent {
+		want := chunks[i]
+		args, err := SplitArgs("ECHO " + c)
+		got := "Invalid argument(s)\n"
+		if err == nil {
+			got = args[1] + "\n"
+		}
+		if got != want {
+			t.Errorf("SplitArgs(%q): redis-cli echoes %q, kvkit %q", c, want, got)
+		}
+	}
 }
