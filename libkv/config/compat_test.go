@@ -387,6 +387,12 @@ func TestCompatLoadErrors(t *testing.T) {
 		{map[string]string{"r.conf": "user\n"}, nil},
 		{map[string]string{"r.conf": "include\n"}, nil},
 		{map[string]string{"r.conf": "\n\ninclude inc.conf\n", "inc.conf": "port 1\nport x\n"}, nil},
+		{map[string]string{"r.conf": "rename-command nosuch x\n"}, nil},
+		{map[string]string{"r.conf": "rename-command GET set\n"}, nil},
+		{map[string]string{"r.conf": "rename-command get g2\nrename-command get g3\n"}, nil},
+		{map[string]string{"r.conf": "rename-command get g2\nrename-command g2 g3\nrename-command set g2\n"}, nil},
+		{map[string]string{"r.conf": "rename-command get g2\nrename-command g2 g3\nrename-command set g2\n"}, nil},
+		{map[string]string{"r.conf": "rename-command config \"\"\nrename-command set config\nrename-command get set\n"}, nil},
 		{map[string]string{"r.conf": "port 6390\n"}, []string{"--port", "abc"}},
 		{map[string]string{"r.conf": ""}, []string{"--maxmemory-policy", "foo"}},
 		{map[string]string{"r.conf": ""}, []string{"--port", "1", "2"}},
@@ -394,10 +400,11 @@ func TestCompatLoadErrors(t *testing.T) {
 		{map[string]string{"r.conf": ""}, []string{"--save", "x"}},
 		{map[string]string{"r.conf": ""}, []string{"--bind"}},
 	}
+	commands := referenceCommands(t)
 	for _, tc := range cases {
 		dir := writeFiles(t, tc.files)
 		args := append([]string{filepath.Join(dir, "r.conf")}, tc.args...)
-		_, err := Load(args, Options{Dir: dir})
+		_, err := Load(args, Options{Dir: dir, CommandExists: func(n string) bool { return commands[strings.ToLower(n)] }})
 		// --port 0: a configuration that loads makes the server exit at
 		// once ("Configured to not listen anywhere") instead of serving.
 		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
@@ -562,5 +569,48 @@ func TestCompatSplitArgs(t *testing.T) {
 		if got != want {
 			t.Errorf("SplitArgs(%q): redis-cli echoes %q, kvkit %q", c, want, got)
 		}
+	}
+}
+
+// referenceCommands returns the names of Redis 7.0's commands, from
+// COMMAND's output.
+func referenceCommands(t *testing.T) map[string]bool {
+	data, err := os.ReadFile(filepath.Join(referenceDir, "command.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var cmds [][]any
+	if err := json.Unmarshal(data, &cmds); err != nil {
+		t.Fatal(err)
+	}
+	names := map[string]bool{}
+	for _, c := range cmds {
+		names[c[0].(string)] = true
+	}
+	return names
+}
+
+// TestCompatProtectedConfigs sets protected directives on a server that
+// allows it.
+func TestCompatProtectedConfigs(t *testing.T) {
+	s := testutil.StartRedis(t, "--enable-protected-configs", "yes")
+	rc := dialRedis(t, s.Addr())
+	c, err := Load([]string{"--port", strconv.Itoa(s.Port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
+		"--daemonize", "no", "--enable-protected-configs", "yes"}, Options{Dir: s.Dir})
+	if err != nil {
+		t.Fatal(err)
+	}
+	os.Mkdir(filepath.Join(s.Dir, "sub"), 0o755)
+	os.WriteFile(filepath.Join(s.Dir, "file"), nil, 0o644)
+	for _, args := range [][]string{
+		{"dir", "/nonexistent-kvkit"}, {"dir", filepath.Join(s.Dir, "file")}, {"dir", "sub"}, {"dir", ".."},
+		{"dir", s.Dir}, {"dbfilename", "a/b"}, {"dbfilename", `a\b`}, {"dbfilename", "x.rdb"}, {"dbfilename", ""},
+	} {
+		want := replyText(rc.do(t, append([]string{"CONFIG", "SET"}, args...)...))
+		got := errText(c.Set(args, SetEnv{Local: true}))
+		if got != want {
+			t.Errorf("CONFIG SET %q:\n redis: %s\n kvkit: %s", args, want, got)
+		}
+		compareMaps(t, fmt.Sprintf("after CONFIG SET %q", args), configMap(t, rc.do(t, "CONFIG", "GET", args[0])), pairs(c.Get(args[:1])))
 	}
 }

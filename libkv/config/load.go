@@ -286,11 +286,11 @@ func (l *loader) loadString(text string, parts []part) error {
 			}
 			c.noteExplicit(name)
 		case name == "rename-command" && len(args) == 3:
-			if l.opt.CommandExists != nil && !l.opt.CommandExists(args[1]) {
-				return fail(i, "No such command in rename-command")
-			}
-			for _, r := range c.Renames {
-				if args[2] != "" && strings.EqualFold(r.NewName, args[2]) {
+			if l.opt.CommandExists != nil {
+				if !l.commandExists(args[1]) {
+					return fail(i, "No such command in rename-command")
+				}
+				if args[2] != "" && l.commandExists(args[2]) {
 					return fail(i, "Target command name already exists")
 				}
 			}
@@ -346,4 +346,20 @@ func (c *Config) setModuleConfig(name, value string) {
 		}
 	}
 	c.ModuleConfigs = append(c.ModuleConfigs, [2]string{name, value})
+}
+
+// commandExists reports whether a command is known under name, once the
+// renames read so far are applied (Redis renames in its command table as
+// it reads each line).
+func (l *loader) commandExists(name string) bool {
+	exists := l.opt.CommandExists(name)
+	for _, r := range l.c.Renames {
+		if strings.EqualFold(r.Command, name) {
+			exists = false
+		}
+		if r.NewName != "" && strings.EqualFold(r.NewName, name) {
+			exists = true
+		}
+	}
+	return exists
 }

@@ -268,3 +268,36 @@ func TestUnsupported(t *testing.T) {
 		t.Errorf("Unsupported() = %q, want %q", got, want)
 	}
 }
+
+func TestRenameCommand(t *testing.T) {
+	known := map[string]bool{"flushall": true, "get": true, "set": true}
+	opt := func(dir string) Options {
+		return Options{Dir: dir, CommandExists: func(n string) bool { return known[strings.ToLower(n)] }}
+	}
+	for conf, want := range map[string]string{
+		"rename-command nosuch x\n":                                             "No such command in rename-command",
+		"rename-command GET set\n":                                              "Target command name already exists",
+		"rename-command get g2\nrename-command get g3\n":                        "No such command in rename-command",
+		"rename-command get g2\nrename-command set g2\n":                        "Target command name already exists",
+		"rename-command get \"\"\nrename-command set get\n":                     "",
+		"rename-command FLUSHALL \"\"\nrename-command flushall x\n":             "No such command in rename-command",
+		"rename-command get g2\nrename-command g2 g3\nrename-command g3 \"\"\n": "",
+	} {
+		dir := writeFiles(t, map[string]string{"r.conf": conf})
+		_, err := Load([]string{"r.conf"}, opt(dir))
+		got := ""
+		if fe, ok := err.(*FileError); ok {
+			got = fe.Reason
+		} else if err != nil {
+			got = err.Error()
+		}
+		if got != want {
+			t.Errorf("%q: %q, want %q", conf, got, want)
+		}
+	}
+	dir := writeFiles(t, map[string]string{"r.conf": "rename-command get g2\nrename-command set \"\"\n"})
+	c, err := Load([]string{"r.conf"}, opt(dir))
+	if err != nil || !reflect.DeepEqual(c.Renames, []Rename{{"get", "g2"}, {"set", ""}}) {
+		t.Errorf("Renames = %v, %v", c.Renames, err)
+	}
+}
