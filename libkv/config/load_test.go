@@ -114,7 +114,7 @@ func TestLoadErrors(t *testing.T) {
 		{"save 0 1\n", "", 1, "save 0 1", "Invalid save parameters"},
 		{"appendonly maybe\n", "", 1, "appendonly maybe", "argument must be 'yes' or 'no'"},
 		{"dir /nonexistent-kvkit\n", "", 1, "dir /nonexistent-kvkit", "No such file or directory"},
-		{"my.conf x y\n", "", 1, "my.conf x y", "Module config specified without value"},
+		{"my.conf\n", "", 1, "my.conf", "Module config specified without value"},
 		{"sentinel monitor a b c\n", "", 1, "sentinel monitor a b c", "sentinel directive while not in sentinel mode"},
 		{"cluster-enabled yes\nreplicaof a 1\n", "", 0, "", "replicaof directive not allowed in cluster mode"},
 		{"maxmemory-clients 101%\n", "", 1, "maxmemory-clients 101%", "percentage argument must be less or equal to 100"},

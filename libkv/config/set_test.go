@@ -52,7 +52,8 @@ func TestSetErrors(t *testing.T) {
 		env  SetEnv
 		want string
 	}{
-		{[]string{"maxmemory"}, SetEnv{}, "ERR syntax error"},
+		{[]string{"maxmemory"}, SetEnv{}, "ERR wrong number of arguments for 'config|set' command"},
+		{[]string{"maxmemory", "1", "port"}, SetEnv{}, "ERR syntax error"},
 		{[]string{"foo", "1"}, SetEnv{}, "ERR Unknown option or number of arguments for CONFIG SET - 'foo'"},
 		{[]string{"foo", "1", "daemonize", "yes"}, SetEnv{}, "ERR Unknown option or number of arguments for CONFIG SET - 'foo'"},
 		{[]string{"daemonize", "yes", "foo", "1"}, SetEnv{}, "ERR CONFIG SET failed (possibly related to argument 'daemonize') - can't set immutable config"},
