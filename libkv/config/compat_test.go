@@ -236,7 +236,7 @@ func TestCompatConfigSet(t *testing.T) {
 		{"maxmemory-clients", "10%"}, {"maxmemory-clients", "101%"}, {"maxmemory-clients", "-5"}, {"maxmemory-clients", "%"},
 		{"maxmemory-clients", "-5%"}, {"maxmemory-clients", "1mb"}, {"maxmemory-clients", "0"},
 		{"active-expire-effort", "11"}, {"active-expire-effort", "0"}, {"active-expire-effort", "3"},
-		{"repl-backlog-size", "0"}, {"repl-backlog-size", "2mb"}, {"repl-backlog-ttl", "-1"},
+		{"repl-backlog-size", "0"}, {"repl-backlog-size", "1000"}, {"repl-backlog-size", "2mb"}, {"repl-backlog-ttl", "-1"},
 		{"auto-aof-rewrite-min-size", "1g"}, {"active-defrag-ignore-bytes", "0"}, {"active-defrag-cycle-max", "100"},
 		{"lua-time-limit", "x"}, {"LUA-TIME-LIMIT", "100"}, {"busy-reply-threshold", "5000"},
 		{"port", "70000"}, {"port", "-1"}, {"databases", "1"}, {"unixsocketperm", "777"}, {"socket-mark-id", "1"},
@@ -612,5 +612,75 @@ func TestCompatProtectedConfigs(t *testing.T) {
 			t.Errorf("CONFIG SET %q:\n redis: %s\n kvkit: %s", args, want, got)
 		}
 		compareMaps(t, fmt.Sprintf("after CONFIG SET %q", args), configMap(t, rc.do(t, "CONFIG", "GET", args[0])), pairs(c.Get(args[:1])))
+	}
+}
+
+// TestCompatRewriteStock rewrites Debian's stock redis.conf (made to run in
+// a temporary directory) after a few CONFIG SETs, with both.
+func TestCompatRewriteStock(t *testing.T) {
+	stock, err := os.ReadFile(filepath.Join(referenceDir, "redis.conf"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	port := testutil.FreePort(t)
+	dataDir := t.TempDir()
+	text := string(stock)
+	for old, repl := range map[string]string{
+		"\ndaemonize yes\n":                           "\ndaemonize no\n",
+		"\npidfile /run/redis/redis-server.pid\n":     "\npidfile \"\"\n",
+		"\nlogfile /var/log/redis/redis-server.log\n": "\nlogfile \"\"\n",
+		"\ndir /var/lib/redis\n":                      "\ndir " + dataDir + "\n",
+		"\nport 6379\n":                               "\nport " + strconv.Itoa(port) + "\n",
+	} {
+		if !strings.Contains(text, old) {
+			t.Fatalf("stock redis.conf has no %q", old)
+		}
+		text = strings.Replace(text, old, repl, 1)
+	}
+	redisFile, ourFile := filepath.Join(t.TempDir(), "redis.conf"), filepath.Join(t.TempDir(), "redis.conf")
+	os.WriteFile(redisFile, []byte(text), 0o644)
+	os.WriteFile(ourFile, []byte(text), 0o644)
+	_, rc := startRedis(t, port, redisFile)
+	c, err := Load([]string{ourFile}, Options{Dir: dataDir})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, kv := range [][]string{
+		{"maxmemory", "100mb"}, {"maxmemory-policy", "allkeys-lru"}, {"save", ""}, {"bind", "127.0.0.1"},
+		{"client-output-buffer-limit", "normal 0 0 0 replica 512mb 128mb 120"}, {"hz", "20"}, {"appendfsync", "always"},
+		{"slowlog-max-len", "128"}, {"list-max-listpack-size", "-3"}, {"tcp-keepalive", "60"},
+		{"oom-score-adj-values", "0 200 800"}, {"repl-backlog-size", "1000"},
+	} {
+		if r := replyText(rc.do(t, append([]string{"CONFIG", "SET"}, kv...)...)); r != "OK" {
+			t.Fatalf("redis CONFIG SET %q: %s", kv, r)
+		}
+		if err := c.Set(kv, SetEnv{}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if r := replyText(rc.do(t, "CONFIG", "REWRITE")); r != "OK" {
+		t.Fatalf("redis CONFIG REWRITE: %s", r)
+	}
+	if err := c.Rewrite(); err != nil {
+		t.Fatal(err)
+	}
+	want, _ := os.ReadFile(redisFile)
+	got, _ := os.ReadFile(ourFile)
+	wantHead, wantTail := splitRewrite(string(want))
+	gotHead, gotTail := splitRewrite(string(got))
+	if wantHead != gotHead {
+		wl, gl := strings.Split(wantHead, "\n"), strings.Split(gotHead, "\n")
+		for i := 0; i < len(wl) && i < len(gl); i++ {
+			if wl[i] != gl[i] {
+				t.Errorf("rewritten stock file, line %d:\n redis: %q\n kvkit: %q", i+1, wl[i], gl[i])
+				break
+			}
+		}
+		if len(wl) != len(gl) {
+			t.Errorf("rewritten stock file: redis %d lines, kvkit %d", len(wl), len(gl))
+		}
+	}
+	if strings.Join(wantTail, "\n") != strings.Join(gotTail, "\n") {
+		t.Errorf("appended lines:\n redis: %q\n kvkit: %q", wantTail, gotTail)
 	}
 }

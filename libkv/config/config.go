@@ -264,8 +264,14 @@ func (c *Config) Set(args []string, env SetEnv) error {
 			c.Values = old
 			return setError(false, "", entryName(d, args[2*i]), msg)
 		}
-		if d.Name == "hz" {
+		switch d.Name {
+		case "hz":
 			c.Values.Hz = clampHz(c.Values.Hz) // updateHZ
+		case "repl-backlog-size":
+			// resizeReplicationBacklog raises it to CONFIG_REPL_BACKLOG_MIN_SIZE.
+			if c.Values.ReplBacklogSize < 16*1024 {
+				c.Values.ReplBacklogSize = 16 * 1024
+			}
 		}
 		if d.get(&c.Values) != before || d.kind == kindSpecial {
 			changed = append(changed, d)
