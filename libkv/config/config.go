@@ -62,17 +62,12 @@ func Default() *Config {
 	c := &Config{}
 	st := &setState{}
 	for _, d := range directives {
-		if d.Name == "dir" {
-			continue
+		if d.Name == "dir" || d.Name == "replicaof" {
+			continue // the start directory, set below; no master
 		}
-		var args []string
+		args := []string{d.Default}
 		if d.Flags&MultiArg != 0 {
 			args = strings.Fields(d.Default)
-		} else {
-			args = []string{d.Default}
-		}
-		if d.Name == "replicaof" {
-			continue // no master
 		}
 		if msg := d.set(&c.Values, args, st); msg != "" {
 			panic("config: bad default for " + d.Name + ": " + msg)
