@@ -458,6 +458,11 @@ client-output-buffer-limit pubsub 32mb 8mb 60
 notify-keyspace-events ""
 hz 10
 hz 11
+masterauth secret
+unixsocketperm 700
+maxmemory-policy volatile-lru
+appendfsync always
+oom-score-adj-values 0 200 800
 # trailing comment
 
 
@@ -467,7 +472,9 @@ hz 11
 		{"hz", "10"}, {"maxmemory-clients", "10%"}, {"client-output-buffer-limit", "pubsub 1mb 0 0"},
 		{"notify-keyspace-events", "KEA"}, {"save", "300 10"}, {"slave-priority", "7"}, {"repl-backlog-size", "2mb"},
 		{"masteruser", "x y"}, {"ignore-warnings", "ARM64-COW-BUG"}, {"latency-tracking-info-percentiles", "99"},
-		{"shutdown-on-sigterm", "now"},
+		{"shutdown-on-sigterm", "now"}, {"masterauth", ""}, {"bind", "* -::*"}, {"oom-score-adj", "relative"},
+		{"maxmemory-policy", "noeviction"}, {"appendfsync", "everysec"},
+		{"proto-max-bulk-len", "1000mb"}, {"client-query-buffer-limit", "1048577"}, {"list-compress-depth", "0"},
 	}
 	inc := filepath.Join(t.TempDir(), "inc.conf")
 	if err := os.WriteFile(inc, []byte("port 2\n"), 0o644); err != nil {
