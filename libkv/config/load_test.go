@@ -301,3 +301,18 @@ func TestRenameCommand(t *testing.T) {
 		t.Errorf("Renames = %v, %v", c.Renames, err)
 	}
 }
+
+func TestLoadStockSentinelConf(t *testing.T) {
+	dir := t.TempDir()
+	args := []string{filepath.Join(referenceDir, "sentinel.conf"), "--logfile", ""}
+	c, err := Load(args, Options{Dir: dir, Sentinel: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(c.Sentinel) == 0 || c.Sentinel[0][0] == "" {
+		t.Errorf("no sentinel directives: %q", c.Sentinel)
+	}
+	if _, err := Load(args, Options{Dir: dir}); err == nil || !strings.Contains(err.Error(), "sentinel directive while not in sentinel mode") {
+		t.Errorf("sentinel.conf outside sentinel mode: %v", err)
+	}
+}
