@@ -82,7 +82,8 @@ func Default() *Config {
 // OnApply registers fn to run after CONFIG SET changed the directive name
 // (canonical name or alias). Hooks of one CONFIG SET run in the order their
 // directives appear in it; when one fails, all values are restored and the
-// hooks that ran are run again with the old values.
+// hooks that ran are run again with the old values. Registering a hook for
+// a name that is not a directive is a programming error and panics.
 func (c *Config) OnApply(name string, fn ApplyFunc) {
 	d := Lookup(name)
 	if d == nil {

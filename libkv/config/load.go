@@ -32,6 +32,8 @@ type FileError struct {
 	Reason string
 }
 
+// Error returns the text redis-server prints, without its surrounding
+// newlines.
 func (e *FileError) Error() string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "*** FATAL CONFIG FILE ERROR (Redis %s) ***\n", Version)
