@@ -28,8 +28,9 @@ type Config struct {
 	// Modules holds the arguments of each loadmodule directive (path,
 	// module arguments...).
 	Modules [][]string
-	// ModuleConfigs holds "module.name value" directives (names with a dot),
-	// name and value, the last value of a name winning.
+	// ModuleConfigs holds "module.name value..." directives (names with a
+	// dot): name and the values joined by spaces, the last one of a name
+	// winning.
 	ModuleConfigs [][2]string
 	// Sentinel holds the arguments after "sentinel" of each sentinel
 	// directive, when loaded with Options.Sentinel.
@@ -61,17 +62,12 @@ func Default() *Config {
 	c := &Config{}
 	st := &setState{}
 	for _, d := range directives {
-		if d.Name == "dir" {
-			continue
+		if d.Name == "dir" || d.Name == "replicaof" {
+			continue // the start directory, set below; no master
 		}
-		var args []string
+		args := []string{d.Default}
 		if d.Flags&MultiArg != 0 {
 			args = strings.Fields(d.Default)
-		} else {
-			args = []string{d.Default}
-		}
-		if d.Name == "replicaof" {
-			continue // no master
 		}
 		if msg := d.set(&c.Values, args, st); msg != "" {
 			panic("config: bad default for " + d.Name + ": " + msg)
@@ -86,7 +82,8 @@ func Default() *Config {
 // OnApply registers fn to run after CONFIG SET changed the directive name
 // (canonical name or alias). Hooks of one CONFIG SET run in the order their
 // directives appear in it; when one fails, all values are restored and the
-// hooks that ran are run again with the old values.
+// hooks that ran are run again with the old values. Registering a hook for
+// a name that is not a directive is a programming error and panics.
 func (c *Config) OnApply(name string, fn ApplyFunc) {
 	d := Lookup(name)
 	if d == nil {
@@ -193,9 +190,13 @@ type SetEnv struct {
 //	ERR Unknown option or number of arguments for CONFIG SET - 'foo'
 //	ERR CONFIG SET failed (possibly related to argument 'maxmemory') - argument must be a memory value
 //
-// args holds the arguments after SET; an odd count is "ERR syntax error".
+// args holds the arguments after SET; an odd count is "ERR syntax error"
+// and fewer than two the arity error.
 func (c *Config) Set(args []string, env SetEnv) error {
-	if len(args)%2 != 0 || len(args) == 0 {
+	if len(args) < 2 {
+		return errors.New("ERR wrong number of arguments for 'config|set' command")
+	}
+	if len(args)%2 != 0 {
 		return errors.New("ERR syntax error")
 	}
 	n := len(args) / 2
@@ -259,8 +260,14 @@ func (c *Config) Set(args []string, env SetEnv) error {
 			c.Values = old
 			return setError(false, "", entryName(d, args[2*i]), msg)
 		}
-		if d.Name == "hz" {
+		switch d.Name {
+		case "hz":
 			c.Values.Hz = clampHz(c.Values.Hz) // updateHZ
+		case "repl-backlog-size":
+			// resizeReplicationBacklog raises it to CONFIG_REPL_BACKLOG_MIN_SIZE.
+			if c.Values.ReplBacklogSize < 16*1024 {
+				c.Values.ReplBacklogSize = 16 * 1024
+			}
 		}
 		if d.get(&c.Values) != before || d.kind == kindSpecial {
 			changed = append(changed, d)

@@ -32,6 +32,8 @@ type FileError struct {
 	Reason string
 }
 
+// Error returns the text redis-server prints, without its surrounding
+// newlines.
 func (e *FileError) Error() string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "*** FATAL CONFIG FILE ERROR (Redis %s) ***\n", Version)
@@ -91,6 +93,9 @@ func Load(args []string, opt Options) (*Config, error) {
 			return nil, err
 		}
 		opt.Dir = wd
+	}
+	if real, err := filepath.EvalSymlinks(opt.Dir); err == nil {
+		opt.Dir = real // getcwd() reports the physical directory
 	}
 	if opt.Stdin == nil {
 		opt.Stdin = os.Stdin
@@ -283,11 +288,11 @@ func (l *loader) loadString(text string, parts []part) error {
 			}
 			c.noteExplicit(name)
 		case name == "rename-command" && len(args) == 3:
-			if l.opt.CommandExists != nil && !l.opt.CommandExists(args[1]) {
-				return fail(i, "No such command in rename-command")
-			}
-			for _, r := range c.Renames {
-				if args[2] != "" && strings.EqualFold(r.NewName, args[2]) {
+			if l.opt.CommandExists != nil {
+				if !l.commandExists(args[1]) {
+					return fail(i, "No such command in rename-command")
+				}
+				if args[2] != "" && l.commandExists(args[2]) {
 					return fail(i, "Target command name already exists")
 				}
 			}
@@ -300,10 +305,10 @@ func (l *loader) loadString(text string, parts []part) error {
 			c.Modules = append(c.Modules, args[1:])
 			c.noteExplicit(name)
 		case strings.Contains(args[0], "."):
-			if len(args) != 2 {
+			if len(args) < 2 {
 				return fail(i, "Module config specified without value")
 			}
-			c.setModuleConfig(args[0], args[1])
+			c.setModuleConfig(args[0], strings.Join(args[1:], " "))
 		case name == "sentinel":
 			// A bare "sentinel" only selects Sentinel mode, in main().
 			if len(args) != 1 {
@@ -343,4 +348,20 @@ func (c *Config) setModuleConfig(name, value string) {
 		}
 	}
 	c.ModuleConfigs = append(c.ModuleConfigs, [2]string{name, value})
+}
+
+// commandExists reports whether a command is known under name, once the
+// renames read so far are applied (Redis renames in its command table as
+// it reads each line).
+func (l *loader) commandExists(name string) bool {
+	exists := l.opt.CommandExists(name)
+	for _, r := range l.c.Renames {
+		if strings.EqualFold(r.Command, name) {
+			exists = false
+		}
+		if r.NewName != "" && strings.EqualFold(r.NewName, name) {
+			exists = true
+		}
+	}
+	return exists
 }

@@ -114,7 +114,7 @@ func TestLoadErrors(t *testing.T) {
 		{"save 0 1\n", "", 1, "save 0 1", "Invalid save parameters"},
 		{"appendonly maybe\n", "", 1, "appendonly maybe", "argument must be 'yes' or 'no'"},
 		{"dir /nonexistent-kvkit\n", "", 1, "dir /nonexistent-kvkit", "No such file or directory"},
-		{"my.conf x y\n", "", 1, "my.conf x y", "Module config specified without value"},
+		{"my.conf\n", "", 1, "my.conf", "Module config specified without value"},
 		{"sentinel monitor a b c\n", "", 1, "sentinel monitor a b c", "sentinel directive while not in sentinel mode"},
 		{"cluster-enabled yes\nreplicaof a 1\n", "", 0, "", "replicaof directive not allowed in cluster mode"},
 		{"maxmemory-clients 101%\n", "", 1, "maxmemory-clients 101%", "percentage argument must be less or equal to 100"},
@@ -266,5 +266,53 @@ func TestUnsupported(t *testing.T) {
 	c := mustLoad(t, dir, "r.conf")
 	if got, want := c.Unsupported(), []string{"rdbcompression", "io-threads", "rename-command"}; !reflect.DeepEqual(got, want) {
 		t.Errorf("Unsupported() = %q, want %q", got, want)
+	}
+}
+
+func TestRenameCommand(t *testing.T) {
+	known := map[string]bool{"flushall": true, "get": true, "set": true}
+	opt := func(dir string) Options {
+		return Options{Dir: dir, CommandExists: func(n string) bool { return known[strings.ToLower(n)] }}
+	}
+	for conf, want := range map[string]string{
+		"rename-command nosuch x\n":                                             "No such command in rename-command",
+		"rename-command GET set\n":                                              "Target command name already exists",
+		"rename-command get g2\nrename-command get g3\n":                        "No such command in rename-command",
+		"rename-command get g2\nrename-command set g2\n":                        "Target command name already exists",
+		"rename-command get \"\"\nrename-command set get\n":                     "",
+		"rename-command FLUSHALL \"\"\nrename-command flushall x\n":             "No such command in rename-command",
+		"rename-command get g2\nrename-command g2 g3\nrename-command g3 \"\"\n": "",
+	} {
+		dir := writeFiles(t, map[string]string{"r.conf": conf})
+		_, err := Load([]string{"r.conf"}, opt(dir))
+		got := ""
+		if fe, ok := err.(*FileError); ok {
+			got = fe.Reason
+		} else if err != nil {
+			got = err.Error()
+		}
+		if got != want {
+			t.Errorf("%q: %q, want %q", conf, got, want)
+		}
+	}
+	dir := writeFiles(t, map[string]string{"r.conf": "rename-command get g2\nrename-command set \"\"\n"})
+	c, err := Load([]string{"r.conf"}, opt(dir))
+	if err != nil || !reflect.DeepEqual(c.Renames, []Rename{{"get", "g2"}, {"set", ""}}) {
+		t.Errorf("Renames = %v, %v", c.Renames, err)
+	}
+}
+
+func TestLoadStockSentinelConf(t *testing.T) {
+	dir := t.TempDir()
+	args := []string{filepath.Join(referenceDir, "sentinel.conf"), "--logfile", ""}
+	c, err := Load(args, Options{Dir: dir, Sentinel: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(c.Sentinel) == 0 || c.Sentinel[0][0] == "" {
+		t.Errorf("no sentinel directives: %q", c.Sentinel)
+	}
+	if _, err := Load(args, Options{Dir: dir}); err == nil || !strings.Contains(err.Error(), "sentinel directive while not in sentinel mode") {
+		t.Errorf("sentinel.conf outside sentinel mode: %v", err)
 	}
 }

@@ -52,7 +52,8 @@ func TestSetErrors(t *testing.T) {
 		env  SetEnv
 		want string
 	}{
-		{[]string{"maxmemory"}, SetEnv{}, "ERR syntax error"},
+		{[]string{"maxmemory"}, SetEnv{}, "ERR wrong number of arguments for 'config|set' command"},
+		{[]string{"maxmemory", "1", "port"}, SetEnv{}, "ERR syntax error"},
 		{[]string{"foo", "1"}, SetEnv{}, "ERR Unknown option or number of arguments for CONFIG SET - 'foo'"},
 		{[]string{"foo", "1", "daemonize", "yes"}, SetEnv{}, "ERR Unknown option or number of arguments for CONFIG SET - 'foo'"},
 		{[]string{"daemonize", "yes", "foo", "1"}, SetEnv{}, "ERR CONFIG SET failed (possibly related to argument 'daemonize') - can't set immutable config"},
@@ -156,4 +157,30 @@ func TestSetValues(t *testing.T) {
 	if err := c.Set([]string{"dir", dir}, SetEnv{Local: true}); err != nil || c.Values.Dir != dir {
 		t.Errorf("dir: %v %s", err, c.Values.Dir)
 	}
+}
+
+// FuzzConfigSet sets any value on any directive: never a panic, and a value
+// that was accepted reads back (CONFIG GET) as something that sets the same
+// value again.
+func FuzzConfigSet(f *testing.F) {
+	for i, v := range []string{"1", "yes", "1mb", "10%", "3600 1 300 100", "normal 1 2 3", "KEA", "-1", "", "0777", "save now"} {
+		f.Add(uint16(i*7), v)
+	}
+	f.Fuzz(func(t *testing.T, idx uint16, value string) {
+		d := directives[int(idx)%len(directives)]
+		if d.Name == "dir" {
+			return // touches the file system
+		}
+		c := Default()
+		if err := c.Set([]string{d.Name, value}, SetEnv{Local: true}); err != nil {
+			return
+		}
+		first := get(c, d.Name)
+		if err := c.Set([]string{d.Name, first}, SetEnv{Local: true}); err != nil {
+			t.Fatalf("%s: %q was accepted, its GET form %q is not: %v", d.Name, value, first, err)
+		}
+		if again := get(c, d.Name); again != first {
+			t.Fatalf("%s: %q reads back as %q, then %q", d.Name, value, first, again)
+		}
+	})
 }

@@ -8,9 +8,9 @@ import "time"
 // ServerCpulist. Booleans are bool; strings and enums are string (an enum
 // holds its canonical lower-case name, e.g. "allkeys-lru"; shutdown-on-sig*
 // hold the chosen flags separated by spaces, e.g. "save now"); numbers are
-// int when Redis's type is int, int64 for long/long long/size_t, uint64 for
-// unsigned long long; the few second counts that always fit are
-// time.Duration. Units are Redis's: milliseconds for busy-reply-threshold,
+// int when Redis bounds them to 32 bits, uint64 for maxmemory and
+// cluster-link-sendbuf-limit (unsigned long long), int64 otherwise; the
+// few second counts that always fit are time.Duration. Units are Redis's: milliseconds for busy-reply-threshold,
 // cluster-node-timeout and latency-monitor-threshold, microseconds for
 // slowlog-log-slower-than, seconds for repl-backlog-ttl, minutes for
 // lfu-decay-time, bytes for memory values. A percent value
