@@ -42,7 +42,7 @@ func TestTable(t *testing.T) {
 		t.Errorf("GET: %+v", get)
 	}
 	if got := strings.Join(Lookup([]byte("eval")).Flags.Names(), " "); got !=
-		"noscript stale skip_monitor no_mandatory_keys movablekeys" {
+		"noscript stale skip_monitor may_replicate no_mandatory_keys movablekeys" {
 		t.Errorf("EVAL flags %q", got)
 	}
 }

@@ -237,6 +237,9 @@ func init() {
 	for name, proc := range getkeysProcs {
 		Lookup([]byte(name)).getkeys = proc
 	}
+	for name, f := range hiddenFlags {
+		LookupFullName([]byte(name)).Flags |= f
+	}
 }
 
 // All returns the top-level commands of the table, in the order of the
