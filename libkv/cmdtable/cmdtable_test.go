@@ -132,7 +132,7 @@ func TestImplemented(t *testing.T) {
 	}
 	for _, tc := range []struct{ args, want string }{
 		{"COMMAND COUNT", ":3\r\n"},
-		{"COMMAND LIST", "*4\r\n$11\r\nzunionstore\r\n$3\r\nget\r\n$6\r\nconfig\r\n$10\r\nconfig|get\r\n"},
+		{"COMMAND LIST", "*4\r\n$6\r\nconfig\r\n$10\r\nconfig|get\r\n$3\r\nget\r\n$11\r\nzunionstore\r\n"},
 		{"COMMAND LIST FILTERBY PATTERN c*", "*2\r\n$6\r\nconfig\r\n$10\r\nconfig|get\r\n"},
 		{"COMMAND INFO set config|set", "*2\r\n$-1\r\n$-1\r\n"},
 		{"COMMAND DOCS set config|set", "*0\r\n"},

@@ -67,8 +67,7 @@ func ExecCommand(w *resp.Writer, argv [][]byte, impl Implemented) {
 		writeAllInfo(w, impl)
 		return
 	}
-	self := Lookup([]byte("command"))
-	sub := self.Sub(argv[1])
+	sub := commandCmd.Sub(argv[1])
 	if sub == nil {
 		// Redis's processCommand: the name as given, cut at 128 bytes.
 		name := argv[1]

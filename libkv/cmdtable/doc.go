@@ -42,8 +42,8 @@
 //
 // Replies that Redis builds by walking its hash tables (COMMAND, COMMAND
 // LIST, COMMAND INFO and DOCS without names, the subcommands of a
-// container) are in Redis's random-seeded hash order there and in the
-// reference order here; the tests compare those as sets.
+// container) are in Redis's random-seeded hash order there and in name
+// order here; the tests compare those as sets.
 package cmdtable
 
 //go:generate go run ./internal/gencmdtable -out table.go

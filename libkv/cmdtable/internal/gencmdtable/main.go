@@ -25,6 +25,7 @@ import (
 	"go/format"
 	"os"
 	"path/filepath"
+	"sort"
 	"strings"
 )
 
@@ -83,6 +84,9 @@ func run(ref, out string) error {
 	g.printf("// (shared/reference/redis-7.0/command.json, docs.json). DO NOT EDIT.\n\n")
 	g.printf("package cmdtable\n\n")
 	g.printf("var commandTable = []*Command{\n")
+	if err := sortByName(infos); err != nil {
+		return err
+	}
 	for _, raw := range infos {
 		if err := g.command(raw, docs, ""); err != nil {
 			return err
@@ -232,6 +236,29 @@ func bits(what string, table []nameConst, names []string) (string, error) {
 	return strings.Join(idents, " | "), nil
 }
 
+// sortByName sorts COMMAND entries by name. Redis lists them in the
+// order of its hash tables, which changes from one start to the next; the
+// table is kept in name order so that a new capture makes a small diff.
+func sortByName(entries []json.RawMessage) error {
+	type named struct {
+		name string
+		raw  json.RawMessage
+	}
+	ns := make([]named, len(entries))
+	for i, e := range entries {
+		var f []json.RawMessage
+		if json.Unmarshal(e, &f) != nil || len(f) == 0 || json.Unmarshal(f[0], &ns[i].name) != nil {
+			return fmt.Errorf("command entry without a name: %.80s", e)
+		}
+		ns[i].raw = e
+	}
+	sort.Slice(ns, func(i, j int) bool { return ns[i].name < ns[j].name })
+	for i := range ns {
+		entries[i] = ns[i].raw
+	}
+	return nil
+}
+
 type gen struct {
 	buf      bytes.Buffer
 	sentinel map[string]bool // full names of the commands a Sentinel serves
@@ -331,6 +358,9 @@ func (g *gen) command(raw json.RawMessage, docs map[string]*docEntry, parent str
 			return fmt.Errorf("%s: %d subcommands, %d documented", name, len(subs), len(doc.Subcommands))
 		}
 		g.printf("Subcommands: []*Command{\n")
+		if err := sortByName(subs); err != nil {
+			return err
+		}
 		for _, s := range subs {
 			if err := g.command(s, doc.Subcommands, name); err != nil {
 				return err
@@ -361,10 +391,21 @@ func (g *gen) keySpec(ks *keySpec) error {
 	}
 	b := ks.BeginSearch.Spec
 	k := ks.FindKeys.Spec
-	g.printf("Flags: %s,\nBeginSearch: BeginSearch{Type: %s, Index: %d, Keyword: %q, StartFrom: %d},\n",
-		fl, bs, b.Index, b.Keyword, b.StartFrom)
-	g.printf("FindKeys: FindKeys{Type: %s, LastKey: %d, KeyStep: %d, Limit: %d, KeyNumIdx: %d, FirstKey: %d}},\n",
-		fk, k.LastKey, k.KeyStep, k.Limit, k.KeyNumIdx, k.FirstKey)
+	g.printf("Flags: %s,\nBeginSearch: BeginSearch{Type: %s", fl, bs)
+	switch bs {
+	case "SearchIndex":
+		g.printf(", Index: %d", b.Index)
+	case "SearchKeyword":
+		g.printf(", Keyword: %q, StartFrom: %d", b.Keyword, b.StartFrom)
+	}
+	g.printf("},\nFindKeys: FindKeys{Type: %s", fk)
+	switch fk {
+	case "FindRange":
+		g.printf(", LastKey: %d, KeyStep: %d, Limit: %d", k.LastKey, k.KeyStep, k.Limit)
+	case "FindKeyNum":
+		g.printf(", KeyNumIdx: %d, FirstKey: %d, KeyStep: %d", k.KeyNumIdx, k.FirstKey, k.KeyStep)
+	}
+	g.printf("}},\n")
 	return nil
 }
 
