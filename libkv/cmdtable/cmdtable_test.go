@@ -102,8 +102,13 @@ func TestKeysSearchFlags(t *testing.T) {
 	if keys := spublish.Keys(args, 0, nil); len(keys) != 0 {
 		t.Errorf("SPUBLISH keys without KeysIncludeNotKeys: %v", keys)
 	}
-	// KeysIncludeNotKeys only matters for specs that are used: all of
-	// SPUBLISH's are not_key, so Redis (and Keys) fall back to no keys.
+	if keys := spublish.Keys(args, KeysIncludeNotKeys, nil); len(keys) != 0 {
+		t.Errorf("SPUBLISH keys, all specs not_key: %v", keys)
+	}
+	keys, ok := spublish.KeysFromSpecs(args, KeysIncludeNotKeys, nil)
+	if want := []KeyRef{{1, KeyNotKey}}; !ok || fmt.Sprint(keys) != fmt.Sprint(want) {
+		t.Errorf("SPUBLISH channels from the specs: %v %v, want %v", keys, ok, want)
+	}
 	migrate := Lookup([]byte("migrate"))
 	args = argv("MIGRATE", "h", "p", "", "0", "5", "KEYS", "a", "b")
 	got := migrate.Keys(args, KeysReturnPartial, nil)
@@ -224,7 +229,9 @@ func FuzzKeys(f *testing.F) {
 		c := cmds[int(data[0])%len(cmds)]
 		args := bytes.Split(data[1:], []byte("\n"))
 		for _, flags := range []SearchFlags{0, KeysIncludeNotKeys | KeysReturnPartial} {
-			for _, k := range c.Keys(args, flags, nil) {
+			keys := c.Keys(args, flags, nil)
+			specKeys, _ := c.KeysFromSpecs(args, flags, nil)
+			for _, k := range append(keys, specKeys...) {
 				if k.Pos < 1 || k.Pos >= len(args) {
 					t.Fatalf("%s: key position %d outside %d arguments", c.Name, k.Pos, len(args))
 				}

@@ -1,6 +1,8 @@
 package cmdtable
 
 import (
+	"bytes"
+
 	"github.com/kvkit/kvkit/libkv/resp"
 )
 
@@ -69,8 +71,12 @@ func ExecCommand(w *resp.Writer, argv [][]byte, impl Implemented) {
 	}
 	sub := commandCmd.Sub(argv[1])
 	if sub == nil {
-		// Redis's processCommand: the name as given, cut at 128 bytes.
+		// Redis's processCommand prints the name with "%.128s": at most
+		// 128 bytes, and only up to a NUL byte.
 		name := argv[1]
+		if i := bytes.IndexByte(name, 0); i >= 0 {
+			name = name[:i]
+		}
 		if len(name) > 128 {
 			name = name[:128]
 		}

@@ -142,7 +142,7 @@ func TestCompatListCountHelp(t *testing.T) {
 	cmds := [][][]byte{
 		argv("COMMAND", "COUNT"), argv("command", "count", "x"),
 		argv("COMMAND", "HELP"), argv("COMMAND", "help", "x"),
-		argv("COMMAND", "NOPE"), argv("COMMAND", strings.Repeat("x\r\n", 60)),
+		argv("COMMAND", "NOPE"), argv("COMMAND", strings.Repeat("x\r\n", 60)), argv("COMMAND", "a\x00b"),
 		argv("COMMAND", "GETKEYS"), argv("COMMAND", "GETKEYSANDFLAGS", "get"),
 		argv("COMMAND", "LIST", "x"), argv("COMMAND", "LIST", "FILTERBY"),
 		argv("COMMAND", "LIST", "FILTERBY", "ACLCAT"),

@@ -13,7 +13,9 @@ type SearchFlags uint8
 
 const (
 	// KeysIncludeNotKeys also returns key-like arguments whose spec is
-	// not_key, such as the shard channels of SPUBLISH.
+	// not_key, such as the shard channels of SPUBLISH (through
+	// KeysFromSpecs: Keys, as Redis, ignores a command whose specs are all
+	// not_key).
 	KeysIncludeNotKeys SearchFlags = 1 << iota
 	// KeysReturnPartial skips invalid and incomplete specs instead of
 	// failing, and returns what the other specs found.
@@ -41,7 +43,7 @@ func (c *Command) Keys(argv [][]byte, flags SearchFlags, dst []KeyRef) []KeyRef 
 	}
 	// Redis: some spec is not not_key, and no spec has variable flags.
 	if len(c.KeySpecs) > 0 && all&KeyNotKey == 0 && varFlags == 0 {
-		if keys, ok := c.keysFromSpecs(argv, flags, dst); ok {
+		if keys, ok := c.KeysFromSpecs(argv, flags, dst); ok {
 			return keys
 		}
 	}
@@ -51,9 +53,13 @@ func (c *Command) Keys(argv [][]byte, flags SearchFlags, dst []KeyRef) []KeyRef 
 	return dst
 }
 
-// keysFromSpecs is Redis's getKeysUsingKeySpecs; ok is false where Redis
-// returns -1 (an unknown, invalid or incomplete spec).
-func (c *Command) keysFromSpecs(argv [][]byte, flags SearchFlags, dst []KeyRef) (keys []KeyRef, ok bool) {
+// KeysFromSpecs appends to dst the keys that c's key specs find in argv
+// and returns the extended slice, as Redis 7.0's getKeysUsingKeySpecs
+// (db.c). ok is false, and dst comes back unchanged, where Redis returns
+// -1: a spec of unknown kind, one that does not fit argv, or an incomplete
+// one, unless flags has KeysReturnPartial. Most callers want Keys, which
+// falls back to the command's getkeys procedure.
+func (c *Command) KeysFromSpecs(argv [][]byte, flags SearchFlags, dst []KeyRef) (keys []KeyRef, ok bool) {
 	start := len(dst)
 	for j := range c.KeySpecs {
 		spec := &c.KeySpecs[j]
