@@ -30,6 +30,23 @@ func TestTable(t *testing.T) {
 			t.Errorf("%s has movable keys but no getkeys procedure", c.Name)
 		}
 	}
+	var checkArgs func(c *Command, args []Arg)
+	checkArgs = func(c *Command, args []Arg) {
+		for _, a := range args {
+			// SORT's BY and GET patterns name keys too, so a pattern
+			// may have a key spec.
+			if a.KeySpecIndex >= len(c.KeySpecs) || (a.Type == ArgKey && a.KeySpecIndex < 0) {
+				t.Errorf("%s: argument %q of type %v has key spec index %d of %d", c.Name, a.Name, a.Type, a.KeySpecIndex, len(c.KeySpecs))
+			}
+			checkArgs(c, a.Arguments)
+		}
+	}
+	for _, c := range everyCommand() {
+		checkArgs(c, c.Docs.Arguments)
+	}
+	if n := len(ACLAll.Names()); n != 21 {
+		t.Errorf("%d ACL categories, Redis 7.0 has 21", n)
+	}
 	for name := range getkeysProcs {
 		if Lookup([]byte(name)) == nil {
 			t.Errorf("getkeys procedure for unknown command %q", name)

@@ -99,6 +99,9 @@ const (
 	ACLConnection
 	ACLTransaction
 	ACLScripting
+
+	// ACLAll holds every category; ACLAll.Names() is what ACL CAT lists.
+	ACLAll = ACLScripting<<1 - 1
 )
 
 var aclNames = [...]string{
