@@ -26,9 +26,26 @@ func TestTable(t *testing.T) {
 		if c.Parent == nil && c.Name != c.DeclaredName {
 			t.Errorf("command %q declared as %q", c.Name, c.DeclaredName)
 		}
-		if c.Flags.Has(FlagMovableKeys) && c.getkeys == nil {
+		if c.Flags.Has(FlagMovableKeys) && c.getkeys == nil && c.Name != "georadius" && c.Name != "georadiusbymember" {
 			t.Errorf("%s has movable keys but no getkeys procedure", c.Name)
 		}
+	}
+	var checkArgs func(c *Command, args []Arg)
+	checkArgs = func(c *Command, args []Arg) {
+		for _, a := range args {
+			// SORT's BY and GET patterns name keys too, so a pattern
+			// may have a key spec.
+			if a.KeySpecIndex >= len(c.KeySpecs) || (a.Type == ArgKey && a.KeySpecIndex < 0) {
+				t.Errorf("%s: argument %q of type %v has key spec index %d of %d", c.Name, a.Name, a.Type, a.KeySpecIndex, len(c.KeySpecs))
+			}
+			checkArgs(c, a.Arguments)
+		}
+	}
+	for _, c := range everyCommand() {
+		checkArgs(c, c.Docs.Arguments)
+	}
+	if n := len(ACLAll.Names()); n != 21 {
+		t.Errorf("%d ACL categories, Redis 7.0 has 21", n)
 	}
 	for name := range getkeysProcs {
 		if Lookup([]byte(name)) == nil {
@@ -41,8 +58,11 @@ func TestTable(t *testing.T) {
 		get.Docs.Summary != "Get the value of a key" || len(get.KeySpecs) != 1 {
 		t.Errorf("GET: %+v", get)
 	}
+	if got := strings.Join(Lookup([]byte("set")).KeySpecs[0].Flags.Names(), " "); got != "RW access update variable_flags" {
+		t.Errorf("SET key spec flags %q", got)
+	}
 	if got := strings.Join(Lookup([]byte("eval")).Flags.Names(), " "); got !=
-		"noscript stale skip_monitor no_mandatory_keys movablekeys" {
+		"noscript stale skip_monitor may_replicate no_mandatory_keys movablekeys" {
 		t.Errorf("EVAL flags %q", got)
 	}
 }
@@ -102,8 +122,13 @@ func TestKeysSearchFlags(t *testing.T) {
 	if keys := spublish.Keys(args, 0, nil); len(keys) != 0 {
 		t.Errorf("SPUBLISH keys without KeysIncludeNotKeys: %v", keys)
 	}
-	// KeysIncludeNotKeys only matters for specs that are used: all of
-	// SPUBLISH's are not_key, so Redis (and Keys) fall back to no keys.
+	if keys := spublish.Keys(args, KeysIncludeNotKeys, nil); len(keys) != 0 {
+		t.Errorf("SPUBLISH keys, all specs not_key: %v", keys)
+	}
+	keys, ok := spublish.KeysFromSpecs(args, KeysIncludeNotKeys, nil)
+	if want := []KeyRef{{1, KeyNotKey}}; !ok || fmt.Sprint(keys) != fmt.Sprint(want) {
+		t.Errorf("SPUBLISH channels from the specs: %v %v, want %v", keys, ok, want)
+	}
 	migrate := Lookup([]byte("migrate"))
 	args = argv("MIGRATE", "h", "p", "", "0", "5", "KEYS", "a", "b")
 	got := migrate.Keys(args, KeysReturnPartial, nil)
@@ -132,7 +157,7 @@ func TestImplemented(t *testing.T) {
 	}
 	for _, tc := range []struct{ args, want string }{
 		{"COMMAND COUNT", ":3\r\n"},
-		{"COMMAND LIST", "*4\r\n$11\r\nzunionstore\r\n$3\r\nget\r\n$6\r\nconfig\r\n$10\r\nconfig|get\r\n"},
+		{"COMMAND LIST", "*4\r\n$6\r\nconfig\r\n$10\r\nconfig|get\r\n$3\r\nget\r\n$11\r\nzunionstore\r\n"},
 		{"COMMAND LIST FILTERBY PATTERN c*", "*2\r\n$6\r\nconfig\r\n$10\r\nconfig|get\r\n"},
 		{"COMMAND INFO set config|set", "*2\r\n$-1\r\n$-1\r\n"},
 		{"COMMAND DOCS set config|set", "*0\r\n"},
@@ -224,7 +249,9 @@ func FuzzKeys(f *testing.F) {
 		c := cmds[int(data[0])%len(cmds)]
 		args := bytes.Split(data[1:], []byte("\n"))
 		for _, flags := range []SearchFlags{0, KeysIncludeNotKeys | KeysReturnPartial} {
-			for _, k := range c.Keys(args, flags, nil) {
+			keys := c.Keys(args, flags, nil)
+			specKeys, _ := c.KeysFromSpecs(args, flags, nil)
+			for _, k := range append(keys, specKeys...) {
 				if k.Pos < 1 || k.Pos >= len(args) {
 					t.Fatalf("%s: key position %d outside %d arguments", c.Name, k.Pos, len(args))
 				}

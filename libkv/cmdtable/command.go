@@ -31,8 +31,7 @@ type Command struct {
 	Group string
 	// Docs is the command's COMMAND DOCS entry, group aside.
 	Docs Docs
-	// Subcommands are the subcommands of a container command, in the
-	// reference's order.
+	// Subcommands are the subcommands of a container command, in name order.
 	Subcommands []*Command
 	// Parent is the container of a subcommand, nil for a top-level
 	// command.
@@ -219,8 +218,9 @@ func (ix *nameIndex) find(name []byte) *Command {
 }
 
 var (
-	byName *nameIndex // top-level commands
-	all    []*Command // top-level commands in the reference's order
+	byName     *nameIndex // top-level commands
+	all        []*Command // top-level commands in name order
+	commandCmd *Command   // the COMMAND container
 )
 
 func init() {
@@ -237,10 +237,14 @@ func init() {
 	for name, proc := range getkeysProcs {
 		Lookup([]byte(name)).getkeys = proc
 	}
+	for name, f := range hiddenFlags {
+		LookupFullName([]byte(name)).Flags |= f
+	}
+	commandCmd = Lookup([]byte("command"))
 }
 
-// All returns the top-level commands of the table, in the order of the
-// reference data. The slice is shared: do not modify it.
+// All returns the top-level commands of the table, in name order. The
+// slice is shared: do not modify it.
 func All() []*Command { return all }
 
 // Lookup returns the top-level command named name (case-insensitive), or

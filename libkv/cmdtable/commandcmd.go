@@ -1,6 +1,9 @@
 package cmdtable
 
 import (
+	"bytes"
+	"strings"
+
 	"github.com/kvkit/kvkit/libkv/resp"
 )
 
@@ -67,15 +70,9 @@ func ExecCommand(w *resp.Writer, argv [][]byte, impl Implemented) {
 		writeAllInfo(w, impl)
 		return
 	}
-	self := Lookup([]byte("command"))
-	sub := self.Sub(argv[1])
+	sub := commandCmd.Sub(argv[1])
 	if sub == nil {
-		// Redis's processCommand: the name as given, cut at 128 bytes.
-		name := argv[1]
-		if len(name) > 128 {
-			name = name[:128]
-		}
-		w.Error("ERR unknown subcommand '" + string(name) + "'. Try COMMAND HELP.")
+		w.Error(UnknownSubcommandError(commandCmd, argv[1]))
 		return
 	}
 	if !sub.CheckArity(len(argv)) {
@@ -114,6 +111,20 @@ func ExecCommand(w *resp.Writer, argv [][]byte, impl Implemented) {
 			w.Status(line)
 		}
 	}
+}
+
+// UnknownSubcommandError returns Redis's error for a call of the
+// container c with a subcommand it does not have: "ERR unknown subcommand
+// 'x'. Try CONFIG HELP." (server.c processCommand). As Redis's "%.128s",
+// it shows sub up to a NUL byte and at most 128 bytes of it.
+func UnknownSubcommandError(c *Command, sub []byte) string {
+	if i := bytes.IndexByte(sub, 0); i >= 0 {
+		sub = sub[:i]
+	}
+	if len(sub) > 128 {
+		sub = sub[:128]
+	}
+	return "ERR unknown subcommand '" + string(sub) + "'. Try " + strings.ToUpper(c.Name) + " HELP."
 }
 
 // ArityError returns Redis's error for a call of c with the wrong number

@@ -3,9 +3,13 @@ package cmdtable
 import (
 	"bytes"
 	"fmt"
+	"io"
 	"math/rand"
+	"net"
 	"strings"
+	"sync"
 	"testing"
+	"time"
 
 	"github.com/kvkit/kvkit/internal/testutil"
 	"github.com/kvkit/kvkit/libkv/resp"
@@ -138,7 +142,7 @@ func TestCompatListCountHelp(t *testing.T) {
 	cmds := [][][]byte{
 		argv("COMMAND", "COUNT"), argv("command", "count", "x"),
 		argv("COMMAND", "HELP"), argv("COMMAND", "help", "x"),
-		argv("COMMAND", "NOPE"), argv("COMMAND", strings.Repeat("x\r\n", 60)),
+		argv("COMMAND", "NOPE"), argv("COMMAND", strings.Repeat("x\r\n", 60)), argv("COMMAND", "a\x00b"),
 		argv("COMMAND", "GETKEYS"), argv("COMMAND", "GETKEYSANDFLAGS", "get"),
 		argv("COMMAND", "LIST", "x"), argv("COMMAND", "LIST", "FILTERBY"),
 		argv("COMMAND", "LIST", "FILTERBY", "ACLCAT"),
@@ -267,4 +271,106 @@ func randomArgv(rng *rand.Rand, c *Command) []string {
 		words = append(words, vocab[rng.Intn(len(vocab))])
 	}
 	return words
+}
+
+// hiddenFlagsUnchecked are the commands TestCompatHiddenFlags does not
+// run, because running them would disturb the server or the test
+// (shutting down, becoming a replica, unpausing, forking a save, keeping
+// the server busy for seconds as PFSELFTEST does).
+var hiddenFlagsUnchecked = map[string]bool{
+	"shutdown": true, "replicaof": true, "slaveof": true, "sync": true, "psync": true,
+	"failover": true, "client|pause": true, "client|unpause": true, "client|kill": true,
+	"save": true, "bgsave": true, "bgrewriteaof": true, "monitor": true, "pfselftest": true,
+}
+
+// TestCompatHiddenFlags checks hiddenFlags against redis-server by the
+// flags' effects: under CLIENT PAUSE WRITE, every command that is not
+// write is sent on its own connection with arguments that satisfy its
+// arity; those that wait are the may_replicate ones, and those refused
+// with "command not allowed" are the protected ones.
+func TestCompatHiddenFlags(t *testing.T) {
+	srv := testutil.StartRedis(t)
+	ctl := dialServer(t, srv.Addr(), 2)
+	if rep := ctl.do(argv("CLIENT", "PAUSE", "60000", "WRITE")); rep[0].str() != "OK" {
+		t.Fatalf("CLIENT PAUSE: %q", rep[0].raw)
+	}
+	type probe struct {
+		c    *Command
+		conn *client
+	}
+	var probes []probe
+	for _, c := range everyCommand() {
+		if c.Flags.Has(FlagWrite) || c.IsContainer() || hiddenFlagsUnchecked[c.Name] {
+			continue
+		}
+		words := []string{c.Name}
+		if c.Parent != nil {
+			words = []string{c.Parent.Name, c.DeclaredName}
+		}
+		for len(words) < c.Arity || len(words) < -c.Arity {
+			words = append(words, "0")
+		}
+		conn := dialServer(t, srv.Addr(), 2)
+		if _, err := conn.conn.Write(encode(argv(words...))); err != nil {
+			t.Fatal(err)
+		}
+		probes = append(probes, probe{c, conn})
+	}
+	// A command that runs answers at once; on a loaded machine "at once"
+	// can take a while, hence the generous deadline.
+	deadline := time.Now().Add(2 * time.Second)
+	type result struct {
+		rep *reply
+		err error
+	}
+	results := make([]result, len(probes))
+	var wg sync.WaitGroup
+	for i, p := range probes {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			p.conn.conn.SetReadDeadline(deadline)
+			rep, err := readReply(p.conn.r)
+			results[i] = result{rep, err}
+		}()
+	}
+	wg.Wait()
+	var waiting []*Command
+	for i, p := range probes {
+		rep, err := results[i].rep, results[i].err
+		if err != nil {
+			if ne, ok := err.(net.Error); ok && ne.Timeout() {
+				waiting = append(waiting, p.c)
+				continue
+			}
+			if err == io.EOF { // QUIT
+				continue
+			}
+			t.Fatalf("%s: %v", p.c.Name, err)
+		}
+		refused := strings.HasPrefix(rep.str(), "ERR "+strings.ToUpper(rootName(p.c))+" command not allowed")
+		if protected := p.c.Flags.Has(FlagProtected); refused != protected {
+			t.Errorf("%s: protected is %v, but Redis replies %q", p.c.Name, protected, rep.raw)
+		}
+		if p.c.Flags.Has(FlagMayReplicate) {
+			t.Errorf("%s: may_replicate, but Redis runs it under CLIENT PAUSE WRITE: %q", p.c.Name, rep.raw)
+		}
+	}
+	for _, c := range waiting {
+		if !c.Flags.Has(FlagMayReplicate) {
+			t.Errorf("%s: not may_replicate, but Redis holds it under CLIENT PAUSE WRITE", c.Name)
+		}
+	}
+	if len(waiting) == 0 {
+		t.Error("no command waited under CLIENT PAUSE WRITE")
+	}
+	ctl.do(argv("CLIENT", "UNPAUSE"))
+}
+
+// rootName is the name of c's top-level command.
+func rootName(c *Command) string {
+	if c.Parent != nil {
+		return c.Parent.Name
+	}
+	return c.Name
 }

@@ -21,9 +21,12 @@
 // which finds shared/reference/redis-7.0 in a parent directory (or pass
 // -ref). Nothing reads the reference at run time.
 //
-// COMMAND's output hides four flags on purpose (may_replicate, sentinel,
-// only_sentinel, protected); they have constants here but the generated
-// table, made from that output, does not set them.
+// COMMAND's output hides four flags on purpose. The generator sets
+// sentinel on the commands a Sentinel's COMMAND lists
+// (sentinel-command.json); may_replicate and protected are listed in
+// hidden.go and checked against redis-server by their effects;
+// only_sentinel belongs to the SENTINEL command, which kv-server's table
+// does not have.
 //
 // The getkeys procedures of Redis (db.c: sortGetKeys, migrateGetKeys,
 // evalGetKeys, ...) are code, in keys.go, attached by command name.
@@ -39,8 +42,8 @@
 //
 // Replies that Redis builds by walking its hash tables (COMMAND, COMMAND
 // LIST, COMMAND INFO and DOCS without names, the subcommands of a
-// container) are in Redis's random-seeded hash order there and in the
-// reference order here; the tests compare those as sets.
+// container) are in Redis's random-seeded hash order there and in name
+// order here; the tests compare those as sets.
 package cmdtable
 
 //go:generate go run ./internal/gencmdtable -out table.go

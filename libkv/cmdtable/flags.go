@@ -8,8 +8,8 @@ import "github.com/kvkit/kvkit/libkv/resp"
 type Flags uint32
 
 // Command flags. MayReplicate, Sentinel, OnlySentinel and Protected exist
-// in Redis but COMMAND INFO never shows them; the table generated from
-// COMMAND's output therefore never sets them (see the package doc).
+// in Redis but COMMAND INFO never shows them; see the package doc for
+// where the table gets them from.
 const (
 	FlagWrite Flags = 1 << iota
 	FlagReadonly
@@ -99,6 +99,9 @@ const (
 	ACLConnection
 	ACLTransaction
 	ACLScripting
+
+	// ACLAll holds every category; ACLAll.Names() is what ACL CAT lists.
+	ACLAll = ACLScripting<<1 - 1
 )
 
 var aclNames = [...]string{

@@ -13,7 +13,9 @@ type SearchFlags uint8
 
 const (
 	// KeysIncludeNotKeys also returns key-like arguments whose spec is
-	// not_key, such as the shard channels of SPUBLISH.
+	// not_key, such as the shard channels of SPUBLISH (through
+	// KeysFromSpecs: Keys, as Redis, ignores a command whose specs are all
+	// not_key).
 	KeysIncludeNotKeys SearchFlags = 1 << iota
 	// KeysReturnPartial skips invalid and incomplete specs instead of
 	// failing, and returns what the other specs found.
@@ -41,7 +43,7 @@ func (c *Command) Keys(argv [][]byte, flags SearchFlags, dst []KeyRef) []KeyRef 
 	}
 	// Redis: some spec is not not_key, and no spec has variable flags.
 	if len(c.KeySpecs) > 0 && all&KeyNotKey == 0 && varFlags == 0 {
-		if keys, ok := c.keysFromSpecs(argv, flags, dst); ok {
+		if keys, ok := c.KeysFromSpecs(argv, flags, dst); ok {
 			return keys
 		}
 	}
@@ -51,9 +53,13 @@ func (c *Command) Keys(argv [][]byte, flags SearchFlags, dst []KeyRef) []KeyRef 
 	return dst
 }
 
-// keysFromSpecs is Redis's getKeysUsingKeySpecs; ok is false where Redis
-// returns -1 (an unknown, invalid or incomplete spec).
-func (c *Command) keysFromSpecs(argv [][]byte, flags SearchFlags, dst []KeyRef) (keys []KeyRef, ok bool) {
+// KeysFromSpecs appends to dst the keys that c's key specs find in argv
+// and returns the extended slice, as Redis 7.0's getKeysUsingKeySpecs
+// (db.c). ok is false, and dst comes back unchanged, where Redis returns
+// -1: a spec of unknown kind, one that does not fit argv, or an incomplete
+// one, unless flags has KeysReturnPartial. Most callers want Keys, which
+// falls back to the command's getkeys procedure.
+func (c *Command) KeysFromSpecs(argv [][]byte, flags SearchFlags, dst []KeyRef) (keys []KeyRef, ok bool) {
 	start := len(dst)
 	for j := range c.KeySpecs {
 		spec := &c.KeySpecs[j]
@@ -161,36 +167,36 @@ type getkeysProc func(argv [][]byte, dst []KeyRef) []KeyRef
 // getkeysProcs attaches Redis 7.0's getkeys procedures (db.c *GetKeys) to
 // the commands that have one. They are used when a command's key specs
 // are incomplete, have variable flags or fail on the arguments. The
-// movablekeys commands all have one; SET and BITFIELD have one for their
-// variable flags.
+// movablekeys commands all have one, but GEORADIUS's and
+// GEORADIUSBYMEMBER's (georadiusGetKeys) is left out: their specs (the
+// key at 1, the key after STORE or STOREDIST) can never fail, so Redis
+// never calls it. SET and BITFIELD have one for their variable flags.
 var getkeysProcs = map[string]getkeysProc{
-	"zunionstore":       genericKeys(1, 2, 3),
-	"zinterstore":       genericKeys(1, 2, 3),
-	"zdiffstore":        genericKeys(1, 2, 3),
-	"zunion":            genericKeys(0, 1, 2),
-	"zinter":            genericKeys(0, 1, 2),
-	"zdiff":             genericKeys(0, 1, 2),
-	"zintercard":        genericKeys(0, 1, 2),
-	"sintercard":        genericKeys(0, 1, 2),
-	"eval":              genericKeys(0, 2, 3),
-	"evalsha":           genericKeys(0, 2, 3),
-	"eval_ro":           genericKeys(0, 2, 3),
-	"evalsha_ro":        genericKeys(0, 2, 3),
-	"fcall":             genericKeys(0, 2, 3),
-	"fcall_ro":          genericKeys(0, 2, 3),
-	"lmpop":             genericKeys(0, 1, 2),
-	"blmpop":            genericKeys(0, 2, 3),
-	"zmpop":             genericKeys(0, 1, 2),
-	"bzmpop":            genericKeys(0, 2, 3),
-	"sort":              sortKeys,
-	"sort_ro":           sortROKeys,
-	"migrate":           migrateKeys,
-	"georadius":         georadiusKeys,
-	"georadiusbymember": georadiusKeys,
-	"xread":             xreadKeys,
-	"xreadgroup":        xreadKeys,
-	"set":               setKeys,
-	"bitfield":          bitfieldKeys,
+	"zunionstore": genericKeys(1, 2, 3),
+	"zinterstore": genericKeys(1, 2, 3),
+	"zdiffstore":  genericKeys(1, 2, 3),
+	"zunion":      genericKeys(0, 1, 2),
+	"zinter":      genericKeys(0, 1, 2),
+	"zdiff":       genericKeys(0, 1, 2),
+	"zintercard":  genericKeys(0, 1, 2),
+	"sintercard":  genericKeys(0, 1, 2),
+	"eval":        genericKeys(0, 2, 3),
+	"evalsha":     genericKeys(0, 2, 3),
+	"eval_ro":     genericKeys(0, 2, 3),
+	"evalsha_ro":  genericKeys(0, 2, 3),
+	"fcall":       genericKeys(0, 2, 3),
+	"fcall_ro":    genericKeys(0, 2, 3),
+	"lmpop":       genericKeys(0, 1, 2),
+	"blmpop":      genericKeys(0, 2, 3),
+	"zmpop":       genericKeys(0, 1, 2),
+	"bzmpop":      genericKeys(0, 2, 3),
+	"sort":        sortKeys,
+	"sort_ro":     sortROKeys,
+	"migrate":     migrateKeys,
+	"xread":       xreadKeys,
+	"xreadgroup":  xreadKeys,
+	"set":         setKeys,
+	"bitfield":    bitfieldKeys,
 }
 
 // genericKeys is Redis's genericGetKeys for "CMD [dest] numkeys key ...":
@@ -269,23 +275,6 @@ func migrateKeys(argv [][]byte, dst []KeyRef) []KeyRef {
 	}
 	for i := 0; i < num; i++ {
 		dst = append(dst, KeyRef{Pos: first + i, Flags: KeyRW | KeyAccess | KeyDelete})
-	}
-	return dst
-}
-
-// georadiusKeys: the key at 1 and the key after the last STORE or
-// STOREDIST from index 5 on; no flags.
-func georadiusKeys(argv [][]byte, dst []KeyRef) []KeyRef {
-	stored := -1
-	for i := 5; i < len(argv); i++ {
-		if (equalFold(argv[i], "store") || equalFold(argv[i], "storedist")) && i+1 < len(argv) {
-			stored = i + 1
-			i++
-		}
-	}
-	dst = append(dst, KeyRef{Pos: 1})
-	if stored >= 0 {
-		dst = append(dst, KeyRef{Pos: stored})
 	}
 	return dst
 }

@@ -170,21 +170,28 @@ func dialServer(t testing.TB, addr string, proto int) *client {
 	return c
 }
 
+// encode returns argv as a RESP array of bulk strings.
+func encode(argv [][]byte) []byte {
+	var out []byte
+	out = append(out, '*')
+	out = strconv.AppendInt(out, int64(len(argv)), 10)
+	out = append(out, '\r', '\n')
+	for _, a := range argv {
+		out = append(out, '$')
+		out = strconv.AppendInt(out, int64(len(a)), 10)
+		out = append(out, '\r', '\n')
+		out = append(out, a...)
+		out = append(out, '\r', '\n')
+	}
+	return out
+}
+
 // do sends all commands at once and reads their replies.
 func (c *client) do(cmds ...[][]byte) []*reply {
 	c.t.Helper()
 	var out []byte
 	for _, argv := range cmds {
-		out = append(out, '*')
-		out = strconv.AppendInt(out, int64(len(argv)), 10)
-		out = append(out, '\r', '\n')
-		for _, a := range argv {
-			out = append(out, '$')
-			out = strconv.AppendInt(out, int64(len(a)), 10)
-			out = append(out, '\r', '\n')
-			out = append(out, a...)
-			out = append(out, '\r', '\n')
-		}
+		out = append(out, encode(argv)...)
 	}
 	c.conn.SetDeadline(time.Now().Add(60 * time.Second))
 	werr := make(chan error, 1)
