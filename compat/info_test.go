@@ -66,3 +66,19 @@ func TestInfoFields(t *testing.T) {
 		t.Errorf("INFO KEYSPACE server:\n%s", raw)
 	}
 }
+
+// TestMemoryUsage compares MEMORY USAGE of string values of each encoding
+// and size with Redis's: within 20%, the bound (they agree exactly
+// for values set once; in-place growth differs with the allocator).
+func TestMemoryUsage(t *testing.T) {
+	p := startPair(t)
+	s := p.session(t, 2)
+	for _, v := range []string{"1", "12345", "-9223372036854775808", "hello", strings.Repeat("x", 44),
+		strings.Repeat("x", 45), strings.Repeat("y", 300), strings.Repeat("z", 5000), strings.Repeat("w", 70000)} {
+		s.do(compareExact, "SET", "k", v)
+		a, b := intReply(t, s.kv, "MEMORY", "USAGE", "k"), intReply(t, s.redis, "MEMORY", "USAGE", "k")
+		if a*10 < b*8 || a*10 > b*12 {
+			t.Errorf("MEMORY USAGE of a %d-byte value: kv-server %d, redis-server %d", len(v), a, b)
+		}
+	}
+}

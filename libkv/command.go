@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/kvkit/kvkit/libkv/cmdtable"
+	"github.com/kvkit/kvkit/libkv/config"
 )
 
 // cmdFunc implements a command; args[0] is the command name as sent.
@@ -75,11 +76,15 @@ func (c *Client) process(args [][]byte) {
 func (c *Client) call(cmd *command, args [][]byte, start time.Time) {
 	s := c.srv
 	c.lastCmd = cmd.meta.Name
-	if len(s.monitors) > 0 && !cmd.meta.Flags.Has(cmdtable.FlagSkipMonitor) && !cmd.meta.Flags.Has(cmdtable.FlagAdmin) {
-		s.feedMonitors(c, args)
-	}
 	cmd.fn(c, args)
 	dur := time.Since(start)
+	logged := args
+	if len(s.monitors) > 0 || dur.Microseconds() >= s.conf.SlowlogLogSlowerThan {
+		logged = redact(cmd.meta, args)
+	}
+	if len(s.monitors) > 0 && !cmd.meta.Flags.Has(cmdtable.FlagSkipMonitor) && !cmd.meta.Flags.Has(cmdtable.FlagAdmin) {
+		s.feedMonitors(c, logged)
+	}
 	s.stats.commandsProcessed++
 	st := s.cmdStats[cmd.meta.Name]
 	if st == nil {
@@ -96,9 +101,50 @@ func (c *Client) call(cmd *command, args [][]byte, start time.Time) {
 		st.failed++
 	}
 	if !cmd.meta.Flags.Has(cmdtable.FlagSkipSlowlog) {
-		s.slowlog.record(s, c, args, dur)
+		s.slowlog.record(s, c, logged, dur)
 	}
 	s.latency.sample(s, "command", dur)
+}
+
+// redacted stands for a secret in MONITOR and SLOWLOG, as Redis's
+// shared.redacted.
+var redacted = []byte("(redacted)")
+
+// redact returns args with secrets replaced, as Redis 7.0's
+// redactClientCommandArgument calls: AUTH's arguments, HELLO's AUTH user
+// and password, and the values of sensitive directives in CONFIG SET.
+func redact(meta *cmdtable.Command, args [][]byte) [][]byte {
+	var out [][]byte
+	hide := func(i int) {
+		if out == nil {
+			out = append([][]byte(nil), args...)
+		}
+		out[i] = redacted
+	}
+	switch meta.Name {
+	case "auth":
+		for i := 1; i < len(args); i++ {
+			hide(i)
+		}
+	case "hello":
+		for i := 2; i+2 < len(args); i++ {
+			if eqFold(args[i], "auth") {
+				hide(i + 1)
+				hide(i + 2)
+				i += 2
+			}
+		}
+	case "config|set":
+		for i := 2; i+1 < len(args); i += 2 {
+			if d := config.Lookup(strings.ToLower(string(args[i]))); d != nil && d.Flags&config.Sensitive != 0 {
+				hide(i + 1)
+			}
+		}
+	}
+	if out == nil {
+		return args
+	}
+	return out
 }
 
 // reject replies with an error for a command that was not executed

@@ -2,6 +2,8 @@ package libkv
 
 import (
 	"time"
+
+	"github.com/kvkit/kvkit/libkv/dict"
 )
 
 // metric is one of INFO's instantaneous_* figures: the average rate over
@@ -99,16 +101,15 @@ func (s *Server) activeExpireCycle() {
 	budget := time.Second * time.Duration(expireCyclePercent+2*effort) / time.Duration(100*max(s.conf.Hz, 1))
 	start := time.Now()
 	var sampled, expired int64
+	var sample []dict.Entry[int64]
 	for _, db := range s.dbs {
-		for len(db.expires) > 0 {
-			n, e := 0, 0
-			for k, t := range db.expires {
-				if n >= perLoop {
-					break
-				}
-				n++
-				if t <= s.now {
-					s.deleteExpired(db, k)
+		for db.expires.Len() > 0 {
+			sample = db.expires.SomeKeys(sample[:0], perLoop)
+			n, e := len(sample), 0
+			for _, en := range sample {
+				// A sample may hold a key twice; the second sight finds it gone.
+				if t, ok := db.expires.Get(en.Key); ok && t <= s.now {
+					s.deleteExpired(db, en.Key)
 					e++
 				}
 			}

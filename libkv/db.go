@@ -1,24 +1,35 @@
 package libkv
 
+import "github.com/kvkit/kvkit/libkv/dict"
+
 // DB is one of the numbered databases (SELECT n): the keyspace and the
 // expires table, both keyed by the key's bytes as a string.
 type DB struct {
 	id      int
-	keys    map[string]*Object
-	expires map[string]int64 // absolute expiry, Unix milliseconds
+	keys    dict.Dict[*Object]
+	expires dict.Dict[int64] // absolute expiry, Unix milliseconds
 	mem     int64            // accounted bytes of keys, values and expires (see keyMemory)
 }
 
 func newDB(id int) *DB {
-	return &DB{id: id, keys: make(map[string]*Object), expires: make(map[string]int64)}
+	return &DB{id: id}
+}
+
+// size is DBSIZE: the number of keys, expired ones not yet removed included.
+func (db *DB) size() int { return db.keys.Len() }
+
+// get returns key's value without any expiry check.
+func (db *DB) get(key []byte) *Object {
+	o, _ := db.keys.GetBytes(key)
+	return o
 }
 
 // expireAt returns the key's absolute expiry in ms, or -1.
 func (db *DB) expireAt(key []byte) int64 {
-	if len(db.expires) == 0 {
+	if db.expires.Len() == 0 {
 		return -1
 	}
-	if t, ok := db.expires[string(key)]; ok {
+	if t, ok := db.expires.GetBytes(key); ok {
 		return t
 	}
 	return -1
@@ -37,9 +48,9 @@ func (s *Server) expireIfNeeded(db *DB, key []byte) bool {
 }
 
 func (s *Server) deleteExpired(db *DB, key string) {
-	db.mem -= keyMemory([]byte(key), db.keys[key]) + expireEntry
-	delete(db.keys, key)
-	delete(db.expires, key)
+	o, _ := db.keys.Delete(key)
+	db.expires.Delete(key)
+	db.mem -= keyMemory([]byte(key), o) + expireEntry
 	s.stats.expiredKeys++
 	s.dirty++
 }
@@ -53,7 +64,7 @@ func (c *Client) lookupRead(key []byte) *Object {
 		s.stats.keyspaceMisses++
 		return nil
 	}
-	o := c.db.keys[string(key)]
+	o := c.db.get(key)
 	if o == nil {
 		s.stats.keyspaceMisses++
 		return nil
@@ -71,7 +82,7 @@ func (c *Client) lookupWrite(key []byte) *Object {
 	if c.srv.expireIfNeeded(c.db, key) {
 		return nil
 	}
-	o := c.db.keys[string(key)]
+	o := c.db.get(key)
 	if o != nil && !c.noTouch {
 		o.lru = c.srv.lruClock
 	}
@@ -84,67 +95,60 @@ func (c *Client) exists(key []byte) bool {
 	if c.srv.expireIfNeeded(c.db, key) {
 		return false
 	}
-	_, ok := c.db.keys[string(key)]
-	return ok
+	return c.db.get(key) != nil
 }
 
 // setKey stores o under key, replacing any value. keepTTL keeps an existing
 // expiry (SET KEEPTTL); otherwise it is removed, as Redis's setKey.
 func (s *Server) setKey(db *DB, key []byte, o *Object, keepTTL bool) {
 	o.lru = s.lruClock
-	k := string(key)
-	if old := db.keys[k]; old != nil {
+	if old := db.get(key); old != nil {
 		db.mem -= valueMemory(old)
 	} else {
 		db.mem += sdsAllocSize(int64(len(key))) + dictEntrySize
 	}
-	db.keys[k] = o
+	db.keys.SetBytes(key, o)
 	db.mem += valueMemory(o)
 	if !keepTTL {
-		db.removeExpire(k)
+		db.removeExpire(key)
 	}
 }
 
 // addKey stores o under a key known to be absent.
 func (s *Server) addKey(db *DB, key []byte, o *Object) {
 	o.lru = s.lruClock
-	db.keys[string(key)] = o
+	db.keys.SetBytes(key, o)
 	db.mem += keyMemory(key, o)
 }
 
 // deleteKey removes key and its expiry; it reports whether the key existed.
 func (s *Server) deleteKey(db *DB, key []byte) bool {
-	k := string(key)
-	o := db.keys[k]
-	if o == nil {
+	o, ok := db.keys.DeleteBytes(key)
+	if !ok {
 		return false
 	}
 	db.mem -= keyMemory(key, o)
-	delete(db.keys, k)
-	db.removeExpire(k)
+	db.removeExpire(key)
 	return true
 }
 
 // removeExpire drops key's expiry; it reports whether there was one.
-func (db *DB) removeExpire(key string) bool {
-	if len(db.expires) == 0 {
+func (db *DB) removeExpire(key []byte) bool {
+	if db.expires.Len() == 0 {
 		return false
 	}
-	if _, ok := db.expires[key]; !ok {
+	if _, ok := db.expires.DeleteBytes(key); !ok {
 		return false
 	}
-	delete(db.expires, key)
 	db.mem -= expireEntry
 	return true
 }
 
 // setExpire sets key's absolute expiry in ms; the key must exist.
 func (s *Server) setExpire(db *DB, key []byte, at int64) {
-	k := string(key)
-	if _, ok := db.expires[k]; !ok {
+	if !db.expires.SetBytes(key, at) {
 		db.mem += expireEntry
 	}
-	db.expires[k] = at
 }
 
 // resized accounts for a value changed in place (APPEND, SETRANGE, INCR):
@@ -153,9 +157,9 @@ func (db *DB) resized(o *Object, before int64) { db.mem += valueMemory(o) - befo
 
 // emptyDB removes every key of db.
 func (db *DB) empty() int {
-	n := len(db.keys)
-	db.keys = make(map[string]*Object)
-	db.expires = make(map[string]int64)
+	n := db.keys.Len()
+	db.keys = dict.Dict[*Object]{}
+	db.expires = dict.Dict[int64]{}
 	db.mem = 0
 	return n
 }

@@ -333,11 +333,11 @@ func (s *Server) infoSection(b *strings.Builder, sec string) {
 	case "keyspace":
 		b.WriteString("# Keyspace\r\n")
 		for _, db := range s.dbs {
-			if len(db.keys) == 0 {
+			if db.size() == 0 {
 				continue
 			}
-			b.WriteString("db" + strconv.Itoa(db.id) + ":keys=" + strconv.Itoa(len(db.keys)) +
-				",expires=" + strconv.Itoa(len(db.expires)) + ",avg_ttl=" + strconv.FormatInt(s.avgTTL(db), 10) + "\r\n")
+			b.WriteString("db" + strconv.Itoa(db.id) + ":keys=" + strconv.Itoa(db.size()) +
+				",expires=" + strconv.Itoa(db.expires.Len()) + ",avg_ttl=" + strconv.FormatInt(s.avgTTL(db), 10) + "\r\n")
 		}
 	}
 }
@@ -360,13 +360,10 @@ func sortedKeys[V any](m map[string]V) []string {
 // cycle samples).
 func (s *Server) avgTTL(db *DB) int64 {
 	var sum, n int64
-	for _, t := range db.expires {
-		if ttl := t - s.now; ttl > 0 {
+	for _, e := range db.expires.SomeKeys(nil, 64) {
+		if ttl := e.Value - s.now; ttl > 0 {
 			sum += ttl
 			n++
-		}
-		if n >= 64 {
-			break
 		}
 	}
 	if n == 0 {

@@ -2,7 +2,7 @@ package libkv
 
 import (
 	"math"
-	"math/rand/v2"
+	"strconv"
 
 	"github.com/kvkit/kvkit/libkv/glob"
 )
@@ -10,7 +10,7 @@ import (
 // Generic keyspace commands (Redis 7.0 db.c and expire.c).
 var keyCommands = map[string]cmdFunc{
 	"del": cmdDel, "unlink": cmdDel, "exists": cmdExists, "type": cmdType, "rename": cmdRename,
-	"renamenx": cmdRenameNX, "move": cmdMove, "copy": cmdCopy, "keys": cmdKeys,
+	"renamenx": cmdRenameNX, "move": cmdMove, "copy": cmdCopy, "keys": cmdKeys, "scan": cmdScan,
 	"randomkey": cmdRandomKey, "touch": cmdTouch, "expire": cmdExpire, "pexpire": cmdPExpire,
 	"expireat": cmdExpireAt, "pexpireat": cmdPExpireAt, "ttl": cmdTTL, "pttl": cmdPTTL,
 	"expiretime": cmdExpireTime, "pexpiretime": cmdPExpireTime, "persist": cmdPersist,
@@ -146,7 +146,7 @@ func cmdMove(c *Client, args [][]byte) {
 		return
 	}
 	expire := c.db.expireAt(args[1])
-	if s.expireIfNeeded(dst, args[1]) || dst.keys[string(args[1])] == nil {
+	if s.expireIfNeeded(dst, args[1]) || dst.get(args[1]) == nil {
 		s.deleteKey(c.db, args[1])
 		s.addKey(dst, args[1], o)
 		if expire >= 0 {
@@ -189,7 +189,7 @@ func cmdCopy(c *Client, args [][]byte) {
 		return
 	}
 	expire := c.db.expireAt(args[1])
-	if !s.expireIfNeeded(dst, args[2]) && dst.keys[string(args[2])] != nil {
+	if !s.expireIfNeeded(dst, args[2]) && dst.get(args[2]) != nil {
 		if !replace {
 			c.w.Int(0)
 			return
@@ -218,7 +218,7 @@ func cmdKeys(c *Client, args [][]byte) {
 	all := len(pattern) == 1 && pattern[0] == '*'
 	s := c.srv
 	var keys []string
-	for k := range c.db.keys {
+	for k := range c.db.keys.All() {
 		if (all || glob.Match(pattern, []byte(k), false)) && !s.keyIsExpired(c.db, k) {
 			keys = append(keys, k)
 		}
@@ -231,10 +231,10 @@ func cmdKeys(c *Client, args [][]byte) {
 
 // keyIsExpired reports whether key's time has passed, without deleting it.
 func (s *Server) keyIsExpired(db *DB, key string) bool {
-	if len(db.expires) == 0 {
+	if db.expires.Len() == 0 {
 		return false
 	}
-	t, ok := db.expires[key]
+	t, ok := db.expires.Get(key)
 	return ok && t <= s.now
 }
 
@@ -242,8 +242,8 @@ func cmdRandomKey(c *Client, args [][]byte) {
 	s := c.srv
 	// Expired keys found on the way are deleted, as Redis's dbRandomKey;
 	// the number of tries is bounded because every try removes one.
-	for len(c.db.keys) > 0 {
-		k := randomKey(c.db.keys)
+	for c.db.size() > 0 {
+		k, _, _ := c.db.keys.RandomKey()
 		if s.keyIsExpired(c.db, k) {
 			s.deleteExpired(c.db, k)
 			continue
@@ -252,17 +252,6 @@ func cmdRandomKey(c *Client, args [][]byte) {
 		return
 	}
 	c.w.Null()
-}
-
-func randomKey(m map[string]*Object) string {
-	skip := rand.IntN(min(len(m), 64))
-	for k := range m {
-		if skip == 0 {
-			return k
-		}
-		skip--
-	}
-	return ""
 }
 
 const (
@@ -378,7 +367,7 @@ func cmdPersist(c *Client, args [][]byte) {
 		c.w.Int(0)
 		return
 	}
-	if !c.db.removeExpire(string(args[1])) {
+	if !c.db.removeExpire(args[1]) {
 		c.w.Int(0)
 		return
 	}
@@ -415,7 +404,7 @@ func cmdSwapDB(c *Client, args [][]byte) {
 	c.w.OK()
 }
 
-func cmdDBSize(c *Client, args [][]byte) { c.w.Int(int64(len(c.db.keys))) }
+func cmdDBSize(c *Client, args [][]byte) { c.w.Int(int64(c.db.size())) }
 
 // flushFlags checks FLUSHDB/FLUSHALL's optional ASYNC|SYNC argument.
 func (c *Client) flushFlags(args [][]byte) bool {
@@ -442,4 +431,106 @@ func cmdFlushAll(c *Client, args [][]byte) {
 		c.srv.dirty += int64(db.empty())
 	}
 	c.w.OK()
+}
+
+// parseCursor parses a SCAN cursor as Redis's parseScanCursorOrReply
+// (strtoul): decimal, an optional sign (a negative value wraps around), no
+// leading space, nothing after the digits, within 64 bits.
+func parseCursor(a []byte) (uint64, bool) {
+	if len(a) == 0 || isSpaceByte(a[0]) {
+		return 0, false
+	}
+	neg := false
+	if a[0] == '+' || a[0] == '-' {
+		neg = a[0] == '-'
+		a = a[1:]
+	}
+	if len(a) == 0 {
+		return 0, false
+	}
+	var v uint64
+	for _, ch := range a {
+		if ch < '0' || ch > '9' {
+			return 0, false
+		}
+		d := uint64(ch - '0')
+		if v > (math.MaxUint64-d)/10 {
+			return 0, false
+		}
+		v = v*10 + d
+	}
+	if neg {
+		v = -v
+	}
+	return v, true
+}
+
+// cmdScan is Redis 7.0's scanGenericCommand over the keyspace: about COUNT
+// buckets' worth of keys per call (at most 10*COUNT buckets visited), then
+// the MATCH and TYPE filters and expired keys removed, in that order.
+func cmdScan(c *Client, args [][]byte) {
+	s := c.srv
+	cursor, ok := parseCursor(args[1])
+	if !ok {
+		c.addError("ERR invalid cursor")
+		return
+	}
+	count := int64(10)
+	var pattern, typ []byte
+	for i := 2; i < len(args); i += 2 {
+		if i+1 >= len(args) {
+			c.addError(errSyntax)
+			return
+		}
+		switch {
+		case eqFold(args[i], "count"):
+			n, ok := c.intArg(args[i+1])
+			if !ok {
+				return
+			}
+			if n < 1 {
+				c.addError(errSyntax)
+				return
+			}
+			count = n
+		case eqFold(args[i], "match"):
+			pattern = args[i+1]
+		case eqFold(args[i], "type"):
+			typ = args[i+1]
+		default:
+			c.addError(errSyntax)
+			return
+		}
+	}
+	var keys []string
+	for iterations := count * 10; ; {
+		cursor = c.db.keys.Scan(cursor, func(k string, _ *Object) { keys = append(keys, k) })
+		iterations--
+		if cursor == 0 || iterations <= 0 || int64(len(keys)) >= count {
+			break
+		}
+	}
+	all := len(pattern) == 1 && pattern[0] == '*'
+	out := keys[:0]
+	for _, k := range keys {
+		if pattern != nil && !all && !glob.Match(pattern, []byte(k), false) {
+			continue
+		}
+		if typ != nil {
+			o := c.db.get([]byte(k))
+			if o == nil || !eqFold(typ, o.typ.String()) {
+				continue
+			}
+		}
+		if s.expireIfNeeded(c.db, []byte(k)) {
+			continue
+		}
+		out = append(out, k)
+	}
+	c.w.Array(2)
+	c.w.Bulk(strconv.AppendUint(nil, cursor, 10))
+	c.w.Array(len(out))
+	for _, k := range out {
+		c.w.BulkString(k)
+	}
 }

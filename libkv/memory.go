@@ -26,7 +26,7 @@ func jemallocSize(n int64) int64 {
 		return (n + 15) &^ 15
 	}
 	// n-1 in [2^k, 2^(k+1)): that group has 4 classes spaced 2^(k-2).
-	k := int64(63)
+	k := int64(62)
 	for k > 0 && n-1 < 1<<k {
 		k--
 	}

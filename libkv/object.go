@@ -48,14 +48,15 @@ func (e Encoding) String() string { return encNames[e] }
 // embstr, longer ones raw.
 const embstrMax = 44
 
-// Object is a value in the keyspace. Strings keep their bytes in b, or
-// their integer in n when encoded as int; other types keep their structure
-// in v. lru holds the 24-bit LRU clock or the LFU data, as Redis's robj.
+// Object is a value in the keyspace. Strings keep their bytes in b, an
+// int-encoded one as its canonical decimal form (so replies need no
+// formatting and the Object stays in the 48-byte size class); other types
+// keep their structure in v. lru holds the 24-bit LRU clock or the LFU data,
+// as Redis's robj.
 type Object struct {
 	typ ObjType
 	enc Encoding
 	lru uint32
-	n   int64
 	b   []byte
 	v   any
 }
@@ -64,12 +65,13 @@ type Object struct {
 // tryObjectEncoding would choose: int for a canonical integer of at most 20
 // bytes, embstr up to 44 bytes, raw beyond.
 func newStringObject(val []byte) *Object {
+	b := append([]byte(nil), val...)
 	if len(val) <= 20 {
-		if n, ok := proto.ParseInt(val); ok {
-			return &Object{typ: TypeString, enc: EncInt, n: n}
+		if _, ok := proto.ParseInt(val); ok {
+			return &Object{typ: TypeString, enc: EncInt, b: b}
 		}
 	}
-	return newRawString(append([]byte(nil), val...))
+	return newRawString(b)
 }
 
 // newRawString wraps b (not copied) as a string object, embstr or raw by length.
@@ -82,40 +84,22 @@ func newRawString(b []byte) *Object {
 }
 
 // newIntObject is a string holding n, int encoded (as INCR stores results).
-func newIntObject(n int64) *Object { return &Object{typ: TypeString, enc: EncInt, n: n} }
-
-// strBytes returns a string object's bytes; an int-encoded one is formatted
-// into a new slice.
-func (o *Object) strBytes() []byte {
-	if o.enc == EncInt {
-		return strconv.AppendInt(nil, o.n, 10)
-	}
-	return o.b
+func newIntObject(n int64) *Object {
+	return &Object{typ: TypeString, enc: EncInt, b: strconv.AppendInt(nil, n, 10)}
 }
+
+// intValue returns an int-encoded string's integer.
+func (o *Object) intValue() int64 {
+	n, _ := proto.ParseInt(o.b)
+	return n
+}
+
+// strBytes returns a string object's bytes, owned by the object.
+func (o *Object) strBytes() []byte { return o.b }
 
 // strLen is the length of a string object's value.
-func (o *Object) strLen() int {
-	if o.enc == EncInt {
-		var tmp [20]byte
-		return len(strconv.AppendInt(tmp[:0], o.n, 10))
-	}
-	return len(o.b)
-}
+func (o *Object) strLen() int { return len(o.b) }
 
-// appendStr appends the string value of o to dst.
-func (o *Object) appendStr(dst []byte) []byte {
-	if o.enc == EncInt {
-		return strconv.AppendInt(dst, o.n, 10)
-	}
-	return append(dst, o.b...)
-}
-
-// unshare turns a string object into a raw one that may be modified in
-// place (Redis's dbUnshareStringValue): APPEND and SETRANGE always leave raw
-// strings behind.
-func (o *Object) unshare() {
-	if o.enc == EncInt {
-		o.b = strconv.AppendInt(make([]byte, 0, 24), o.n, 10)
-	}
-	o.enc = EncRaw
-}
+// unshare marks a string object raw before it is modified in place (Redis's
+// dbUnshareStringValue): APPEND and SETRANGE always leave raw strings behind.
+func (o *Object) unshare() { o.enc = EncRaw }

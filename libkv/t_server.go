@@ -11,6 +11,7 @@ import (
 
 	"github.com/kvkit/kvkit/internal/version"
 	"github.com/kvkit/kvkit/libkv/cmdtable"
+	"github.com/kvkit/kvkit/libkv/proto"
 )
 
 // Server commands (Redis 7.0 server.c, debug.c, object.c, latency.c).
@@ -84,7 +85,7 @@ func (s *Server) feedMonitors(c *Client, args [][]byte) {
 	line = append(line, ']')
 	for _, a := range args {
 		line = append(line, ' ')
-		line = reprArg(line, a)
+		line = proto.AppendRepr(line, a)
 	}
 	line = append(line, '\r', '\n')
 	for _, m := range s.monitors {
@@ -147,7 +148,7 @@ func (s *Server) usedMemory() int64 {
 func (s *Server) memoryOverhead() int64 {
 	total := s.startupMemory + s.clientsMemory()
 	for _, db := range s.dbs {
-		total += int64(len(db.keys)+len(db.expires)) * 8
+		total += int64(db.keys.Buckets()+db.expires.Buckets()) * 4
 	}
 	return total
 }
@@ -186,7 +187,7 @@ func cmdMemoryStats(c *Client, args [][]byte) {
 	overhead := s.memoryOverhead()
 	var keys int64
 	for _, db := range s.dbs {
-		keys += int64(len(db.keys))
+		keys += int64(db.size())
 	}
 	w := &c.w
 	type kv struct {
@@ -198,7 +199,7 @@ func cmdMemoryStats(c *Client, args [][]byte) {
 		{"cluster.links", 0}, {"aof.buffer", 0}, {"lua.caches", 0}, {"functions.caches", 0}}
 	var dbs []*DB
 	for _, db := range s.dbs {
-		if len(db.keys) > 0 {
+		if db.size() > 0 {
 			dbs = append(dbs, db)
 		}
 	}
@@ -211,9 +212,9 @@ func cmdMemoryStats(c *Client, args [][]byte) {
 		w.BulkString("db." + strconv.Itoa(db.id))
 		w.Map(2)
 		w.BulkString("overhead.hashtable.main")
-		w.Int(int64(len(db.keys)) * (8 + dictEntrySize))
+		w.Int(int64(db.keys.Buckets())*4 + int64(db.size())*dictEntrySize)
 		w.BulkString("overhead.hashtable.expires")
-		w.Int(int64(len(db.expires)) * (8 + dictEntrySize))
+		w.Int(int64(db.expires.Buckets())*4 + int64(db.expires.Len())*expireEntry)
 	}
 	dataset := used - overhead
 	perKey := int64(0)
@@ -253,7 +254,7 @@ func cmdMemoryDoctor(c *Client, args [][]byte) {
 	s := c.srv
 	var keys int
 	for _, db := range s.dbs {
-		keys += len(db.keys)
+		keys += db.size()
 	}
 	used := s.usedMemory()
 	var report string
@@ -314,7 +315,7 @@ func cmdObjectRefcount(c *Client, args [][]byte) {
 	if o == nil {
 		return
 	}
-	if o.enc == EncInt && o.n >= 0 && o.n < sharedIntegers {
+	if n := o.intValue(); o.enc == EncInt && n >= 0 && n < sharedIntegers {
 		c.w.Int(sharedRefcount)
 		return
 	}
@@ -389,13 +390,13 @@ func (s *Server) objectDigest(d [20]byte, db *DB, key []byte, o *Object) [20]byt
 func (s *Server) datasetDigest() [20]byte {
 	var final [20]byte
 	for _, db := range s.dbs {
-		if len(db.keys) == 0 {
+		if db.size() == 0 {
 			continue
 		}
 		var id [4]byte
 		binary.BigEndian.PutUint32(id[:], uint32(db.id))
 		mixDigest(&final, id[:])
-		for k, o := range db.keys {
+		for k, o := range db.keys.All() {
 			var d [20]byte
 			mixDigest(&d, []byte(k))
 			d = s.objectDigest(d, db, []byte(k), o)
@@ -459,7 +460,7 @@ func cmdDebug(c *Client, args [][]byte) {
 		s.activeExpire = string(args[2]) != "0"
 		c.w.OK()
 	case sub == "object" && len(args) == 3:
-		o := c.db.keys[string(args[2])]
+		o := c.db.get(args[2])
 		if o == nil {
 			c.addError(errNoSuchKey)
 			return
@@ -474,7 +475,7 @@ func cmdDebug(c *Client, args [][]byte) {
 		c.w.Array(len(args) - 2)
 		for _, key := range args[2:] {
 			var d [20]byte
-			if o := c.db.keys[string(key)]; o != nil {
+			if o := c.db.get(key); o != nil {
 				d = s.objectDigest(d, c.db, key, o)
 			}
 			c.w.Status(hex.EncodeToString(d[:]))

@@ -3,6 +3,7 @@ package libkv
 import (
 	"math"
 	"math/big"
+	"strconv"
 	"strings"
 )
 
@@ -126,13 +127,7 @@ func (c *Client) replyGet(key []byte) bool {
 }
 
 // replyStr writes a string object as a bulk string.
-func (c *Client) replyStr(o *Object) {
-	if o.enc == EncInt {
-		c.w.BulkInt(o.n)
-	} else {
-		c.w.Bulk(o.b)
-	}
-}
+func (c *Client) replyStr(o *Object) { c.w.Bulk(o.b) }
 
 func cmdGet(c *Client, args [][]byte) { c.replyGet(args[1]) }
 
@@ -241,7 +236,7 @@ func cmdGetEx(c *Client, args [][]byte) {
 		s.setExpire(c.db, args[1], at)
 		s.dirty++
 	case flags&setPersist != 0:
-		if c.db.removeExpire(string(args[1])) {
+		if c.db.removeExpire(args[1]) {
 			s.dirty++
 		}
 	}
@@ -444,9 +439,7 @@ func (c *Client) incrBy(key []byte, incr int64) {
 			return
 		}
 		var ok bool
-		if o.enc == EncInt {
-			v = o.n
-		} else if v, ok = argInt(o.b); !ok {
+		if v, ok = argInt(o.b); !ok {
 			c.addError(errNotInt)
 			return
 		}
@@ -459,7 +452,7 @@ func (c *Client) incrBy(key []byte, incr int64) {
 	s := c.srv
 	if o != nil {
 		before := valueMemory(o)
-		o.typ, o.enc, o.n, o.b = TypeString, EncInt, v, nil
+		o.enc, o.b = EncInt, strconv.AppendInt(o.b[:0], v, 10)
 		o.lru = s.lruClock
 		c.db.resized(o, before)
 	} else {

@@ -78,33 +78,3 @@ func eqFold(a []byte, lower string) bool {
 	}
 	return true
 }
-
-// reprArg appends a quoted, escaped form of b as Redis's sdscatrepr does
-// (MONITOR, SLOWLOG, CLIENT LIST): printable bytes as they are, \n \r \t \a
-// \b, \" and \\ escaped, other bytes as \xHH.
-func reprArg(dst, b []byte) []byte {
-	dst = append(dst, '"')
-	for _, ch := range b {
-		switch ch {
-		case '\\', '"':
-			dst = append(dst, '\\', ch)
-		case '\n':
-			dst = append(dst, '\\', 'n')
-		case '\r':
-			dst = append(dst, '\\', 'r')
-		case '\t':
-			dst = append(dst, '\\', 't')
-		case '\a':
-			dst = append(dst, '\\', 'a')
-		case '\b':
-			dst = append(dst, '\\', 'b')
-		default:
-			if ch >= 32 && ch < 127 {
-				dst = append(dst, ch)
-			} else {
-				dst = append(dst, '\\', 'x', "0123456789abcdef"[ch>>4], "0123456789abcdef"[ch&15])
-			}
-		}
-	}
-	return append(dst, '"')
-}

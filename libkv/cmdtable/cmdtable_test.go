@@ -179,28 +179,6 @@ func TestImplemented(t *testing.T) {
 	}
 }
 
-func TestMatchPattern(t *testing.T) {
-	for _, tc := range []struct {
-		pattern, s string
-		nocase     bool
-		want       bool
-	}{
-		// Redis's loop stops at the end of the string, so "*" does not
-		// match "" (KEYS * only works on "" through its own shortcut).
-		{"*", "", false, false}, {"**", "", false, false}, {"", "", false, true}, {"", "a", false, false},
-		{"g?t", "get", false, true}, {"G?T", "get", false, false}, {"G?T", "get", true, true},
-		{"[a-c]x", "bx", false, true}, {"[c-a]x", "bx", false, true}, {"[^a-c]x", "bx", false, false},
-		{"[abc", "a", false, true}, {"[abc", "ab", false, false}, {"a\\", "a\\", false, true},
-		{"\\*", "*", false, true}, {"\\*", "a", false, false}, {"[\\]]", "]", false, true},
-		{"*a*b", "xxaxxb", false, true}, {"a**", "a", false, true}, {"*?", "", false, false},
-		{strings.Repeat("*a", 30) + "b", strings.Repeat("a", 200), false, false},
-	} {
-		if got := matchPattern([]byte(tc.pattern), []byte(tc.s), tc.nocase); got != tc.want {
-			t.Errorf("matchPattern(%q, %q, %v) = %v", tc.pattern, tc.s, tc.nocase, got)
-		}
-	}
-}
-
 func TestNumberParsing(t *testing.T) {
 	for _, tc := range []struct {
 		in   string

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"strings"
 
+	"github.com/kvkit/kvkit/libkv/glob"
 	"github.com/kvkit/kvkit/libkv/resp"
 )
 
@@ -422,7 +423,7 @@ func commandList(w *resp.Writer, argv [][]byte, impl Implemented) {
 			cat := ACLCategoryByName(arg)
 			keep = func(c *Command) bool { return cat != 0 && c.ACL&cat != 0 }
 		case equalFold(typ, "pattern"):
-			keep = func(c *Command) bool { return matchPattern(arg, []byte(c.Name), true) }
+			keep = func(c *Command) bool { return glob.Match(arg, []byte(c.Name), true) }
 		default:
 			w.Error("ERR syntax error")
 			return

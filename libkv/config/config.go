@@ -4,6 +4,8 @@ import (
 	"errors"
 	"os"
 	"strings"
+
+	"github.com/kvkit/kvkit/libkv/glob"
 )
 
 // Version is the Redis version kvkit's configuration is compatible with; it
@@ -161,7 +163,7 @@ func (c *Config) Get(patterns []string) []string {
 				continue
 			}
 			for _, name := range []string{d.Name, d.Alias} {
-				if name != "" && !have[name] && globMatch(p, name) {
+				if name != "" && !have[name] && glob.MatchString(p, name, true) {
 					add(name, d)
 				}
 			}

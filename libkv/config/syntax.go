@@ -1,14 +1,11 @@
 package config
 
 import (
-	"errors"
 	"strconv"
 	"strings"
-)
 
-// ErrUnbalancedQuotes is returned by SplitArgs for a line whose quotes do not
-// close, or whose closing quote is followed by something other than a space.
-var ErrUnbalancedQuotes = errors.New("unbalanced quotes")
+	"github.com/kvkit/kvkit/libkv/proto"
+)
 
 // isSpace reports whether c is a space as C's isspace in the "C" locale.
 func isSpace(c byte) bool {
@@ -27,144 +24,28 @@ func hexValue(c byte) (byte, bool) {
 	return 0, false
 }
 
+// ErrUnbalancedQuotes is returned by SplitArgs for a line whose quotes do not
+// close, or whose closing quote is followed by something other than a space.
+var ErrUnbalancedQuotes = proto.ErrUnbalancedQuotes
+
 // SplitArgs splits a configuration line into arguments as Redis 7.0's
-// sdssplitargs (sds.c) does. Arguments are separated by spaces; an argument
-// may be "double quoted", with the escapes \n \r \t \b \a \xHH and \<any>
-// (that character), or 'single quoted', where only \' is an escape. A
-// closing quote must be followed by a space or the end of the line. A NUL
-// byte ends the line, as it ends a C string. An empty or all-blank line
-// gives no arguments and no error. Unclosed quotes give ErrUnbalancedQuotes.
+// sdssplitargs (sds.c) does; see proto.SplitArgs, which it shares with the
+// inline protocol.
 func SplitArgs(line string) ([]string, error) {
-	if i := strings.IndexByte(line, 0); i >= 0 {
-		line = line[:i]
+	parts, err := proto.SplitArgs([]byte(line))
+	if err != nil || len(parts) == 0 {
+		return nil, err
 	}
-	var args []string
-	p := 0
-	n := len(line)
-	at := func(i int) byte { // line[i], or 0 past the end (the C terminator)
-		if i < n {
-			return line[i]
-		}
-		return 0
+	args := make([]string, len(parts))
+	for i, p := range parts {
+		args[i] = string(p)
 	}
-	for {
-		for p < n && isSpace(line[p]) {
-			p++
-		}
-		if p >= n {
-			return args, nil
-		}
-		var cur []byte
-		inq, insq, done := false, false, false
-		for !done {
-			c := at(p)
-			switch {
-			case inq:
-				if c == '\\' && at(p+1) == 'x' {
-					hi, ok1 := hexValue(at(p + 2))
-					lo, ok2 := hexValue(at(p + 3))
-					if ok1 && ok2 {
-						cur = append(cur, hi<<4|lo)
-						p += 3
-						break
-					}
-				}
-				if c == '\\' && at(p+1) != 0 {
-					p++
-					e := line[p]
-					switch e {
-					case 'n':
-						e = '\n'
-					case 'r':
-						e = '\r'
-					case 't':
-						e = '\t'
-					case 'b':
-						e = '\b'
-					case 'a':
-						e = '\a'
-					}
-					cur = append(cur, e)
-				} else if c == '"' {
-					if nx := at(p + 1); nx != 0 && !isSpace(nx) {
-						return nil, ErrUnbalancedQuotes
-					}
-					done = true
-				} else if c == 0 {
-					return nil, ErrUnbalancedQuotes
-				} else {
-					cur = append(cur, c)
-				}
-			case insq:
-				if c == '\\' && at(p+1) == '\'' {
-					p++
-					cur = append(cur, '\'')
-				} else if c == '\'' {
-					if nx := at(p + 1); nx != 0 && !isSpace(nx) {
-						return nil, ErrUnbalancedQuotes
-					}
-					done = true
-				} else if c == 0 {
-					return nil, ErrUnbalancedQuotes
-				} else {
-					cur = append(cur, c)
-				}
-			default:
-				switch c {
-				case ' ', '\n', '\r', '\t', 0:
-					done = true
-				case '"':
-					inq = true
-				case '\'':
-					insq = true
-				default:
-					cur = append(cur, c)
-				}
-			}
-			if p < n {
-				p++
-			}
-		}
-		args = append(args, string(cur))
-	}
+	return args, nil
 }
 
-// Repr quotes s as Redis 7.0's sdscatrepr (sds.c) does: in double quotes,
-// with \\ \" \n \r \t \a \b escaped and other bytes outside printable ASCII
-// written as \xHH. SplitArgs(Repr(s)) gives back s.
-func Repr(s string) string {
-	var b strings.Builder
-	b.Grow(len(s) + 2)
-	b.WriteByte('"')
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		switch c {
-		case '\\', '"':
-			b.WriteByte('\\')
-			b.WriteByte(c)
-		case '\n':
-			b.WriteString(`\n`)
-		case '\r':
-			b.WriteString(`\r`)
-		case '\t':
-			b.WriteString(`\t`)
-		case '\a':
-			b.WriteString(`\a`)
-		case '\b':
-			b.WriteString(`\b`)
-		default:
-			if c >= 0x20 && c < 0x7f {
-				b.WriteByte(c)
-			} else {
-				b.WriteString(`\x`)
-				b.WriteString(strconv.FormatUint(uint64(c)>>4, 16))
-				b.WriteString(strconv.FormatUint(uint64(c)&15, 16))
-			}
-		}
-	}
-	b.WriteByte('"')
-	return b.String()
-}
+// Repr quotes s as Redis 7.0's sdscatrepr (sds.c) does (proto.AppendRepr).
+// SplitArgs(Repr(s)) gives back s.
+func Repr(s string) string { return string(proto.AppendRepr(nil, []byte(s))) }
 
 // trimLine trims spaces, tabs, CRs and LFs from both ends, as sdstrim(line,
 // " \t\r\n") does in config.c.

@@ -96,26 +96,6 @@ func TestParseLL(t *testing.T) {
 	}
 }
 
-func TestGlobMatch(t *testing.T) {
-	cases := []struct {
-		pat, s string
-		want   bool
-	}{
-		{"*", "port", true}, {"po*", "port", true}, {"PO*", "port", true}, {"*ort", "port", true},
-		{"p?rt", "port", true}, {"p??rt", "port", false}, {"*max*", "maxmemory", true},
-		{"[pq]ort", "port", true}, {"[^p]ort", "port", false}, {"[a-z]ort", "port", true},
-		{"[z-a]ort", "port", true}, {"[A-Z]ort", "port", true}, {`\port`, "port", true},
-		{`p\*`, "p*", true}, {`p\*`, "px", false}, {"[abc", "a", true}, {"[", "a", false},
-		{"port*", "port", true}, {"port**", "port", true}, {"", "", true}, {"a", "", false},
-		{"*a*a*a*a*a*a*a*a*a*a*a*b", "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa", false},
-	}
-	for _, c := range cases {
-		if got := globMatch(c.pat, c.s); got != c.want {
-			t.Errorf("globMatch(%q, %q) = %v", c.pat, c.s, got)
-		}
-	}
-}
-
 func FuzzSplitArgs(f *testing.F) {
 	for _, s := range []string{"port 6379", `save ""`, `"a\x41\n" 'b\'c'`, `"abc`, `a"b"c`, "\x00", `"\`} {
 		f.Add(s)

@@ -95,16 +95,15 @@ var Implemented = map[string]bool{
 	"protected-mode": true, "tcp-keepalive": true, "timeout": true,
 	"maxclients": true, "databases": true, "requirepass": true,
 	"daemonize": true, "pidfile": true, "loglevel": true, "logfile": true,
-	"dir": true, "save": true, "dbfilename": true, "hz": true,
-	"proto-max-bulk-len": true, "client-query-buffer-limit": true,
-	"enable-debug-command": true, "maxmemory": true, "maxmemory-policy": true,
-	"maxmemory-samples": true, "active-expire-effort": true,
-	"latency-monitor-threshold": true, "slowlog-log-slower-than": true,
-	"slowlog-max-len": true, "lazyfree-lazy-eviction": true,
-	"lazyfree-lazy-expire": true, "lazyfree-lazy-server-del": true,
-	"lazyfree-lazy-user-del": true, "lazyfree-lazy-user-flush": true,
-	"appendonly": true, "appendfsync": true, "appendfilename": true,
-	"appenddirname": true,
+	"dir": true, "hz": true, "proto-max-bulk-len": true,
+	"client-query-buffer-limit": true, "enable-debug-command": true,
+	"active-expire-effort": true, "latency-monitor-threshold": true,
+	"slowlog-log-slower-than": true, "slowlog-max-len": true,
+	// Values are freed by Go's collector off the command path whatever
+	// these say, which is what the lazy variants promise.
+	"lazyfree-lazy-eviction": true, "lazyfree-lazy-expire": true,
+	"lazyfree-lazy-server-del": true, "lazyfree-lazy-user-del": true,
+	"lazyfree-lazy-user-flush": true,
 }
 
 // fileOnly lists the directives that only a configuration file (or the

@@ -327,7 +327,10 @@ func SplitArgs(line []byte) ([][]byte, error) {
 					break
 				}
 				switch c := line[i]; {
-				case isSpace(c):
+				// sdssplitargs ends an unquoted argument at these four only:
+				// \v and \f are part of it, although isspace skips them
+				// between arguments.
+				case c == ' ' || c == '\n' || c == '\r' || c == '\t':
 					done = true
 				case c == '"':
 					inq = true
