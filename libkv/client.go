@@ -4,6 +4,7 @@ import (
 	"net"
 	"strconv"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -47,6 +48,10 @@ type Client struct {
 
 	parser proto.Parser
 	qbuf   []byte
+	// The query buffer's length and capacity for CLIENT LIST, which other
+	// clients' goroutines read.
+	qbufLen, qbufCap atomic.Int64
+	argvMem          int // bytes of the arguments of the command running
 
 	// Output that must be written while the client's own goroutine waits
 	// for input (MONITOR feeds): appended under outMu and written by a
@@ -125,9 +130,12 @@ func (s *Server) protectedModeRefusal(c *Client) string {
 		"accepting connections from the outside."
 }
 
-// freeClient unregisters c and closes its connection.
+// freeClient unregisters c and closes its connection, after its writer
+// goroutine (if any) has written the queued output.
 func (s *Server) freeClient(c *Client) {
-	c.conn.Close()
+	if !c.async {
+		c.conn.Close()
+	}
 	s.mu.Lock()
 	delete(s.clients, c.id)
 	if c.monitor {
@@ -144,33 +152,106 @@ func (s *Server) freeClient(c *Client) {
 	}
 }
 
-// serve is the client's goroutine: read, parse every complete request,
-// execute them as one batch under the engine lock, write the replies.
+// serve is the client's goroutine: read, parse the complete requests,
+// execute them in batches under the engine lock, write the replies. It
+// follows Redis 7.0's readQueryFromClient and processInputBuffer.
 func (c *Client) serve() {
 	s := c.srv
 	defer s.freeClient(c)
 	c.qbuf = make([]byte, 0, ioBufSize)
-	var arena [][]byte
-	var ends []int
+	var ignored int64 // bytes read after the connection was marked to close
 	for {
-		if len(c.qbuf) == cap(c.qbuf) {
-			nb := make([]byte, len(c.qbuf), 2*cap(c.qbuf))
-			copy(nb, c.qbuf)
-			c.qbuf = nb
-		}
-		n, err := c.conn.Read(c.qbuf[len(c.qbuf):cap(c.qbuf)])
+		want := c.readSize()
+		n, err := c.conn.Read(c.qbuf[len(c.qbuf) : len(c.qbuf)+want])
 		if n > 0 {
 			c.qbuf = c.qbuf[:len(c.qbuf)+n]
 			s.stats.netInputBytes.Add(int64(n))
 			s.stats.ioReadsProcessed.Add(1)
+			c.qbufLen.Store(int64(len(c.qbuf)))
+			c.qbufCap.Store(int64(cap(c.qbuf)))
 		}
 		if err != nil {
 			return
 		}
+		// The query buffer limit applies to what is not yet parsed into
+		// arguments, checked before parsing, without a reply.
+		unparsed := int64(len(c.qbuf))
+		if _, parsed, _, ok := c.parser.Pending(); ok {
+			unparsed -= int64(parsed)
+		}
+		if c.closeAfterReply {
+			// Redis stops processing input once a client is to be closed;
+			// with no reply to write (CLIENT REPLY OFF) it is not closed but
+			// keeps buffering input until the limit.
+			ignored += unparsed
+			unparsed = ignored
+			c.qbuf = c.qbuf[:0]
+		}
+		if unparsed > s.conf.ClientQueryBufferLimit {
+			s.log.Warning("Closing client that reached max query buffer length: id=%d addr=%s (qbuf initial bytes: %q)",
+				c.id, c.addr, truncate(c.qbuf, 64))
+			return
+		}
+		if c.closeAfterReply {
+			continue
+		}
+		pos, wrote, ok := c.processInput()
+		if !ok || (c.closeAfterReply && wrote) {
+			return
+		}
+		c.compact(pos)
+	}
+}
+
+// bigArg is Redis's PROTO_MBULK_BIG_ARG: from this bulk length on, reads
+// take exactly the rest of the bulk.
+const bigArg = 32 << 10
+
+// readSize makes room in the query buffer and returns how much the next
+// read may take, sized as Redis's readQueryFromClient sizes its reads, so
+// that the query buffer limit and the inline limit see the same amounts:
+// exactly the rest of a big bulk being read; otherwise 16 KB for a small
+// buffer, or all the free room of a buffer grown as sds grows
+// (sdsMakeRoomFor: double the needed size below 1 MB, add 1 MB above).
+func (c *Client) readSize() int {
+	l := len(c.qbuf)
+	want := ioBufSize
+	newCap := l + want
+	if _, parsed, bulkLen, ok := c.parser.Pending(); ok && bulkLen >= bigArg && int(bulkLen)+2 > l-parsed {
+		want = int(bulkLen) + 2 - (l - parsed)
+		newCap = l + want
+	} else if cap(c.qbuf) >= ioBufSize {
+		if cap(c.qbuf)-l >= ioBufSize {
+			return cap(c.qbuf) - l
+		}
+		if newCap < 1<<20 {
+			newCap *= 2
+		} else {
+			newCap += 1 << 20
+		}
+		want = newCap - l
+	}
+	if cap(c.qbuf)-l < want {
+		nb := make([]byte, l, newCap)
+		copy(nb, c.qbuf)
+		c.qbuf = nb
+	}
+	return want
+}
+
+// processInput parses and executes every complete request in the query
+// buffer and writes the replies. It returns the offset of the first
+// unconsumed byte, whether anything was written, and false when the
+// connection failed.
+func (c *Client) processInput() (pos int, wrote, ok bool) {
+	s := c.srv
+	var arena [][]byte
+	var ends []int
+	for {
 		lim := proto.Limits{MaxBulkLen: s.conf.ProtoMaxBulkLen, Unauthenticated: !c.authed}
-		pos := 0
-		var perr error
 		arena, ends = arena[:0], ends[:0]
+		var perr error
+		more := false
 		for {
 			args, used, err := c.parser.Next(c.qbuf, pos, lim)
 			if err != nil {
@@ -181,42 +262,70 @@ func (c *Client) serve() {
 				break
 			}
 			pos += used
-			if len(args) > 0 {
-				arena = append(arena, args...)
-				ends = append(ends, len(arena))
+			arena = append(arena, args...)
+			ends = append(ends, len(arena))
+			if len(args) > 0 && changesLimits(args[0]) {
+				// The requests after it are parsed with the limits it sets.
+				more = true
+				break
 			}
 		}
 		if len(ends) > 0 {
 			c.execBatch(arena, ends)
 		}
-		if perr != nil {
-			s.mu.Lock()
-			c.addError(perr.Error())
-			s.mu.Unlock()
-			s.log.Verbose("Protocol error (%s) from client: %s", perr.Error(), c.addr)
-			c.closeAfterReply = true
+		if perr != nil && !c.closeAfterReply {
+			c.protocolError(perr)
 		}
-		if !c.flush() || c.closeAfterReply {
-			return
-		}
-		keep := pos
-		if start, pending := c.parser.Pending(); pending {
-			keep = start
-		}
-		if keep > 0 {
-			rest := copy(c.qbuf, c.qbuf[keep:])
-			c.qbuf = c.qbuf[:rest]
-			c.parser.Rebase(keep)
-		}
-		if int64(len(c.qbuf)) > s.conf.ClientQueryBufferLimit {
-			s.log.Warning("Closing client that reached max query buffer length: id=%d addr=%s (qbuf initial bytes: %q)",
-				c.id, c.addr, truncate(c.qbuf, 64))
-			return
-		}
-		if len(c.qbuf) == 0 && cap(c.qbuf) > maxIdleBufSize {
-			c.qbuf = make([]byte, 0, ioBufSize)
+		if c.closeAfterReply || !more {
+			break
 		}
 	}
+	wrote = c.w.Len() > 0
+	return pos, wrote, c.flush()
+}
+
+// changesLimits reports whether the command named name can change the
+// parser's limits (authentication, proto-max-bulk-len).
+func changesLimits(name []byte) bool {
+	return eqFold(name, "auth") || eqFold(name, "hello") || eqFold(name, "reset") || eqFold(name, "config")
+}
+
+// protocolError replies to a malformed request and marks the connection to
+// be closed after the reply (networking.c setProtocolError). The error is
+// counted even when CLIENT REPLY OFF or SKIP suppresses it.
+func (c *Client) protocolError(err error) {
+	s := c.srv
+	s.mu.Lock()
+	mark := c.w.Len()
+	c.addError("ERR " + err.Error())
+	if c.reply != replyOn {
+		c.w.Truncate(mark)
+	}
+	c.closeAfterReply = true
+	s.mu.Unlock()
+	s.log.Verbose("Protocol error (%s) from client: %s", err.Error(), c.addr)
+}
+
+// compact drops the consumed bytes before pos (keeping a partly read
+// request whole, since its arguments are offsets into the buffer) and
+// returns a grown buffer to its usual size once it is mostly empty.
+func (c *Client) compact(pos int) {
+	keep := pos
+	if start, _, _, pending := c.parser.Pending(); pending {
+		keep = start
+	}
+	if keep > 0 {
+		rest := copy(c.qbuf, c.qbuf[keep:])
+		c.qbuf = c.qbuf[:rest]
+		c.parser.Rebase(keep)
+	}
+	if cap(c.qbuf) > maxIdleBufSize && len(c.qbuf) <= ioBufSize/2 {
+		nb := make([]byte, len(c.qbuf), ioBufSize)
+		copy(nb, c.qbuf)
+		c.qbuf = nb
+	}
+	c.qbufLen.Store(int64(len(c.qbuf)))
+	c.qbufCap.Store(int64(cap(c.qbuf)))
 }
 
 func truncate(b []byte, n int) []byte {
@@ -235,6 +344,18 @@ func (c *Client) execBatch(arena [][]byte, ends []int) {
 	for _, end := range ends {
 		args := arena[start:end]
 		start = end
+		if len(args) == 0 {
+			// An empty request (*0, a blank line) still ends a CLIENT
+			// REPLY SKIP, as Redis's resetClient.
+			if c.reply == replySkipNext {
+				c.reply = replyOn
+			}
+			continue
+		}
+		c.argvMem = 0
+		for _, a := range args {
+			c.argvMem += len(a)
+		}
 		for s.pause.active() && s.pause.blocks(s, args) {
 			resume := s.pause.resume
 			s.mu.Unlock()
@@ -249,6 +370,12 @@ func (c *Client) execBatch(arena [][]byte, ends []int) {
 	s.mu.Unlock()
 }
 
+// writeStall is how long a reply write may block before the client is
+// switched to its writer goroutine: a client that sends a long pipeline
+// before reading any reply must not stop its own input from being read, as
+// Redis's event loop keeps reading while replies queue up.
+const writeStall = 20 * time.Millisecond
+
 // flush writes the pending replies; false when the connection failed.
 func (c *Client) flush() bool {
 	if c.w.Len() == 0 {
@@ -256,13 +383,21 @@ func (c *Client) flush() bool {
 	}
 	out := c.w.Bytes()
 	c.srv.stats.netOutputBytes.Add(int64(len(out)))
+	c.srv.stats.ioWritesProcessed.Add(1)
+	var err error
 	if c.async {
 		c.asyncWrite(out)
-		c.w.Reset()
-		return true
+	} else {
+		c.conn.SetWriteDeadline(time.Now().Add(writeStall))
+		var n int
+		n, err = c.conn.Write(out)
+		if ne, ok := err.(net.Error); ok && ne.Timeout() {
+			c.conn.SetWriteDeadline(time.Time{})
+			c.startAsync()
+			c.asyncWrite(out[n:])
+			err = nil
+		}
 	}
-	_, err := c.conn.Write(out)
-	c.srv.stats.ioWritesProcessed.Add(1)
 	if cap(out) > maxIdleBufSize {
 		c.w = resp.Writer{Proto: c.w.Proto}
 	} else {
@@ -271,7 +406,11 @@ func (c *Client) flush() bool {
 	return err == nil
 }
 
-// startAsync switches c to writing through its writer goroutine.
+// startAsync switches c to writing through a writer goroutine, for good:
+// its output queues in pending (without bound, as Redis's default
+// client-output-buffer-limit for normal clients) while the client's own
+// goroutine goes on reading. The goroutine closes the connection once
+// freeClient has closed wake and the queue is written.
 func (c *Client) startAsync() {
 	if c.async {
 		return
@@ -279,17 +418,24 @@ func (c *Client) startAsync() {
 	c.async = true
 	c.wake = make(chan struct{}, 1)
 	go func() {
-		for range c.wake {
+		failed := false
+		write := func() {
 			c.outMu.Lock()
 			out := c.pending
 			c.pending = nil
 			c.outMu.Unlock()
-			if len(out) > 0 {
+			if len(out) > 0 && !failed {
 				if _, err := c.conn.Write(out); err != nil {
+					failed = true
 					c.conn.Close()
 				}
 			}
 		}
+		for range c.wake {
+			write()
+		}
+		write()
+		c.conn.Close()
 	}()
 }
 

@@ -197,7 +197,8 @@ func cmdClientGetName(c *Client, args [][]byte) {
 }
 
 // info formats c as one line of CLIENT LIST (Redis 7.0 catClientInfoString).
-func (c *Client) info(now time.Time) string {
+// self is true for the client that runs the command.
+func (c *Client) info(now time.Time, self bool) string {
 	var b strings.Builder
 	flags := "N"
 	if c.monitor {
@@ -223,17 +224,20 @@ func (c *Client) info(now time.Time) string {
 	b.WriteString(" flags=" + flags)
 	b.WriteString(" db=" + strconv.Itoa(c.db.id))
 	b.WriteString(" sub=0 psub=0 ssub=0 multi=-1")
-	b.WriteString(" qbuf=" + strconv.Itoa(len(c.qbuf)))
-	b.WriteString(" qbuf-free=" + strconv.Itoa(cap(c.qbuf)-len(c.qbuf)))
-	b.WriteString(" argv-mem=0 multi-mem=0")
-	b.WriteString(" rbs=" + strconv.Itoa(cap(c.qbuf)) + " rbp=" + strconv.Itoa(cap(c.qbuf)))
-	b.WriteString(" obl=0 oll=0 omem=0")
-	b.WriteString(" tot-mem=" + strconv.Itoa(cap(c.qbuf)+c.w.Len()+clientStructSize))
-	events := "r"
-	if c.w.Len() > 0 {
-		events = "rw"
+	qlen, qcap := c.qbufLen.Load(), c.qbufCap.Load()
+	// Only the client running the command has replies waiting: the others'
+	// output was written when their last batch ended.
+	obl, argvMem := 0, 0
+	if self {
+		obl, argvMem = c.w.Len(), c.argvMem
 	}
-	b.WriteString(" events=" + events)
+	b.WriteString(" qbuf=" + strconv.FormatInt(qlen, 10))
+	b.WriteString(" qbuf-free=" + strconv.FormatInt(qcap-qlen, 10))
+	b.WriteString(" argv-mem=" + strconv.Itoa(argvMem) + " multi-mem=0")
+	b.WriteString(" rbs=" + strconv.Itoa(ioBufSize) + " rbp=" + strconv.Itoa(obl))
+	b.WriteString(" obl=" + strconv.Itoa(obl) + " oll=0 omem=0")
+	b.WriteString(" tot-mem=" + strconv.FormatInt(qcap+int64(ioBufSize+argvMem+clientStructSize), 10))
+	b.WriteString(" events=r")
 	b.WriteString(" cmd=" + orNULL(c.lastCmd))
 	b.WriteString(" user=default redir=-1 resp=" + strconv.Itoa(c.w.Proto))
 	return b.String()
@@ -301,7 +305,7 @@ func cmdClientList(c *Client, args [][]byte) {
 		if ids != nil && !ids[cl.id] {
 			continue
 		}
-		b.WriteString(cl.info(now))
+		b.WriteString(cl.info(now, cl == c))
 		b.WriteByte('\n')
 	}
 	c.w.Verbatim("txt", b.String())
@@ -322,7 +326,7 @@ func (s *Server) clientsByID() []*Client {
 }
 
 func cmdClientInfo(c *Client, args [][]byte) {
-	c.w.Verbatim("txt", c.info(time.Now())+"\n")
+	c.w.Verbatim("txt", c.info(time.Now(), true)+"\n")
 }
 
 // cmdClientKill handles both forms: CLIENT KILL addr:port (old, replies

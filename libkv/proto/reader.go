@@ -24,7 +24,7 @@ type Limits struct {
 
 // ProtocolError is a malformed request. Msg is the reply text without the
 // "ERR " code, as Redis words it ("Protocol error: invalid bulk length");
-// the server replies with it and closes the connection.
+// the server replies "-ERR " + Msg and closes the connection.
 type ProtocolError struct{ Msg string }
 
 func (e *ProtocolError) Error() string { return e.Msg }
@@ -68,10 +68,17 @@ func (p *Parser) Next(buf []byte, pos int, lim Limits) (args [][]byte, n int, er
 // what was at offset from is now at offset 0.
 func (p *Parser) Rebase(from int) { p.start -= from }
 
+// indexByte finds c in b as C's strchr would in Redis's NUL-terminated
+// query buffer: a NUL byte before c hides it. So a request line with a NUL
+// in it is never complete, and only the length limits end the wait, as in
+// Redis.
 func indexByte(b []byte, c byte) int {
 	for i, x := range b {
 		if x == c {
 			return i
+		}
+		if x == 0 {
+			return -1
 		}
 	}
 	return -1
@@ -176,9 +183,18 @@ func (p *Parser) multibulk(buf []byte, pos int, lim Limits) ([][]byte, int, erro
 	return p.args, n, nil
 }
 
-// Pending reports whether a multibulk request is partly read and where it
-// starts in the buffer; a caller compacting its buffer keeps bytes from there.
-func (p *Parser) Pending() (start int, ok bool) { return p.start, p.argc != 0 }
+// Pending describes a partly read multibulk request; ok is false when there
+// is none. start is the offset of its first byte in the buffer (a caller
+// compacting its buffer keeps the bytes from there); parsed is the offset of
+// the first byte not yet read into an argument or a length line, where
+// Redis's query buffer would begin; bulkLen is the length of the bulk being
+// read, -1 before its $ line is complete.
+func (p *Parser) Pending() (start, parsed int, bulkLen int64, ok bool) {
+	if p.argc == 0 {
+		return 0, 0, -1, false
+	}
+	return p.start, p.start + p.off, p.bulkLen, true
+}
 
 // ParseInt parses b as Redis's string2ll does: an optional '-', no leading
 // zeros (except "0" itself), no spaces or '+', within int64.
