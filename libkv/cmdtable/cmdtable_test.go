@@ -179,37 +179,6 @@ func TestImplemented(t *testing.T) {
 	}
 }
 
-func TestNumberParsing(t *testing.T) {
-	for _, tc := range []struct {
-		in   string
-		want int64
-		ok   bool
-	}{
-		{"0", 0, true}, {"1", 1, true}, {"-1", -1, true}, {"-0", 0, false}, {"01", 0, false},
-		{"+1", 0, false}, {" 1", 0, false}, {"1x", 0, false}, {"", 0, false}, {"-", 0, false},
-		{"9223372036854775807", 1<<63 - 1, true}, {"9223372036854775808", 0, false},
-		{"-9223372036854775808", -1 << 63, true}, {"-9223372036854775809", 0, false},
-		{"99999999999999999999", 0, false}, {"123456789012345678901", 0, false},
-	} {
-		got, ok := parseLongLong([]byte(tc.in))
-		if got != tc.want || ok != tc.ok {
-			t.Errorf("parseLongLong(%q) = %d, %v; want %d, %v", tc.in, got, ok, tc.want, tc.ok)
-		}
-	}
-	for _, tc := range []struct {
-		in   string
-		want int
-	}{
-		{"1", 1}, {" \t2", 2}, {"+3", 3}, {"-4", -4}, {"5x", 5}, {"x5", 0}, {"", 0},
-		{"4294967297", 1}, {"2147483648", -2147483648}, {"99999999999999999999", -1},
-		{"-99999999999999999999", 0}, {"9223372036854775807", -1}, {"-9223372036854775808", 0},
-	} {
-		if got := atoi([]byte(tc.in)); got != tc.want {
-			t.Errorf("atoi(%q) = %d, want %d", tc.in, got, tc.want)
-		}
-	}
-}
-
 // FuzzKeys runs key extraction and COMMAND GETKEYSANDFLAGS on arbitrary
 // argument vectors: the first byte picks a command, the rest is split at
 // newlines into its arguments.
@@ -269,5 +238,21 @@ func BenchmarkKeys(b *testing.B) {
 				dst = c.Keys(args, 0, dst[:0])
 			}
 		})
+	}
+}
+
+// TestAtoi checks C atoi semantics (keynum arguments).
+func TestAtoi(t *testing.T) {
+	for _, tc := range []struct {
+		in   string
+		want int
+	}{
+		{"1", 1}, {" \t2", 2}, {"+3", 3}, {"-4", -4}, {"5x", 5}, {"x5", 0}, {"", 0},
+		{"4294967297", 1}, {"2147483648", -2147483648}, {"99999999999999999999", -1},
+		{"-99999999999999999999", 0}, {"9223372036854775807", -1}, {"-9223372036854775808", 0},
+	} {
+		if got := atoi([]byte(tc.in)); got != tc.want {
+			t.Errorf("atoi(%q) = %d, want %d", tc.in, got, tc.want)
+		}
 	}
 }

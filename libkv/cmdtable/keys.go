@@ -1,5 +1,7 @@
 package cmdtable
 
+import "github.com/kvkit/kvkit/libkv/proto"
+
 // KeyRef is a key found in an argument vector: its index in argv and the
 // flags of the key spec (or getkeys procedure) that found it. Keys found
 // by some procedures have no flags, as in Redis.
@@ -144,7 +146,7 @@ func (spec *KeySpec) locate(argv [][]byte) (first, last, step int, valid bool) {
 		if fk.KeyNumIdx >= argc || idx >= argc || idx < 0 {
 			return 0, 0, 0, false
 		}
-		n, ok := parseLongLong(argv[idx])
+		n, ok := proto.ParseInt(argv[idx])
 		if !ok || n < 0 {
 			return 0, 0, 0, false
 		}
@@ -366,49 +368,6 @@ func equalFold(b []byte, s string) bool {
 		}
 	}
 	return true
-}
-
-// parseLongLong parses b as Redis's string2ll does: an optional '-', then
-// digits without leading zeros ("0" alone is fine), no spaces, no '+', at
-// most 20 bytes, within int64.
-func parseLongLong(b []byte) (int64, bool) {
-	if len(b) == 0 || len(b) > 20 {
-		return 0, false
-	}
-	if len(b) == 1 && b[0] == '0' {
-		return 0, true
-	}
-	neg := b[0] == '-'
-	if neg {
-		b = b[1:]
-		if len(b) == 0 {
-			return 0, false
-		}
-	}
-	if b[0] < '1' || b[0] > '9' {
-		return 0, false
-	}
-	var v uint64
-	for _, ch := range b {
-		if ch < '0' || ch > '9' {
-			return 0, false
-		}
-		d := uint64(ch - '0')
-		if v > (1<<64-1)/10 || v*10 > 1<<64-1-d {
-			return 0, false
-		}
-		v = v*10 + d
-	}
-	if neg {
-		if v > 1<<63 {
-			return 0, false
-		}
-		return int64(-v), true
-	}
-	if v > 1<<63-1 {
-		return 0, false
-	}
-	return int64(v), true
 }
 
 // atoi converts b as C's atoi (glibc: (int)strtol(b, NULL, 10)) does:

@@ -8,6 +8,8 @@ import (
 	"strconv"
 	"strings"
 	"syscall"
+
+	"github.com/kvkit/kvkit/libkv/proto"
 )
 
 // The directives that fit no generic type, with config.c's set, get and
@@ -337,7 +339,7 @@ var percentilesOps = &specialOps{
 		for _, a := range args {
 			// string2d: strtod over the whole string, no leading space, no NaN.
 			f, err := strconv.ParseFloat(a, 64)
-			if a == "" || isSpace(a[0]) || strings.ContainsRune(a, '_') || (err != nil && !errors.Is(err, strconv.ErrRange)) || f != f {
+			if a == "" || proto.IsSpace(a[0]) || strings.ContainsRune(a, '_') || (err != nil && !errors.Is(err, strconv.ErrRange)) || f != f {
 				v.LatencyTrackingInfoPercentiles = nil
 				return "Invalid latency-tracking-info-percentiles parameters"
 			}

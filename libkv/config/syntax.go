@@ -7,23 +7,6 @@ import (
 	"github.com/kvkit/kvkit/libkv/proto"
 )
 
-// isSpace reports whether c is a space as C's isspace in the "C" locale.
-func isSpace(c byte) bool {
-	return c == ' ' || c == '\t' || c == '\n' || c == '\v' || c == '\f' || c == '\r'
-}
-
-func hexValue(c byte) (byte, bool) {
-	switch {
-	case c >= '0' && c <= '9':
-		return c - '0', true
-	case c >= 'a' && c <= 'f':
-		return c - 'a' + 10, true
-	case c >= 'A' && c <= 'F':
-		return c - 'A' + 10, true
-	}
-	return 0, false
-}
-
 // ErrUnbalancedQuotes is returned by SplitArgs for a line whose quotes do not
 // close, or whose closing quote is followed by something other than a space.
 var ErrUnbalancedQuotes = proto.ErrUnbalancedQuotes
@@ -127,7 +110,7 @@ func parseLL(s string) (int64, bool) {
 // string reads as 0, and out-of-range values saturate (range reports it).
 func strtoll(s string, base int) (v int64, ok, inRange bool) {
 	i := 0
-	for i < len(s) && isSpace(s[i]) {
+	for i < len(s) && proto.IsSpace(s[i]) {
 		i++
 	}
 	neg := false
@@ -139,7 +122,7 @@ func strtoll(s string, base int) (v int64, ok, inRange bool) {
 	var u uint64
 	over := false
 	for ; i < len(s); i++ {
-		d, isHex := hexValue(s[i])
+		d, isHex := proto.HexDigit(s[i])
 		if !isHex || int(d) >= base {
 			break
 		}

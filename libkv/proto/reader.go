@@ -241,11 +241,13 @@ func ParseInt(b []byte) (int64, bool) {
 	return int64(v), true
 }
 
-func isSpace(c byte) bool {
+// IsSpace reports whether c is white space as C's isspace in the "C" locale.
+func IsSpace(c byte) bool {
 	return c == ' ' || c == '\n' || c == '\r' || c == '\t' || c == '\v' || c == '\f'
 }
 
-func hexVal(c byte) (byte, bool) {
+// HexDigit returns the value of the hexadecimal digit c.
+func HexDigit(c byte) (byte, bool) {
 	switch {
 	case c >= '0' && c <= '9':
 		return c - '0', true
@@ -270,7 +272,7 @@ func SplitArgs(line []byte) ([][]byte, error) {
 	var args [][]byte
 	i := 0
 	for {
-		for i < len(line) && isSpace(line[i]) {
+		for i < len(line) && IsSpace(line[i]) {
 			i++
 		}
 		if i >= len(line) {
@@ -286,8 +288,8 @@ func SplitArgs(line []byte) ([][]byte, error) {
 				c := line[i]
 				switch {
 				case c == '\\' && i+3 < len(line) && line[i+1] == 'x':
-					h, ok1 := hexVal(line[i+2])
-					l, ok2 := hexVal(line[i+3])
+					h, ok1 := HexDigit(line[i+2])
+					l, ok2 := HexDigit(line[i+3])
 					if ok1 && ok2 {
 						cur = append(cur, h<<4|l)
 						i += 3
@@ -312,7 +314,7 @@ func SplitArgs(line []byte) ([][]byte, error) {
 						cur = append(cur, e)
 					}
 				case c == '"':
-					if i+1 < len(line) && !isSpace(line[i+1]) {
+					if i+1 < len(line) && !IsSpace(line[i+1]) {
 						return nil, ErrUnbalancedQuotes
 					}
 					done = true
@@ -330,7 +332,7 @@ func SplitArgs(line []byte) ([][]byte, error) {
 					i++
 					cur = append(cur, '\'')
 				case c == '\'':
-					if i+1 < len(line) && !isSpace(line[i+1]) {
+					if i+1 < len(line) && !IsSpace(line[i+1]) {
 						return nil, ErrUnbalancedQuotes
 					}
 					done = true
