@@ -187,7 +187,7 @@ func (c *Client) serve() {
 			unparsed = ignored
 			c.qbuf = c.qbuf[:0]
 		}
-		if unparsed > s.conf.ClientQueryBufferLimit {
+		if unparsed > s.net.Load().queryBufLimit {
 			s.log.Warning("Closing client that reached max query buffer length: id=%d addr=%s (qbuf initial bytes: %q)",
 				c.id, c.addr, truncate(c.qbuf, 64))
 			return
@@ -248,7 +248,7 @@ func (c *Client) processInput() (pos int, wrote, ok bool) {
 	var arena [][]byte
 	var ends []int
 	for {
-		lim := proto.Limits{MaxBulkLen: s.conf.ProtoMaxBulkLen, Unauthenticated: !c.authed}
+		lim := proto.Limits{MaxBulkLen: s.net.Load().maxBulkLen, Unauthenticated: !c.authed}
 		arena, ends = arena[:0], ends[:0]
 		var perr error
 		more := false

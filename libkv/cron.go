@@ -42,7 +42,7 @@ type metrics struct {
 func (s *Server) cronLoop() {
 	defer s.wg.Done()
 	for {
-		hz := max(s.conf.Hz, 1)
+		hz := max(s.net.Load().hz, 1)
 		select {
 		case <-s.done:
 			return

@@ -207,9 +207,7 @@ func cmdCopy(c *Client, args [][]byte) {
 // dup returns a deep copy of o with the same encoding (COPY).
 func (o *Object) dup() *Object {
 	d := *o
-	if o.b != nil {
-		d.b = append([]byte(nil), o.b...)
-	}
+	d.setStr(append([]byte(nil), o.str()...))
 	return &d
 }
 

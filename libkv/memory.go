@@ -55,9 +55,9 @@ func valueMemory(o *Object) int64 {
 	case EncInt:
 		return robjSize
 	case EncEmbstr:
-		return jemallocSize(robjSize + 3 + int64(len(o.b)) + 1)
+		return jemallocSize(robjSize + 3 + int64(o.n) + 1)
 	default:
-		return robjSize + sdsAllocSize(int64(cap(o.b)))
+		return robjSize + sdsAllocSize(int64(o.c))
 	}
 }
 

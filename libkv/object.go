@@ -2,6 +2,7 @@ package libkv
 
 import (
 	"strconv"
+	"unsafe"
 
 	"github.com/kvkit/kvkit/libkv/proto"
 )
@@ -48,17 +49,27 @@ func (e Encoding) String() string { return encNames[e] }
 // embstr, longer ones raw.
 const embstrMax = 44
 
-// Object is a value in the keyspace. Strings keep their bytes in b, an
-// int-encoded one as its canonical decimal form (so replies need no
-// formatting and the Object stays in the 48-byte size class); other types
-// keep their structure in v. lru holds the 24-bit LRU clock or the LFU data,
-// as Redis's robj.
+// Object is a value in the keyspace, 24 bytes as Redis's robj is 16: the
+// per-key cost, and the garbage collector's work, grow with its size. A
+// string keeps its bytes behind ptr (length n, capacity c; see str and
+// setStr), an int-encoded one as its canonical decimal form so that replies
+// need no formatting; other types will keep their structure behind ptr.
+// lru holds the 24-bit LRU clock or the LFU data, as Redis's robj.
 type Object struct {
-	typ ObjType
-	enc Encoding
-	lru uint32
-	b   []byte
-	v   any
+	typ  ObjType
+	enc  Encoding
+	lru  uint32
+	ptr  unsafe.Pointer
+	n, c uint32 // a string's length and capacity: strings are at most 512 MB
+}
+
+// str returns a string object's bytes, owned by the object; appending
+// within their capacity and calling setStr updates it in place.
+func (o *Object) str() []byte { return unsafe.Slice((*byte)(o.ptr), o.c)[:o.n] }
+
+// setStr makes b (not copied) the string object's bytes.
+func (o *Object) setStr(b []byte) {
+	o.ptr, o.n, o.c = unsafe.Pointer(unsafe.SliceData(b)), uint32(len(b)), uint32(cap(b))
 }
 
 // newStringObject stores a copy of val with the encoding Redis's
@@ -68,7 +79,9 @@ func newStringObject(val []byte) *Object {
 	b := append([]byte(nil), val...)
 	if len(val) <= 20 {
 		if _, ok := proto.ParseInt(val); ok {
-			return &Object{typ: TypeString, enc: EncInt, b: b}
+			o := &Object{typ: TypeString, enc: EncInt}
+			o.setStr(b)
+			return o
 		}
 	}
 	return newRawString(b)
@@ -76,29 +89,29 @@ func newStringObject(val []byte) *Object {
 
 // newRawString wraps b (not copied) as a string object, embstr or raw by length.
 func newRawString(b []byte) *Object {
-	enc := EncRaw
+	o := &Object{typ: TypeString, enc: EncRaw}
 	if len(b) <= embstrMax {
-		enc = EncEmbstr
+		o.enc = EncEmbstr
 	}
-	return &Object{typ: TypeString, enc: enc, b: b}
+	o.setStr(b)
+	return o
 }
 
 // newIntObject is a string holding n, int encoded (as INCR stores results).
 func newIntObject(n int64) *Object {
-	return &Object{typ: TypeString, enc: EncInt, b: strconv.AppendInt(nil, n, 10)}
+	o := &Object{typ: TypeString, enc: EncInt}
+	o.setStr(strconv.AppendInt(nil, n, 10))
+	return o
 }
 
 // intValue returns an int-encoded string's integer.
 func (o *Object) intValue() int64 {
-	n, _ := proto.ParseInt(o.b)
+	n, _ := proto.ParseInt(o.str())
 	return n
 }
 
-// strBytes returns a string object's bytes, owned by the object.
-func (o *Object) strBytes() []byte { return o.b }
-
 // strLen is the length of a string object's value.
-func (o *Object) strLen() int { return len(o.b) }
+func (o *Object) strLen() int { return int(o.n) }
 
 // unshare marks a string object raw before it is modified in place (Redis's
 // dbUnshareStringValue): APPEND and SETRANGE always leave raw strings behind.

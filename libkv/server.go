@@ -70,6 +70,7 @@ type Server struct {
 	pause     clientPause
 	log       *Logger
 	metrics   metrics
+	net       atomic.Pointer[netSettings]
 
 	activeExpire  bool  // DEBUG SET-ACTIVE-EXPIRE
 	startupMemory int64 // used_memory_startup
@@ -114,6 +115,7 @@ func New(cfg *config.Config) (*Server, error) {
 	s.execPath, _ = os.Executable()
 	s.cmds = commandTable()
 	s.registerConfigHooks()
+	s.refreshNetSettings()
 	s.updateClock()
 	s.startupMemory = s.memoryOverhead()
 	s.peakMemory = s.startupMemory
@@ -208,9 +210,9 @@ func (s *Server) acceptLoop(ln net.Listener) {
 		s.stats.connectionsReceived.Add(1)
 		if tc, ok := nc.(*net.TCPConn); ok {
 			tc.SetNoDelay(true)
-			if s.conf.TcpKeepalive > 0 {
+			if ka := s.net.Load().keepalive; ka > 0 {
 				tc.SetKeepAlive(true)
-				tc.SetKeepAlivePeriod(s.conf.TcpKeepalive)
+				tc.SetKeepAlivePeriod(ka)
 			}
 		}
 		c, reject := s.newClient(nc)
@@ -231,6 +233,27 @@ func (s *Server) updateClock() { s.setClock(time.Now()) }
 func (s *Server) setClock(now time.Time) {
 	s.now = now.UnixMilli()
 	s.lruClock = uint32(now.Unix()) & (1<<24 - 1)
+}
+
+// netSettings are the settings that goroutines outside the engine lock
+// read (connection readers, the accept loops, the cron's timer): a
+// snapshot replaced under the lock whenever CONFIG SET changes settings.
+type netSettings struct {
+	maxBulkLen    int64 // proto-max-bulk-len
+	queryBufLimit int64 // client-query-buffer-limit
+	keepalive     time.Duration
+	hz            int
+}
+
+// refreshNetSettings publishes the current settings to the goroutines that
+// read them without the engine lock; call it under the lock.
+func (s *Server) refreshNetSettings() {
+	s.net.Store(&netSettings{
+		maxBulkLen:    s.conf.ProtoMaxBulkLen,
+		queryBufLimit: s.conf.ClientQueryBufferLimit,
+		keepalive:     s.conf.TcpKeepalive,
+		hz:            s.conf.Hz,
+	})
 }
 
 // Logger returns the server's logger.

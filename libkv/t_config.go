@@ -42,7 +42,9 @@ func cmdConfigSet(c *Client, args [][]byte) {
 			local = true
 		}
 	}
-	if err := c.srv.cfg.Set(kv, config.SetEnv{Local: local}); err != nil {
+	err := c.srv.cfg.Set(kv, config.SetEnv{Local: local})
+	c.srv.refreshNetSettings()
+	if err != nil {
 		c.addError(err.Error())
 		return
 	}

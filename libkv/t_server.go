@@ -158,7 +158,7 @@ func (s *Server) memoryOverhead() int64 {
 func (s *Server) clientsMemory() int64 {
 	var total int64
 	for _, c := range s.clients {
-		total += int64(cap(c.qbuf)+cap(c.w.Bytes())) + clientStructSize
+		total += c.qbufCap.Load() + clientStructSize
 	}
 	return total
 }
@@ -378,7 +378,7 @@ func (s *Server) objectDigest(d [20]byte, db *DB, key []byte, o *Object) [20]byt
 	binary.BigEndian.PutUint32(typ[:], uint32(o.typ))
 	mixDigest(&d, typ[:])
 	if o.typ == TypeString {
-		mixDigest(&d, o.strBytes())
+		mixDigest(&d, o.str())
 	}
 	if db.expireAt(key) != -1 {
 		xorDigest(&d, []byte("!!expire!!"))

@@ -127,7 +127,7 @@ func (c *Client) replyGet(key []byte) bool {
 }
 
 // replyStr writes a string object as a bulk string.
-func (c *Client) replyStr(o *Object) { c.w.Bulk(o.b) }
+func (c *Client) replyStr(o *Object) { c.w.Bulk(o.str()) }
 
 func cmdGet(c *Client, args [][]byte) { c.replyGet(args[1]) }
 
@@ -312,10 +312,10 @@ func cmdAppend(c *Client, args [][]byte) {
 	}
 	before := valueMemory(o)
 	o.unshare()
-	o.b = append(o.b, args[2]...)
+	o.setStr(append(o.str(), args[2]...))
 	c.db.resized(o, before)
 	s.dirty++
-	c.w.Int(int64(len(o.b)))
+	c.w.Int(int64(o.n))
 }
 
 func cmdStrlen(c *Client, args [][]byte) {
@@ -347,7 +347,7 @@ func cmdGetRange(c *Client, args [][]byte) {
 		c.w.BulkString("")
 		return
 	}
-	str := o.strBytes()
+	str := o.str()
 	n := int64(len(str))
 	if start < 0 && end < 0 && start > end {
 		c.w.BulkString("")
@@ -395,7 +395,8 @@ func cmdSetRange(c *Client, args [][]byte) {
 		if !c.checkStringLength(offset, int64(len(val))) {
 			return
 		}
-		o = &Object{typ: TypeString, enc: EncRaw, b: make([]byte, offset+int64(len(val)))}
+		o = &Object{typ: TypeString, enc: EncRaw}
+		o.setStr(make([]byte, offset+int64(len(val))))
 		s.addKey(c.db, args[1], o)
 	} else {
 		if o.typ != TypeString {
@@ -413,20 +414,22 @@ func cmdSetRange(c *Client, args [][]byte) {
 		o.unshare()
 		defer c.db.resized(o, before)
 	}
-	if need := int(offset) + len(val); need > len(o.b) {
-		if need <= cap(o.b) {
-			old := len(o.b)
-			o.b = o.b[:need]
-			clear(o.b[old:])
+	b := o.str()
+	if need := int(offset) + len(val); need > len(b) {
+		if need <= cap(b) {
+			old := len(b)
+			b = b[:need]
+			clear(b[old:])
 		} else {
 			nb := make([]byte, need)
-			copy(nb, o.b)
-			o.b = nb
+			copy(nb, b)
+			b = nb
 		}
 	}
-	copy(o.b[offset:], val)
+	copy(b[offset:], val)
+	o.setStr(b)
 	s.dirty++
-	c.w.Int(int64(len(o.b)))
+	c.w.Int(int64(len(b)))
 }
 
 // incrBy is Redis's incrDecrCommand.
@@ -439,7 +442,7 @@ func (c *Client) incrBy(key []byte, incr int64) {
 			return
 		}
 		var ok bool
-		if v, ok = argInt(o.b); !ok {
+		if v, ok = argInt(o.str()); !ok {
 			c.addError(errNotInt)
 			return
 		}
@@ -452,7 +455,8 @@ func (c *Client) incrBy(key []byte, incr int64) {
 	s := c.srv
 	if o != nil {
 		before := valueMemory(o)
-		o.enc, o.b = EncInt, strconv.AppendInt(o.b[:0], v, 10)
+		o.enc = EncInt
+		o.setStr(strconv.AppendInt(o.str()[:0], v, 10))
 		o.lru = s.lruClock
 		c.db.resized(o, before)
 	} else {
@@ -542,7 +546,7 @@ func cmdIncrByFloat(c *Client, args [][]byte) {
 			c.addError(errWrongType)
 			return
 		}
-		v, ok := parseLongDouble(o.strBytes())
+		v, ok := parseLongDouble(o.str())
 		if !ok {
 			c.addError(errNotFloat)
 			return
@@ -602,10 +606,10 @@ func cmdLCS(c *Client, args [][]byte) {
 	}
 	var a, b []byte
 	if oa != nil {
-		a = oa.strBytes()
+		a = oa.str()
 	}
 	if ob != nil {
-		b = ob.strBytes()
+		b = ob.str()
 	}
 	if getIdx && getLen {
 		c.addError("ERR If you want both the length and indexes, please just use IDX.")

@@ -61,7 +61,10 @@ var (
 )
 
 // Binary builds ./cmd/NAME once per test process and returns the path of
-// the executable.
+// the executable. Under the race detector (go test -race) the binary is
+// built with it as well, and Start makes a detected race end the process
+// (GORACE halt_on_error), so integration tests catch data races in kvkit's
+// servers, not only in the test code.
 func Binary(t testing.TB, name string) string {
 	t.Helper()
 	buildMu.Lock()
@@ -77,7 +80,11 @@ func Binary(t testing.TB, name string) string {
 		buildDir = d
 	}
 	out := filepath.Join(buildDir, name)
-	cmd := exec.Command("go", "build", "-o", out, "./cmd/"+name)
+	args := []string{"build", "-o", out}
+	if raceEnabled {
+		args = append(args, "-race")
+	}
+	cmd := exec.Command("go", append(args, "./cmd/"+name)...)
 	cmd.Dir = RepoRoot(t)
 	if msg, err := cmd.CombinedOutput(); err != nil {
 		t.Fatalf("testutil: go build ./cmd/%s: %v\n%s", name, err, msg)
@@ -98,20 +105,21 @@ type Server struct {
 func (s *Server) Addr() string { return "127.0.0.1:" + strconv.Itoa(s.Port) }
 
 // Stop sends SIGTERM to the server's own pid and waits up to 10 s for it
-// to exit, then kills it.
-func (s *Server) Stop() {
-	if s.Cmd.ProcessState != nil {
-		return
+// to exit, then kills it. It reports whether the process had already died
+// of a data race (exit status 66, see Binary).
+func (s *Server) Stop() (raced bool) {
+	if s.Cmd.ProcessState == nil {
+		done := make(chan struct{})
+		go func() { s.Cmd.Wait(); close(done) }()
+		s.Cmd.Process.Signal(syscall.SIGTERM)
+		select {
+		case <-done:
+		case <-time.After(10 * time.Second):
+			s.Cmd.Process.Kill()
+			<-done
+		}
 	}
-	done := make(chan struct{})
-	go func() { s.Cmd.Wait(); close(done) }()
-	s.Cmd.Process.Signal(syscall.SIGTERM)
-	select {
-	case <-done:
-	case <-time.After(10 * time.Second):
-		s.Cmd.Process.Kill()
-		<-done
-	}
+	return s.Cmd.ProcessState.ExitCode() == 66
 }
 
 // Start runs bin with args in a fresh temporary directory, waits until
@@ -127,13 +135,19 @@ func Start(t testing.TB, port int, bin string, args ...string) *Server {
 	}
 	cmd := exec.Command(bin, args...)
 	cmd.Dir = dir
+	cmd.Env = append(os.Environ(), "GORACE=halt_on_error=1 exitcode=66")
 	cmd.Stdout, cmd.Stderr = logf, logf
 	if err := cmd.Start(); err != nil {
 		t.Fatalf("testutil: start %s: %v", bin, err)
 	}
 	logf.Close()
 	s := &Server{Port: port, Dir: dir, Cmd: cmd, Log: logPath}
-	t.Cleanup(s.Stop)
+	t.Cleanup(func() {
+		if s.Stop() {
+			msg, _ := os.ReadFile(logPath)
+			t.Errorf("%s died of a data race:\n%s", filepath.Base(bin), msg)
+		}
+	})
 	deadline := time.Now().Add(10 * time.Second)
 	for {
 		c, err := net.DialTimeout("tcp", s.Addr(), time.Second)
