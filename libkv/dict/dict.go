@@ -175,10 +175,12 @@ func (t *table[V]) lookup(key string, h uint32) (i, prev uint32) {
 	if t.buckets == nil {
 		return 0, 0
 	}
-	for i = t.buckets[uint64(h)&t.mask()]; i != 0; prev, i = i, t.at(i).next {
-		if e := t.at(i); e.hash == h && e.key == key {
+	for i = t.buckets[uint64(h)&t.mask()]; i != 0; {
+		e := t.at(i)
+		if e.hash == h && e.key == key {
 			return i, prev
 		}
+		prev, i = i, e.next
 	}
 	return 0, 0
 }
