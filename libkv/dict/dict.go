@@ -203,6 +203,20 @@ func (d *Dict[V]) Len() int { return d.ht[0].used + d.ht[1].used }
 // Buckets returns the number of buckets of both tables, Redis's dictSlots.
 func (d *Dict[V]) Buckets() int { return len(d.ht[0].buckets) + len(d.ht[1].buckets) }
 
+// Overhead returns the bytes the Dict itself occupies: bucket arrays and
+// entry arenas, free slots included, but not the bytes of keys or what
+// values point to. The engine adds it to used_memory, as Redis counts its
+// dict tables (INFO memory, MEMORY STATS overhead.hashtable.main).
+func (d *Dict[V]) Overhead() int {
+	n := int(unsafe.Sizeof(*d))
+	for k := range d.ht {
+		t := &d.ht[k]
+		n += 4*len(t.buckets) + int(unsafe.Sizeof(t.pages[0:0]))*cap(t.pages) +
+			int(unsafe.Sizeof(entry[V]{}))*len(t.pages)<<t.shift
+	}
+	return n
+}
+
 // Rehashing reports whether a resize is in progress.
 func (d *Dict[V]) Rehashing() bool { return d.rehashing() }
 

@@ -448,3 +448,79 @@ func TestBytesAndClear(t *testing.T) {
 		t.Fatal("Expand accepted a bad size or refused a good one")
 	}
 }
+
+// TestIterateInserting inserts during iteration, enough to start a
+// resize: every key present before is visited exactly once.
+func TestIterateInserting(t *testing.T) {
+	var d Dict[int]
+	for i := range 500 {
+		d.Set(fmt.Sprint(i), i)
+	}
+	for d.RehashFor(0) > 0 {
+	}
+	seen := map[string]int{}
+	added := 0
+	for k := range d.All() {
+		seen[k]++
+		if added < 2000 {
+			d.Set(fmt.Sprint("new", added), -1)
+			added++
+		}
+	}
+	for i := range 500 {
+		if k := fmt.Sprint(i); seen[k] != 1 {
+			t.Fatalf("%q visited %d times, want once", k, seen[k])
+		}
+	}
+	check(t, &d)
+}
+
+// TestScanDeleting deletes each key as Scan returns it: all are returned
+// and the Dict ends empty, shrinking between calls.
+func TestScanDeleting(t *testing.T) {
+	var d Dict[int]
+	for i := range 5000 {
+		d.Set(fmt.Sprint(i), i)
+	}
+	seen := map[string]bool{}
+	cursor := uint64(0)
+	for calls := 0; ; calls++ {
+		cursor = d.Scan(cursor, func(k string, _ int) {
+			seen[k] = true
+			d.Delete(k)
+		})
+		if cursor == 0 {
+			break
+		}
+		if calls > 1<<16 {
+			t.Fatal("scan did not end")
+		}
+	}
+	if len(seen) != 5000 || d.Len() != 0 {
+		t.Fatalf("scan returned %d keys, %d left; want 5000, 0", len(seen), d.Len())
+	}
+	check(t, &d)
+}
+
+// TestOverhead checks that Overhead grows with the table and falls back
+// after a shrink.
+func TestOverhead(t *testing.T) {
+	var d Dict[*int]
+	empty := d.Overhead()
+	for i := range 10000 {
+		d.Set(fmt.Sprint(i), nil)
+	}
+	full := d.Overhead()
+	// 10000 entries of 32 bytes and 16384 buckets of 4 at least.
+	if full < empty+10000*32+16384*4 {
+		t.Fatalf("Overhead with 10000 entries is %d bytes", full)
+	}
+	for i := range 10000 {
+		d.Delete(fmt.Sprint(i))
+	}
+	for d.RehashFor(0) > 0 {
+	}
+	if got := d.Overhead(); got > empty+4096 {
+		t.Fatalf("Overhead after deleting everything is %d bytes, empty was %d", got, empty)
+	}
+}
