@@ -175,10 +175,12 @@ func (t *table[V]) lookup(key string, h uint32) (i, prev uint32) {
 	if t.buckets == nil {
 		return 0, 0
 	}
-	for i = t.buckets[uint64(h)&t.mask()]; i != 0; prev, i = i, t.at(i).next {
-		if e := t.at(i); e.hash == h && e.key == key {
+	for i = t.buckets[uint64(h)&t.mask()]; i != 0; {
+		e := t.at(i)
+		if e.hash == h && e.key == key {
 			return i, prev
 		}
+		prev, i = i, e.next
 	}
 	return 0, 0
 }
@@ -200,6 +202,20 @@ func (d *Dict[V]) Len() int { return d.ht[0].used + d.ht[1].used }
 
 // Buckets returns the number of buckets of both tables, Redis's dictSlots.
 func (d *Dict[V]) Buckets() int { return len(d.ht[0].buckets) + len(d.ht[1].buckets) }
+
+// Overhead returns the bytes the Dict itself occupies: bucket arrays and
+// entry arenas, free slots included, but not the bytes of keys or what
+// values point to. The engine adds it to used_memory, as Redis counts its
+// dict tables (INFO memory, MEMORY STATS overhead.hashtable.main).
+func (d *Dict[V]) Overhead() int {
+	n := int(unsafe.Sizeof(*d))
+	for k := range d.ht {
+		t := &d.ht[k]
+		n += 4*len(t.buckets) + int(unsafe.Sizeof(t.pages[0:0]))*cap(t.pages) +
+			int(unsafe.Sizeof(entry[V]{}))*len(t.pages)<<t.shift
+	}
+	return n
+}
 
 // Rehashing reports whether a resize is in progress.
 func (d *Dict[V]) Rehashing() bool { return d.rehashing() }
