@@ -75,10 +75,10 @@ func (s *Server) newClient(nc net.Conn) (*Client, string) {
 	c.addr = nc.RemoteAddr().String()
 	c.laddr = nc.LocalAddr().String()
 	if _, ok := nc.(*net.UnixConn); ok {
+		// Redis names both ends of a Unix socket connection "<path>:0".
 		c.unix = true
-		c.addr = "/" + s.conf.Unixsocket + ":0"
-		c.laddr = s.conf.Unixsocket + ":0"
-		c.addr = c.laddr
+		c.addr = s.conf.Unixsocket + ":0"
+		c.laddr = c.addr
 	}
 	if sc, ok := nc.(syscall.Conn); ok {
 		if rc, err := sc.SyscallConn(); err == nil {
@@ -356,9 +356,12 @@ func (c *Client) execBatch(arena [][]byte, ends []int) {
 		for _, a := range args {
 			c.argvMem += len(a)
 		}
-		for s.pause.active() && s.pause.blocks(s, args) {
+		for s.pause.active() && s.pause.blocks(c, args) {
 			resume := s.pause.resume
 			s.mu.Unlock()
+			// The replies of the commands before it go out now, as Redis
+			// writes them while the client is blocked.
+			c.flush()
 			s.pause.wait(s, resume)
 			s.mu.Lock()
 		}

@@ -69,6 +69,16 @@ func (s *Server) checkPassword(user, pass []byte) bool {
 
 const errWrongPass = "WRONGPASS invalid username-password pair or user is disabled."
 
+// redacted replaces credentials in a command's arguments, so that MONITOR
+// and the slow log never show them (Redis's redactClientCommandArgument).
+var redacted = []byte("(redacted)")
+
+func redactArgs(args [][]byte) {
+	for i := range args {
+		args[i] = redacted
+	}
+}
+
 func cmdAuth(c *Client, args [][]byte) {
 	s := c.srv
 	if len(args) > 3 {
@@ -76,6 +86,7 @@ func cmdAuth(c *Client, args [][]byte) {
 		return
 	}
 	var user, pass []byte
+	defer redactArgs(args[1:])
 	if len(args) == 2 {
 		if s.conf.Requirepass == "" {
 			c.addError("ERR AUTH <password> called without any password configured for the default user. Are you sure your configuration is correct?")
@@ -129,6 +140,7 @@ func cmdHello(c *Client, args [][]byte) {
 		switch {
 		case eqFold(args[j], "auth") && more >= 2:
 			user, pass = args[j+1], args[j+2]
+			redactArgs(args[j+1 : j+3])
 			j += 2
 		case eqFold(args[j], "setname") && more >= 1:
 			name = args[j+1]
@@ -329,35 +341,27 @@ func cmdClientInfo(c *Client, args [][]byte) {
 	c.w.Verbatim("txt", c.info(time.Now(), true)+"\n")
 }
 
-// cmdClientKill handles both forms: CLIENT KILL addr:port (old, replies
-// +OK or an error) and CLIENT KILL <filter> <value> ... (replies the count).
+// cmdClientKill handles both forms, as Redis 7.0's clientCommand: CLIENT
+// KILL addr:port (old; may kill the caller; +OK or "No such client") and
+// CLIENT KILL <filter> <value> ... (skips the caller unless SKIPME no;
+// replies the count). Options are checked in order, so the first bad one
+// names the error. Every matching client is killed.
 func cmdClientKill(c *Client, args [][]byte) {
 	s := c.srv
-	if len(args) == 3 {
-		for _, cl := range s.clients {
-			if cl.addr == string(args[2]) {
-				s.killClient(c, cl)
-				c.w.OK()
-				return
-			}
-		}
-		c.addError("ERR No such client")
-		return
-	}
-	if len(args)%2 != 0 {
-		c.addError(errSyntax)
-		return
-	}
 	var (
-		id                 uint64
-		addr, laddr, typ   string
-		user               string
-		skipMe             = true
-		maxAge             int64
-		hasAddr, hasLaddr  bool
-		hasUser, hasMaxAge bool
+		id          uint64
+		addr, laddr []byte
+		typ         string
+		skipMe      = true
 	)
-	for i := 2; i < len(args); i += 2 {
+	if len(args) == 3 {
+		addr, skipMe = args[2], false
+	}
+	for i := 2; len(args) > 3 && i < len(args); i += 2 {
+		if i+1 >= len(args) {
+			c.addError(errSyntax)
+			return
+		}
 		opt, val := args[i], args[i+1]
 		switch {
 		case eqFold(opt, "id"):
@@ -377,13 +381,13 @@ func cmdClientKill(c *Client, args [][]byte) {
 				typ = "replica"
 			}
 		case eqFold(opt, "addr"):
-			addr, hasAddr = string(val), true
+			addr = val
 		case eqFold(opt, "laddr"):
-			laddr, hasLaddr = string(val), true
+			laddr = val
 		case eqFold(opt, "user"):
-			user, hasUser = string(val), true
-			if user != "default" {
-				c.addError("ERR No such user '" + user + "'")
+			// default is the only user: it matches every client.
+			if string(val) != "default" {
+				c.addError("ERR No such user '" + string(val) + "'")
 				return
 			}
 		case eqFold(opt, "skipme"):
@@ -396,43 +400,45 @@ func cmdClientKill(c *Client, args [][]byte) {
 				c.addError(errSyntax)
 				return
 			}
-		case eqFold(opt, "maxage"):
-			n, ok := argInt(val)
-			if !ok {
-				c.addError(errNotInt)
-				return
-			}
-			maxAge, hasMaxAge = n, true
 		default:
 			c.addError(errSyntax)
 			return
 		}
 	}
-	now := time.Now()
 	killed := 0
 	for _, cl := range s.clientsByID() {
 		switch {
-		case id != 0 && cl.id != id,
+		case addr != nil && cl.addr != string(addr),
+			laddr != nil && cl.laddr != string(laddr),
 			typ != "" && cl.clientType() != typ,
-			hasAddr && cl.addr != addr,
-			hasLaddr && cl.laddr != laddr,
-			hasUser && user != "default",
-			skipMe && cl == c,
-			hasMaxAge && int64(now.Sub(cl.created)/time.Second) < maxAge:
+			id != 0 && cl.id != id,
+			skipMe && cl == c:
 			continue
 		}
 		s.killClient(c, cl)
 		killed++
 	}
-	c.w.Int(int64(killed))
+	switch {
+	case len(args) > 3:
+		c.w.Int(int64(killed))
+	case killed == 0:
+		c.addError("ERR No such client")
+	default:
+		c.w.OK()
+	}
 }
 
-// killClient closes cl's connection; the caller's own connection is closed
-// after its reply is written.
+// killClient disconnects cl at once, as Redis's freeClient: it leaves the
+// client list now and its connection is closed (its goroutine then ends).
+// The caller's own connection is closed after its reply is written.
 func (s *Server) killClient(self, cl *Client) {
 	if cl == self {
 		cl.closeAfterReply = true
 		return
+	}
+	delete(s.clients, cl.id)
+	if cl.monitor {
+		s.removeMonitor(cl)
 	}
 	cl.conn.Close()
 }
