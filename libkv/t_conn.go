@@ -40,7 +40,8 @@ func cmdQuit(c *Client, args [][]byte) {
 
 // cmdReset returns the connection to its initial state, as Redis's
 // clearClientConnectionState: database 0, RESP2, not authenticated when a
-// password is required, no name, replies on, MONITOR off.
+// password is required, no name, replies on, MONITOR off. CLIENT NO-EVICT
+// stays as it is, as in Redis 7.0.
 func cmdReset(c *Client, args [][]byte) {
 	s := c.srv
 	if c.monitor {
@@ -51,7 +52,6 @@ func cmdReset(c *Client, args [][]byte) {
 	c.authed = s.conf.Requirepass == ""
 	c.name = ""
 	c.reply = replyOn
-	c.noEvict = false
 	c.noTouch = false
 	c.w.Status("RESET")
 }
@@ -162,7 +162,7 @@ func cmdHello(c *Client, args [][]byte) {
 		c.authed = true
 	}
 	if !c.authed {
-		c.addError("NOAUTH HELLO must be called with the client already authenticated, otherwise the HELLO <proto> AUTH <user> <pass> option can be used to authenticate the client and select the RESP protocol version at the same time")
+		c.addError("NOAUTH HELLO must be called with the client already authenticated, otherwise the HELLO AUTH <user> <pass> option can be used to authenticate the client and select the RESP protocol version at the same time")
 		return
 	}
 	if name != nil {
@@ -212,18 +212,26 @@ func cmdClientGetName(c *Client, args [][]byte) {
 // self is true for the client that runs the command.
 func (c *Client) info(now time.Time, self bool) string {
 	var b strings.Builder
-	flags := "N"
+	// Flag letters in the order of Redis 7.0's catClientInfoString; N
+	// when there is none.
+	flags := ""
 	if c.monitor {
-		flags = "O"
+		flags += "O"
 	}
 	if c.closeAfterReply {
 		flags += "c"
+	}
+	if c.unix {
+		flags += "U"
 	}
 	if c.noEvict {
 		flags += "e"
 	}
 	if c.noTouch {
 		flags += "T"
+	}
+	if flags == "" {
+		flags = "N"
 	}
 	idle := (now.UnixMilli() - c.lastInteraction) / 1000
 	b.WriteString("id=" + strconv.FormatUint(c.id, 10))
@@ -282,7 +290,7 @@ func (c *Client) clientType() string {
 func cmdClientList(c *Client, args [][]byte) {
 	s := c.srv
 	var filterType string
-	var ids map[uint64]bool
+	var ids []uint64
 	switch {
 	case len(args) == 2:
 	case len(args) == 4 && eqFold(args[2], "type"):
@@ -295,14 +303,16 @@ func cmdClientList(c *Client, args [][]byte) {
 			filterType = "replica"
 		}
 	case len(args) > 3 && eqFold(args[2], "id"):
-		ids = map[uint64]bool{}
+		// As Redis: the clients in the order given, an ID that is not a
+		// client (0, negative, gone) skipped, one that is not a number an
+		// error.
 		for _, a := range args[3:] {
 			id, ok := argInt(a)
-			if !ok || id <= 0 {
+			if !ok {
 				c.addError("ERR Invalid client ID")
 				return
 			}
-			ids[uint64(id)] = true
+			ids = append(ids, uint64(id))
 		}
 	default:
 		c.addError(errSyntax)
@@ -310,11 +320,17 @@ func cmdClientList(c *Client, args [][]byte) {
 	}
 	now := time.Now()
 	var b strings.Builder
-	for _, cl := range s.clientsByID() {
-		if filterType != "" && cl.clientType() != filterType {
-			continue
+	list := s.clientsByID()
+	if ids != nil {
+		list = list[:0]
+		for _, id := range ids {
+			if cl := s.clients[id]; cl != nil {
+				list = append(list, cl)
+			}
 		}
-		if ids != nil && !ids[cl.id] {
+	}
+	for _, cl := range list {
+		if filterType != "" && cl.clientType() != filterType {
 			continue
 		}
 		b.WriteString(cl.info(now, cl == c))
@@ -484,7 +500,9 @@ func cmdClientReply(c *Client, args [][]byte) {
 	case eqFold(args[2], "off"):
 		c.reply = replyOff
 	case eqFold(args[2], "skip"):
-		if c.reply == replyOn {
+		// Also while this command's own reply is being skipped: SKIP SKIP
+		// skips the next command, as in Redis.
+		if c.reply != replyOff {
 			c.reply = replySkipNext
 		}
 	default:
