@@ -48,10 +48,16 @@ type Client struct {
 
 	parser proto.Parser
 	qbuf   []byte
+	arena  [][]byte // the arguments of a batch, reused
+	ends   []int    // where each command of a batch ends in arena
 	// The query buffer's length and capacity for CLIENT LIST, which other
 	// clients' goroutines read.
 	qbufLen, qbufCap atomic.Int64
+	outCap           atomic.Int64 // the reply buffer's capacity
 	argvMem          int // bytes of the arguments of the command running
+	// client-query-buffer-limit and proto-max-bulk-len as of the client's
+	// last batch: its goroutine reads them without the engine lock.
+	queryBufLimit, maxBulkLen int64
 
 	// Output that must be written while the client's own goroutine waits
 	// for input (MONITOR feeds): appended under outMu and written by a
@@ -98,6 +104,7 @@ func (s *Server) newClient(nc net.Conn) (*Client, string) {
 	c.w.Proto = 2
 	c.authed = s.conf.Requirepass == ""
 	c.lastInteraction = time.Now().UnixMilli()
+	c.syncLimits()
 	s.clients[c.id] = c
 	return c, ""
 }
@@ -187,7 +194,7 @@ func (c *Client) serve() {
 			unparsed = ignored
 			c.qbuf = c.qbuf[:0]
 		}
-		if unparsed > s.conf.ClientQueryBufferLimit {
+		if unparsed > c.queryBufLimit {
 			s.log.Warning("Closing client that reached max query buffer length: id=%d addr=%s (qbuf initial bytes: %q)",
 				c.id, c.addr, truncate(c.qbuf, 64))
 			return
@@ -244,11 +251,13 @@ func (c *Client) readSize() int {
 // unconsumed byte, whether anything was written, and false when the
 // connection failed.
 func (c *Client) processInput() (pos int, wrote, ok bool) {
-	s := c.srv
-	var arena [][]byte
-	var ends []int
+	arena, ends := c.arena, c.ends
+	defer func() {
+		clear(arena[:cap(arena)]) // let go of the query buffer
+		c.arena, c.ends = arena[:0], ends[:0]
+	}()
 	for {
-		lim := proto.Limits{MaxBulkLen: s.conf.ProtoMaxBulkLen, Unauthenticated: !c.authed}
+		lim := proto.Limits{MaxBulkLen: c.maxBulkLen, Unauthenticated: !c.authed}
 		arena, ends = arena[:0], ends[:0]
 		var perr error
 		more := false
@@ -335,6 +344,12 @@ func truncate(b []byte, n int) []byte {
 	return b
 }
 
+// syncLimits copies the settings c's goroutine needs; under the engine lock.
+func (c *Client) syncLimits() {
+	c.queryBufLimit = c.srv.conf.ClientQueryBufferLimit
+	c.maxBulkLen = c.srv.conf.ProtoMaxBulkLen
+}
+
 // execBatch runs the commands of one read under a single hold of the engine
 // lock; ends[i] is the end of command i's arguments in arena.
 func (c *Client) execBatch(arena [][]byte, ends []int) {
@@ -370,6 +385,7 @@ func (c *Client) execBatch(arena [][]byte, ends []int) {
 			break
 		}
 	}
+	c.syncLimits()
 	s.mu.Unlock()
 }
 
@@ -406,7 +422,16 @@ func (c *Client) flush() bool {
 	} else {
 		c.w.Reset()
 	}
+	c.outCap.Store(int64(cap(c.w.Bytes())))
 	return err == nil
+}
+
+// bufferSizes returns the capacities, in bytes, of c's query buffer and of
+// its reply buffer as of its last write. Unlike c.qbuf and c.w, which only
+// c's goroutine may touch, it is safe from any goroutine (INFO clients,
+// used_memory).
+func (c *Client) bufferSizes() (query, reply int64) {
+	return c.qbufCap.Load(), c.outCap.Load()
 }
 
 // startAsync switches c to writing through a writer goroutine, for good:

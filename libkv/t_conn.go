@@ -244,7 +244,8 @@ func (c *Client) info(now time.Time, self bool) string {
 	b.WriteString(" flags=" + flags)
 	b.WriteString(" db=" + strconv.Itoa(c.db.id))
 	b.WriteString(" sub=0 psub=0 ssub=0 multi=-1")
-	qlen, qcap := c.qbufLen.Load(), c.qbufCap.Load()
+	qlen := c.qbufLen.Load()
+	qcap, _ := c.bufferSizes()
 	// Only the client running the command has replies waiting: the others'
 	// output was written when their last batch ended.
 	obl, argvMem := 0, 0
