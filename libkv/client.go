@@ -54,7 +54,7 @@ type Client struct {
 	// clients' goroutines read.
 	qbufLen, qbufCap atomic.Int64
 	outCap           atomic.Int64 // the reply buffer's capacity
-	argvMem          int // bytes of the arguments of the command running
+	argvMem          int          // bytes of the arguments of the command running
 	// client-query-buffer-limit and proto-max-bulk-len as of the client's
 	// last batch: its goroutine reads them without the engine lock.
 	queryBufLimit, maxBulkLen int64
