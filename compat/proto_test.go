@@ -175,6 +175,10 @@ func TestProtocolEdgeCases(t *testing.T) {
 		{"star-nul", []string{"*1\x00\r\n$4\r\nPING\r\n" + ping}},
 		// Bulk lengths.
 		{"missing-dollar", []string{"*1\r\nPING\r\n"}},
+		{"cr-not-dollar", []string{"*1\r\n\r\n"}},
+		{"lf-not-dollar", []string{"*1\r\n\n\r\n"}},
+		{"ff-not-dollar", []string{"*1\r\n\xff\r\n"}},
+		{"crlf-in-arg", []string{"*1\r\n$3\r\na\r\n\r\n" + enc("GET", "a\r\nb")}},
 		{"plus-not-dollar", []string{"*1\r\n+4\r\nPING\r\n"}},
 		{"bulk-letters", []string{"*1\r\n$abc\r\n"}},
 		{"bulk-minus-1", []string{"*1\r\n$-1\r\n" + ping}},

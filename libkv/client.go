@@ -48,10 +48,16 @@ type Client struct {
 
 	parser proto.Parser
 	qbuf   []byte
+	arena  [][]byte // the arguments of a batch, reused
+	ends   []int    // where each command of a batch ends in arena
 	// The query buffer's length and capacity for CLIENT LIST, which other
 	// clients' goroutines read.
 	qbufLen, qbufCap atomic.Int64
-	argvMem          int // bytes of the arguments of the command running
+	outCap           atomic.Int64 // the reply buffer's capacity
+	argvMem          int          // bytes of the arguments of the command running
+	// client-query-buffer-limit and proto-max-bulk-len as of the client's
+	// last batch: its goroutine reads them without the engine lock.
+	queryBufLimit, maxBulkLen int64
 
 	// Output that must be written while the client's own goroutine waits
 	// for input (MONITOR feeds): appended under outMu and written by a
@@ -75,10 +81,10 @@ func (s *Server) newClient(nc net.Conn) (*Client, string) {
 	c.addr = nc.RemoteAddr().String()
 	c.laddr = nc.LocalAddr().String()
 	if _, ok := nc.(*net.UnixConn); ok {
+		// Redis names both ends of a Unix socket connection "<path>:0".
 		c.unix = true
-		c.addr = "/" + s.conf.Unixsocket + ":0"
-		c.laddr = s.conf.Unixsocket + ":0"
-		c.addr = c.laddr
+		c.addr = s.conf.Unixsocket + ":0"
+		c.laddr = c.addr
 	}
 	if sc, ok := nc.(syscall.Conn); ok {
 		if rc, err := sc.SyscallConn(); err == nil {
@@ -98,6 +104,7 @@ func (s *Server) newClient(nc net.Conn) (*Client, string) {
 	c.w.Proto = 2
 	c.authed = s.conf.Requirepass == ""
 	c.lastInteraction = time.Now().UnixMilli()
+	c.syncLimits()
 	s.clients[c.id] = c
 	return c, ""
 }
@@ -187,7 +194,7 @@ func (c *Client) serve() {
 			unparsed = ignored
 			c.qbuf = c.qbuf[:0]
 		}
-		if unparsed > s.net.Load().queryBufLimit {
+		if unparsed > c.queryBufLimit {
 			s.log.Warning("Closing client that reached max query buffer length: id=%d addr=%s (qbuf initial bytes: %q)",
 				c.id, c.addr, truncate(c.qbuf, 64))
 			return
@@ -244,11 +251,13 @@ func (c *Client) readSize() int {
 // unconsumed byte, whether anything was written, and false when the
 // connection failed.
 func (c *Client) processInput() (pos int, wrote, ok bool) {
-	s := c.srv
-	var arena [][]byte
-	var ends []int
+	arena, ends := c.arena, c.ends
+	defer func() {
+		clear(arena[:cap(arena)]) // let go of the query buffer
+		c.arena, c.ends = arena[:0], ends[:0]
+	}()
 	for {
-		lim := proto.Limits{MaxBulkLen: s.net.Load().maxBulkLen, Unauthenticated: !c.authed}
+		lim := proto.Limits{MaxBulkLen: c.maxBulkLen, Unauthenticated: !c.authed}
 		arena, ends = arena[:0], ends[:0]
 		var perr error
 		more := false
@@ -335,6 +344,12 @@ func truncate(b []byte, n int) []byte {
 	return b
 }
 
+// syncLimits copies the settings c's goroutine needs; under the engine lock.
+func (c *Client) syncLimits() {
+	c.queryBufLimit = c.srv.conf.ClientQueryBufferLimit
+	c.maxBulkLen = c.srv.conf.ProtoMaxBulkLen
+}
+
 // execBatch runs the commands of one read under a single hold of the engine
 // lock; ends[i] is the end of command i's arguments in arena.
 func (c *Client) execBatch(arena [][]byte, ends []int) {
@@ -356,9 +371,12 @@ func (c *Client) execBatch(arena [][]byte, ends []int) {
 		for _, a := range args {
 			c.argvMem += len(a)
 		}
-		for s.pause.active() && s.pause.blocks(s, args) {
+		for s.pause.active() && s.pause.blocks(c, args) {
 			resume := s.pause.resume
 			s.mu.Unlock()
+			// The replies of the commands before it go out now, as Redis
+			// writes them while the client is blocked.
+			c.flush()
 			s.pause.wait(s, resume)
 			s.mu.Lock()
 		}
@@ -367,6 +385,7 @@ func (c *Client) execBatch(arena [][]byte, ends []int) {
 			break
 		}
 	}
+	c.syncLimits()
 	s.mu.Unlock()
 }
 
@@ -403,7 +422,16 @@ func (c *Client) flush() bool {
 	} else {
 		c.w.Reset()
 	}
+	c.outCap.Store(int64(cap(c.w.Bytes())))
 	return err == nil
+}
+
+// bufferSizes returns the capacities, in bytes, of c's query buffer and of
+// its reply buffer as of its last write. Unlike c.qbuf and c.w, which only
+// c's goroutine may touch, it is safe from any goroutine (INFO clients,
+// used_memory).
+func (c *Client) bufferSizes() (query, reply int64) {
+	return c.qbufCap.Load(), c.outCap.Load()
 }
 
 // startAsync switches c to writing through a writer goroutine, for good:

@@ -19,13 +19,18 @@ type clientPause struct {
 
 func (p *clientPause) active() bool { return p.resume != nil }
 
-// blocks reports whether the command args must wait for the pause to end.
-func (p *clientPause) blocks(s *Server, args [][]byte) bool {
-	if p.all {
-		return true
+// blocks reports whether c's command args must wait for the pause to end.
+// As Redis's processCommand, the pause is checked after the command
+// lookup, arity and authentication checks, so a command rejected by them
+// replies at once; under WRITE, commands that write or may replicate
+// (PUBLISH, PFCOUNT, EVAL, ...) wait, and so does the client's pipeline
+// behind them. The client that paused is paused too.
+func (p *clientPause) blocks(c *Client, args [][]byte) bool {
+	cmd := c.srv.lookupCommand(args)
+	if cmd == nil || !cmd.meta.CheckArity(len(args)) || (!c.authed && !cmd.meta.Flags.Has(cmdtable.FlagNoAuth)) {
+		return false
 	}
-	meta := cmdtable.LookupArgv(args)
-	return meta != nil && meta.Flags.Has(cmdtable.FlagWrite)
+	return p.all || cmd.meta.Flags.Has(cmdtable.FlagWrite) || cmd.meta.Flags.Has(cmdtable.FlagMayReplicate)
 }
 
 // start begins or extends a pause; a longer timeout extends it, and ALL

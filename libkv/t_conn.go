@@ -40,7 +40,8 @@ func cmdQuit(c *Client, args [][]byte) {
 
 // cmdReset returns the connection to its initial state, as Redis's
 // clearClientConnectionState: database 0, RESP2, not authenticated when a
-// password is required, no name, replies on, MONITOR off.
+// password is required, no name, replies on, MONITOR off. CLIENT NO-EVICT
+// stays as it is, as in Redis 7.0.
 func cmdReset(c *Client, args [][]byte) {
 	s := c.srv
 	if c.monitor {
@@ -51,7 +52,6 @@ func cmdReset(c *Client, args [][]byte) {
 	c.authed = s.conf.Requirepass == ""
 	c.name = ""
 	c.reply = replyOn
-	c.noEvict = false
 	c.noTouch = false
 	c.w.Status("RESET")
 }
@@ -150,7 +150,7 @@ func cmdHello(c *Client, args [][]byte) {
 		c.authed = true
 	}
 	if !c.authed {
-		c.addError("NOAUTH HELLO must be called with the client already authenticated, otherwise the HELLO <proto> AUTH <user> <pass> option can be used to authenticate the client and select the RESP protocol version at the same time")
+		c.addError("NOAUTH HELLO must be called with the client already authenticated, otherwise the HELLO AUTH <user> <pass> option can be used to authenticate the client and select the RESP protocol version at the same time")
 		return
 	}
 	if name != nil {
@@ -200,18 +200,26 @@ func cmdClientGetName(c *Client, args [][]byte) {
 // self is true for the client that runs the command.
 func (c *Client) info(now time.Time, self bool) string {
 	var b strings.Builder
-	flags := "N"
+	// Flag letters in the order of Redis 7.0's catClientInfoString; N
+	// when there is none.
+	flags := ""
 	if c.monitor {
-		flags = "O"
+		flags += "O"
 	}
 	if c.closeAfterReply {
 		flags += "c"
+	}
+	if c.unix {
+		flags += "U"
 	}
 	if c.noEvict {
 		flags += "e"
 	}
 	if c.noTouch {
 		flags += "T"
+	}
+	if flags == "" {
+		flags = "N"
 	}
 	idle := (now.UnixMilli() - c.lastInteraction) / 1000
 	b.WriteString("id=" + strconv.FormatUint(c.id, 10))
@@ -224,7 +232,8 @@ func (c *Client) info(now time.Time, self bool) string {
 	b.WriteString(" flags=" + flags)
 	b.WriteString(" db=" + strconv.Itoa(c.db.id))
 	b.WriteString(" sub=0 psub=0 ssub=0 multi=-1")
-	qlen, qcap := c.qbufLen.Load(), c.qbufCap.Load()
+	qlen := c.qbufLen.Load()
+	qcap, _ := c.bufferSizes()
 	// Only the client running the command has replies waiting: the others'
 	// output was written when their last batch ended.
 	obl, argvMem := 0, 0
@@ -270,7 +279,7 @@ func (c *Client) clientType() string {
 func cmdClientList(c *Client, args [][]byte) {
 	s := c.srv
 	var filterType string
-	var ids map[uint64]bool
+	var ids []uint64
 	switch {
 	case len(args) == 2:
 	case len(args) == 4 && eqFold(args[2], "type"):
@@ -283,14 +292,16 @@ func cmdClientList(c *Client, args [][]byte) {
 			filterType = "replica"
 		}
 	case len(args) > 3 && eqFold(args[2], "id"):
-		ids = map[uint64]bool{}
+		// As Redis: the clients in the order given, an ID that is not a
+		// client (0, negative, gone) skipped, one that is not a number an
+		// error.
 		for _, a := range args[3:] {
 			id, ok := argInt(a)
-			if !ok || id <= 0 {
+			if !ok {
 				c.addError("ERR Invalid client ID")
 				return
 			}
-			ids[uint64(id)] = true
+			ids = append(ids, uint64(id))
 		}
 	default:
 		c.addError(errSyntax)
@@ -298,11 +309,17 @@ func cmdClientList(c *Client, args [][]byte) {
 	}
 	now := time.Now()
 	var b strings.Builder
-	for _, cl := range s.clientsByID() {
-		if filterType != "" && cl.clientType() != filterType {
-			continue
+	list := s.clientsByID()
+	if ids != nil {
+		list = list[:0]
+		for _, id := range ids {
+			if cl := s.clients[id]; cl != nil {
+				list = append(list, cl)
+			}
 		}
-		if ids != nil && !ids[cl.id] {
+	}
+	for _, cl := range list {
+		if filterType != "" && cl.clientType() != filterType {
 			continue
 		}
 		b.WriteString(cl.info(now, cl == c))
@@ -329,35 +346,27 @@ func cmdClientInfo(c *Client, args [][]byte) {
 	c.w.Verbatim("txt", c.info(time.Now(), true)+"\n")
 }
 
-// cmdClientKill handles both forms: CLIENT KILL addr:port (old, replies
-// +OK or an error) and CLIENT KILL <filter> <value> ... (replies the count).
+// cmdClientKill handles both forms, as Redis 7.0's clientCommand: CLIENT
+// KILL addr:port (old; may kill the caller; +OK or "No such client") and
+// CLIENT KILL <filter> <value> ... (skips the caller unless SKIPME no;
+// replies the count). Options are checked in order, so the first bad one
+// names the error. Every matching client is killed.
 func cmdClientKill(c *Client, args [][]byte) {
 	s := c.srv
-	if len(args) == 3 {
-		for _, cl := range s.clients {
-			if cl.addr == string(args[2]) {
-				s.killClient(c, cl)
-				c.w.OK()
-				return
-			}
-		}
-		c.addError("ERR No such client")
-		return
-	}
-	if len(args)%2 != 0 {
-		c.addError(errSyntax)
-		return
-	}
 	var (
-		id                 uint64
-		addr, laddr, typ   string
-		user               string
-		skipMe             = true
-		maxAge             int64
-		hasAddr, hasLaddr  bool
-		hasUser, hasMaxAge bool
+		id          uint64
+		addr, laddr []byte
+		typ         string
+		skipMe      = true
 	)
-	for i := 2; i < len(args); i += 2 {
+	if len(args) == 3 {
+		addr, skipMe = args[2], false
+	}
+	for i := 2; len(args) > 3 && i < len(args); i += 2 {
+		if i+1 >= len(args) {
+			c.addError(errSyntax)
+			return
+		}
 		opt, val := args[i], args[i+1]
 		switch {
 		case eqFold(opt, "id"):
@@ -377,13 +386,13 @@ func cmdClientKill(c *Client, args [][]byte) {
 				typ = "replica"
 			}
 		case eqFold(opt, "addr"):
-			addr, hasAddr = string(val), true
+			addr = val
 		case eqFold(opt, "laddr"):
-			laddr, hasLaddr = string(val), true
+			laddr = val
 		case eqFold(opt, "user"):
-			user, hasUser = string(val), true
-			if user != "default" {
-				c.addError("ERR No such user '" + user + "'")
+			// default is the only user: it matches every client.
+			if string(val) != "default" {
+				c.addError("ERR No such user '" + string(val) + "'")
 				return
 			}
 		case eqFold(opt, "skipme"):
@@ -396,43 +405,45 @@ func cmdClientKill(c *Client, args [][]byte) {
 				c.addError(errSyntax)
 				return
 			}
-		case eqFold(opt, "maxage"):
-			n, ok := argInt(val)
-			if !ok {
-				c.addError(errNotInt)
-				return
-			}
-			maxAge, hasMaxAge = n, true
 		default:
 			c.addError(errSyntax)
 			return
 		}
 	}
-	now := time.Now()
 	killed := 0
 	for _, cl := range s.clientsByID() {
 		switch {
-		case id != 0 && cl.id != id,
+		case addr != nil && cl.addr != string(addr),
+			laddr != nil && cl.laddr != string(laddr),
 			typ != "" && cl.clientType() != typ,
-			hasAddr && cl.addr != addr,
-			hasLaddr && cl.laddr != laddr,
-			hasUser && user != "default",
-			skipMe && cl == c,
-			hasMaxAge && int64(now.Sub(cl.created)/time.Second) < maxAge:
+			id != 0 && cl.id != id,
+			skipMe && cl == c:
 			continue
 		}
 		s.killClient(c, cl)
 		killed++
 	}
-	c.w.Int(int64(killed))
+	switch {
+	case len(args) > 3:
+		c.w.Int(int64(killed))
+	case killed == 0:
+		c.addError("ERR No such client")
+	default:
+		c.w.OK()
+	}
 }
 
-// killClient closes cl's connection; the caller's own connection is closed
-// after its reply is written.
+// killClient disconnects cl at once, as Redis's freeClient: it leaves the
+// client list now and its connection is closed (its goroutine then ends).
+// The caller's own connection is closed after its reply is written.
 func (s *Server) killClient(self, cl *Client) {
 	if cl == self {
 		cl.closeAfterReply = true
 		return
+	}
+	delete(s.clients, cl.id)
+	if cl.monitor {
+		s.removeMonitor(cl)
 	}
 	cl.conn.Close()
 }
@@ -478,7 +489,9 @@ func cmdClientReply(c *Client, args [][]byte) {
 	case eqFold(args[2], "off"):
 		c.reply = replyOff
 	case eqFold(args[2], "skip"):
-		if c.reply == replyOn {
+		// Also while this command's own reply is being skipped: SKIP SKIP
+		// skips the next command, as in Redis.
+		if c.reply != replyOff {
 			c.reply = replySkipNext
 		}
 	default:

@@ -118,7 +118,9 @@ func countLine(buf []byte, i int, tooBig string) (v int64, next int, good bool, 
 	if cr+1 >= len(buf) { // the \n after \r has not arrived
 		return 0, 0, false, nil
 	}
-	v, good = ParseInt(buf[i+1 : cr])
+	if cr > i { // else the line is a bare \r: no '$' or '*' to skip
+		v, good = ParseInt(buf[i+1 : cr])
+	}
 	return v, cr + 2, good, nil
 }
 
@@ -154,7 +156,7 @@ func (p *Parser) multibulk(buf []byte, pos int, lim Limits) ([][]byte, int, erro
 				return nil, 0, err
 			}
 			if buf[i] != '$' {
-				return nil, 0, perr("expected '$', got '" + string(buf[i]) + "'")
+				return nil, 0, perr("expected '$', got '" + string(buf[i:i+1]) + "'")
 			}
 			if !good || v < 0 || v > lim.MaxBulkLen {
 				return nil, 0, perr("invalid bulk length")
