@@ -75,7 +75,7 @@ func WriteTable(w io.Writer, results []*Result, precision int) error {
 				if r.Elapsed > 0 {
 					ops = float64(c.Requests) / r.Elapsed.Seconds()
 				}
-				if err := row("  "+c.Name, ops, c.Latency, ""); err != nil {
+				if err := row("+ "+c.Name, ops, c.Latency, ""); err != nil {
 					return err
 				}
 			}
