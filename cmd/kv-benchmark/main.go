@@ -179,7 +179,7 @@ func run(c *cli.Context) error {
 		io.WriteString(out, loadgen.CSVHeader)
 	}
 	var results []*loadgen.Result
-	interrupted := false
+	interrupted, giveUp := false, false
 	for {
 		results = results[:0]
 		for _, t := range tests {
@@ -201,6 +201,13 @@ func run(c *cli.Context) error {
 				interrupted = true
 				break
 			}
+			if unreachable(res) {
+				// Every connection attempt failed: the next tests would
+				// only repeat that.
+				fmt.Fprintf(errw, "kv-benchmark: cannot connect to %s; skipping the remaining tests\n", o.Addr)
+				giveUp = true
+				break
+			}
 		}
 		if !csv && !quiet {
 			if err := loadgen.WriteTable(out, results, c.Int("precision")); err != nil {
@@ -209,7 +216,7 @@ func run(c *cli.Context) error {
 		} else if !csv {
 			io.WriteString(out, "\n")
 		}
-		if !c.Bool("loop") || interrupted {
+		if !c.Bool("loop") || interrupted || giveUp {
 			break
 		}
 	}
@@ -230,6 +237,20 @@ func run(c *cli.Context) error {
 		return exitCode(1)
 	}
 	return nil
+}
+
+// unreachable reports whether a test failed only because no connection
+// could be made.
+func unreachable(r *loadgen.Result) bool {
+	if r.Requests > 0 || r.Errors == 0 || r.OtherErrors > 0 {
+		return false
+	}
+	for _, m := range r.ErrorMessages {
+		if !strings.HasPrefix(m.Message, "connect: ") {
+			return false
+		}
+	}
+	return true
 }
 
 func writeFiles(c *cli.Context, cfg config, results []*loadgen.Result) error {
