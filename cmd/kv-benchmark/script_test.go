@@ -1,7 +1,6 @@
 package main
 
 import (
-	"os"
 	"strconv"
 	"testing"
 
@@ -30,6 +29,3 @@ func TestScripts(t *testing.T) {
 		},
 	})
 }
-
-// os is used by testscript.Main's re-executed binary.
-var _ = os.Args
