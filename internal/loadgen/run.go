@@ -249,24 +249,43 @@ func Run(ctx context.Context, o *Options, t Test) (*Result, error) {
 		}
 		r.shards = append(r.shards, sh)
 	}
+	seed := o.Seed
+	if !o.SeedSet {
+		seed = rand.Uint64()
+	}
+	conns := make([]*conn, o.Clients)
+	for i := range conns {
+		s1, s2 := seed, uint64(i)
+		if o.SeedSet && !o.DistinctSeed {
+			s2 = 0
+		}
+		conns[i] = &conn{r: r, id: i, rng: rand.New(rand.NewPCG(s1, s2)), sh: r.shards[i%nshards],
+			counts: make([]int64, len(t.Commands))}
+	}
+	// Connect before the clock starts, as redis-benchmark creates its
+	// clients before taking the start time: the result measures requests,
+	// not TCP handshakes. At most 64 dials are in flight at once.
+	var dials sync.WaitGroup
+	sem := make(chan struct{}, 64)
+	for _, c := range conns {
+		dials.Add(1)
+		sem <- struct{}{}
+		go func() {
+			defer func() { <-sem; dials.Done() }()
+			if err := c.connect(); err != nil {
+				r.recordError(c.sh, "connect: "+errText(err), 1)
+				c.failures = 1
+			}
+		}()
+	}
+	dials.Wait()
 	r.base = time.Now()
 	r.measure = int64(o.Warmup)
 	if o.Duration > 0 {
 		r.deadline = r.measure + int64(o.Duration)
 	}
-	seed := o.Seed
-	if !o.SeedSet {
-		seed = rand.Uint64()
-	}
-
 	var wg sync.WaitGroup
-	for i := 0; i < o.Clients; i++ {
-		s1, s2 := seed, uint64(i)
-		if o.SeedSet && !o.DistinctSeed {
-			s2 = 0
-		}
-		c := &conn{r: r, id: i, rng: rand.New(rand.NewPCG(s1, s2)), sh: r.shards[i%nshards],
-			counts: make([]int64, len(t.Commands))}
+	for _, c := range conns {
 		wg.Add(1)
 		go func() { defer wg.Done(); c.loop() }()
 	}
@@ -369,6 +388,8 @@ type conn struct {
 	rng *rand.Rand
 	sh  *shard
 	cur int // the command being built, for key()
+	// failures counts consecutive failed connects and dropped connections.
+	failures int
 
 	mu  sync.Mutex // guards nc against closeAll
 	nc  *respclient.Conn
@@ -490,7 +511,7 @@ const maxConsecutiveFailures = 3
 func (c *conn) loop() {
 	r, o := c.r, c.r.o
 	defer c.drop()
-	failures := 0
+	failures := c.failures
 	var interval, next int64
 	if o.RPS > 0 {
 		interval = int64(float64(o.Pipeline) * float64(o.Clients) / o.RPS * 1e9)
@@ -500,9 +521,7 @@ func (c *conn) loop() {
 	for !r.stop.Load() {
 		if c.nc == nil {
 			if err := c.connect(); err != nil {
-				if r.now() >= r.measure {
-					r.recordError(c.sh, "connect: "+errText(err), 1)
-				}
+				r.recordError(c.sh, "connect: "+errText(err), 1)
 				failures++
 				if failures >= maxConsecutiveFailures {
 					return
