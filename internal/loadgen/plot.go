@@ -21,8 +21,9 @@ import (
 // latency in milliseconds, one line per test.
 
 const (
-	plotW, plotH               = 900, 540
-	marginL, marginR           = 70, 200
+	plotW, plotH               = 1000, 540
+	marginL, marginR           = 70, 280
+	legendChars                = 34 // at 7 px a character (PNG font) this fits marginR
 	marginT, marginB           = 40, 60
 	plotStepsPerDecade float64 = 20
 )
@@ -126,7 +127,11 @@ func (sc scene) draw(cv canvas) {
 		}
 		ly := y1 + 10 + float64(i)*18
 		cv.line(x1+12, ly, x1+32, ly, c, 3)
-		cv.text(x1+38, ly+4, s.name, black, "start")
+		name := s.name
+		if len(name) > legendChars {
+			name = name[:legendChars-3] + "..."
+		}
+		cv.text(x1+38, ly+4, name, black, "start")
 	}
 }
 
