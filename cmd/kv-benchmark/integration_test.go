@@ -281,3 +281,59 @@ func TestInterrupt(t *testing.T) {
 		}
 	})
 }
+
+// Connection options: a unix socket, SELECT, RESP3, AUTH with an ACL user.
+func TestConnectionOptions(t *testing.T) {
+	sock := filepath.Join(t.TempDir(), "redis.sock")
+	srv := testutil.StartRedis(t, "--unixsocket", sock, "--requirepass", "secret")
+	testutil.RedisCLI(t, srv.Addr(), "-a", "secret", "--no-auth-warning", "ACL", "SETUSER", "bench", "on", ">pw", "~*", "+@all")
+	cli := func(args ...string) string {
+		return strings.TrimSpace(testutil.RedisCLI(t, srv.Addr(), append([]string{"-a", "secret", "--no-auth-warning"}, args...)...))
+	}
+
+	o := bench(t, srv, "-s", sock, "-a", "secret", "--dbnum", "3", "-t", "set", "-n", "500", "-r", "20", "-q")
+	mustSucceed(t, o)
+	if n := cli("-n", "3", "DBSIZE"); n != "20" {
+		t.Errorf("--dbnum 3 over a unix socket: db 3 holds %s keys, want 20", n)
+	}
+	// In RESP3 HGETALL replies with a map; the reader must count it as one reply.
+	cli("HSET", "h", "a", "1", "b", "2")
+	o = bench(t, srv, "-3", "--user", "bench", "-a", "pw", "-n", "300", "-c", "3", "-P", "5", "hgetall", "h")
+	mustSucceed(t, o)
+	if r := o.tests[0]; r.Requests != 300 || r.Errors != 0 {
+		t.Errorf("RESP3 HGETALL as ACL user: %d requests, %d errors", r.Requests, r.Errors)
+	}
+	if m := regexp.MustCompile(`cmdstat_hello:calls=(\d+)`).FindStringSubmatch(cli("INFO", "commandstats")); m == nil || m[1] != "3" {
+		t.Errorf("HELLO calls: %v, want once per connection (3)", m)
+	}
+}
+
+// -I holds idle connections until interrupted.
+func TestIdle(t *testing.T) {
+	forEachServer(t, func(t *testing.T, srv *testutil.Server) {
+		cmd := exec.Command(testutil.Binary(t, "kv-benchmark"), "-p", strconv.Itoa(srv.Port), "-I", "-c", "7")
+		var out bytes.Buffer
+		cmd.Stdout = &out
+		if err := cmd.Start(); err != nil {
+			t.Fatal(err)
+		}
+		deadline := time.Now().Add(5 * time.Second)
+		for infoField(t, srv, "clients", "connected_clients") != "8" { // 7 + redis-cli
+			if time.Now().After(deadline) {
+				cmd.Process.Kill()
+				cmd.Wait()
+				t.Fatalf("connected_clients = %s, want 8", infoField(t, srv, "clients", "connected_clients"))
+			}
+			time.Sleep(50 * time.Millisecond)
+		}
+		cmd.Process.Signal(syscall.SIGINT)
+		err := cmd.Wait()
+		var ee *exec.ExitError
+		if !errors.As(err, &ee) || ee.ExitCode() != 130 {
+			t.Errorf("exit %v, want status 130", err)
+		}
+		if !strings.HasPrefix(out.String(), "Creating 7 idle connections and waiting forever (Ctrl+C when done)\n") {
+			t.Errorf("output %q", out.String())
+		}
+	})
+}

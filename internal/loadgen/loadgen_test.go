@@ -2,12 +2,15 @@ package loadgen
 
 import (
 	"bytes"
+	"context"
 	"math"
 	"math/rand/v2"
 	"os/exec"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/kvkit/kvkit/internal/respclient"
 	"github.com/kvkit/kvkit/internal/testutil"
@@ -192,5 +195,32 @@ func BenchmarkSkipReplies(b *testing.B) {
 				b.Fatal(err)
 			}
 		}
+	}
+}
+
+// Run in process, so that the race detector sees the runner: a ratio test
+// with warm-up and progress reports, then one cancelled midway.
+func TestRunInProcess(t *testing.T) {
+	srv := testutil.StartRedis(t)
+	var reports atomic.Int64
+	o := &Options{Network: "tcp", Addr: srv.Addr(), Clients: 4, Requests: 3000, Pipeline: 3, DataSize: 3,
+		Keys: KeySpace{Min: 0, Max: 99}, MaxErrorMessages: 5, Warmup: 300 * time.Millisecond,
+		Progress: func(Progress) { reports.Add(1) }}
+	res, err := Run(context.Background(), o, RatioTest(1, 1, "k:", false))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Requests != 3000 || res.Errors != 0 || res.Commands[0].Requests < 1496 || res.Commands[0].Requests > 1504 || reports.Load() == 0 {
+		t.Errorf("requests %d (SET %d), errors %d, %d progress reports", res.Requests, res.Commands[0].Requests, res.Errors, reports.Load())
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 300*time.Millisecond)
+	defer cancel()
+	o.Requests, o.Warmup, o.Progress = 1<<40, 0, nil
+	res, err = Run(ctx, o, RatioTest(1, 1, "k:", false))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !res.Interrupted || res.Requests == 0 {
+		t.Errorf("cancelled run: interrupted %v, %d requests", res.Interrupted, res.Requests)
 	}
 }
