@@ -8,10 +8,12 @@
 #
 #   bench/kv-benchmark.sh                 N=200000 requests per test, 3 rounds
 #   N=1000000 ROUNDS=5 bench/kv-benchmark.sh
+#   CONFIGS='-c 50 --threads 2' bench/kv-benchmark.sh      (';'-separated flag sets)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 N=${N:-200000}
 ROUNDS=${ROUNDS:-3}
+CONFIGS=${CONFIGS:--c 50;-c 50 -P 16;-c 50 --threads 2}
 for p in redis-server redis-cli redis-benchmark; do
 	command -v "$p" >/dev/null || { echo "$p not found: apt-get install redis-server redis-tools" >&2; exit 1; }
 done
@@ -50,11 +52,12 @@ run() {
 
 median() { sort -g | awk '{ v[NR] = $1 } END { print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
 
-echo "redis-server $(redis-server --version | sed -n 's/.*v=\([^ ]*\).*/\1/p') on 127.0.0.1:$port; -t set,get -n $N -c 50; $ROUNDS rounds, alternating; $(nproc) cores"
+echo "redis-server $(redis-server --version | sed -n 's/.*v=\([^ ]*\).*/\1/p') on 127.0.0.1:$port; -t set,get -n $N; $ROUNDS rounds, alternating; $(nproc) cores"
 echo
 echo "| configuration | redis-benchmark req/s | kv-benchmark req/s | throughput ratio | redis-benchmark CPU µs/req | kv-benchmark CPU µs/req | CPU ratio |"
 echo "|---|---:|---:|---:|---:|---:|---:|"
-for cfg in "-c 50" "-c 50 -P 16" "-c 50 --threads 2"; do
+IFS=';' read -r -a configs <<<"$CONFIGS"
+for cfg in "${configs[@]}"; do
 	: >"$tmp/rb" && : >"$tmp/kv"
 	for r in $(seq "$ROUNDS"); do
 		# shellcheck disable=SC2086

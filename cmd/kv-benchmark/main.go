@@ -381,6 +381,7 @@ func setup(c *cli.Context) (*loadgen.Options, config, []loadgen.Test, error) {
 
 	var tests []loadgen.Test
 	args := c.Args().Slice()
+	title := strings.Join(args, " ")
 	if c.Bool("stdin-arg") {
 		if len(args) == 0 {
 			return nil, cfg, nil, fmt.Errorf("-x needs a command whose last argument is read from standard input")
@@ -390,12 +391,14 @@ func setup(c *cli.Context) (*loadgen.Options, config, []loadgen.Test, error) {
 			return nil, cfg, nil, fmt.Errorf("-x: reading standard input: %w", err)
 		}
 		args = append(args, string(b))
+		// The value may be large or binary: name it rather than print it.
+		title += " <stdin>"
 	}
 	switch {
 	case len(args) > 0:
 		t := loadgen.NewTemplate(args, loadgen.Substitution{RandInt: randomKeys, Cluster: o.Cluster})
-		tests = []loadgen.Test{{Title: strings.Join(args, " "), Commands: []*loadgen.Template{t}}}
-		cfg.Command = strings.Join(args, " ")
+		tests = []loadgen.Test{{Title: title, Commands: []*loadgen.Template{t}}}
+		cfg.Command = title
 	case c.String("ratio") != "":
 		a, b, ok := strings.Cut(c.String("ratio"), ":")
 		sets, err1 := strconv.Atoi(a)
