@@ -107,7 +107,6 @@ func TestEncoderRoundTrip(t *testing.T) {
 	}
 }
 
-
 // TestEncoderNewerVersions re-encodes as RDB 11 and 12 and decodes back:
 // same content; hash field expiry survives in 12 and is refused below.
 func TestEncoderNewerVersions(t *testing.T) {
