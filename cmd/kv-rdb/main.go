@@ -57,20 +57,23 @@ func findingError(format string, args ...any) error {
 	return cli.Exit("kv-rdb: "+fmt.Sprintf(format, args...), exitFinding)
 }
 
-func main() {
+func main() { os.Exit(run(os.Args)) }
+
+// run runs kv-rdb with args and returns the exit status.
+func run(args []string) int {
 	app := App()
 	app.ExitErrHandler = func(*cli.Context, error) {}
-	err := app.Run(os.Args)
+	err := app.Run(args)
 	if err == nil {
-		return
+		return exitOK
 	}
 	var ec cli.ExitCoder
 	if errors.As(err, &ec) {
 		if msg := ec.Error(); msg != "" {
 			fmt.Fprintln(os.Stderr, msg)
 		}
-		os.Exit(ec.ExitCode())
+		return ec.ExitCode()
 	}
 	fmt.Fprintln(os.Stderr, "kv-rdb:", err)
-	os.Exit(exitUsage)
+	return exitUsage
 }

@@ -27,6 +27,7 @@ type respWriter struct {
 	col     *librdb.Collector
 	payload []byte
 	cmds    int64
+	elems   int // elements of the current key
 }
 
 func newRESPWriter(w *bufio.Writer, restore, replace bool) *respWriter {
@@ -75,6 +76,7 @@ func (r *respWriter) BeginKey(k *librdb.Key) error {
 		r.command([]byte("DEL"), r.key)
 	}
 	r.args = r.args[:0]
+	r.elems = 0
 	return nil
 }
 
@@ -89,6 +91,7 @@ func (r *respWriter) start(name string) {
 // add appends an element argument (copied) and flushes full batches.
 func (r *respWriter) add(name string, elems ...[]byte) {
 	r.start(name)
+	r.elems++
 	for _, e := range elems {
 		r.args = append(r.args, bytes.Clone(e))
 	}
@@ -215,8 +218,9 @@ func (r *respWriter) EndKey(k *librdb.Key) error {
 	if r.restore {
 		return r.endRestore(k)
 	}
+	empty := r.elems == 0 && k.Kind != librdb.KindString && k.Kind != librdb.KindStream
 	r.flushBatch()
-	if k.Expire >= 0 {
+	if k.Expire >= 0 && !empty {
 		r.command([]byte("PEXPIREAT"), r.key, []byte(strconv.FormatInt(k.Expire, 10)))
 	}
 	return nil
@@ -227,6 +231,9 @@ func (r *respWriter) EndKey(k *librdb.Key) error {
 func (r *respWriter) endRestore(k *librdb.Key) error {
 	r.col.EndKey(k)
 	v := r.col.Value()
+	if len(v.Elems)+len(v.Fields)+len(v.Members) == 0 && v.Kind != librdb.KindString && v.Kind != librdb.KindStream && v.Kind != librdb.KindModule {
+		return nil // Redis skips empty collections when loading; RESTORE refuses them
+	}
 	if v.Kind == librdb.KindModule {
 		r.warn.warn("key %q holds a value of module %s, which cannot be re-encoded; skipped", k.Key, v.Module.Name)
 		return nil
