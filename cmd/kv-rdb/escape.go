@@ -40,6 +40,15 @@ func parseEscape(s string) (escapeMode, error) {
 
 const hexDigits = "0123456789abcdef"
 
+// jsonSafe marks the bytes written as they are in every mode: printable
+// ASCII except quote and backslash.
+var jsonSafe = func() (t [256]bool) {
+	for c := 0x20; c < 0x7f; c++ {
+		t[c] = c != '"' && c != '\\'
+	}
+	return t
+}()
+
 // appendJSONString appends s as a JSON string literal.
 func appendJSONString(dst []byte, s []byte, mode escapeMode) []byte {
 	dst = append(dst, '"')
@@ -49,10 +58,10 @@ func appendJSONString(dst []byte, s []byte, mode escapeMode) []byte {
 	}
 	for i := 0; i < len(s); {
 		c := s[i]
-		if c >= 0x20 && c < 0x7f && c != '"' && c != '\\' {
+		if jsonSafe[c] {
 			// Fast path: copy a run of plain ASCII.
 			j := i + 1
-			for j < len(s) && s[j] >= 0x20 && s[j] < 0x7f && s[j] != '"' && s[j] != '\\' {
+			for j < len(s) && jsonSafe[s[j]] {
 				j++
 			}
 			dst = append(dst, s[i:j]...)

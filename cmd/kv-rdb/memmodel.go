@@ -1,6 +1,7 @@
 package main
 
 import (
+	"math"
 	"math/bits"
 	"strconv"
 
@@ -208,7 +209,12 @@ func (e *estimator) pair(a, b []byte) {
 var scoreBuf []byte
 
 func (e *estimator) zmember(m []byte, score float64) {
-	scoreBuf = strconv.AppendFloat(scoreBuf[:0], score, 'g', 17, 64)
+	// The listpack stores integral scores as integers, others as text.
+	if score == math.Trunc(score) && math.Abs(score) < 1<<53 {
+		scoreBuf = strconv.AppendInt(scoreBuf[:0], int64(score), 10)
+	} else {
+		scoreBuf = strconv.AppendFloat(scoreBuf[:0], score, 'g', -1, 64)
+	}
 	e.pair(m, scoreBuf)
 }
 
