@@ -2,6 +2,7 @@ package main
 
 import (
 	"errors"
+	"flag"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -14,6 +15,12 @@ import (
 )
 
 func TestMain(m *testing.M) {
+	// Fuzzing workers run the fuzz target only; testscript's re-exec set-up
+	// would stall them.
+	flag.Parse()
+	if f := flag.Lookup("test.fuzzworker"); f != nil && f.Value.String() == "true" {
+		os.Exit(m.Run())
+	}
 	os.Exit(testscript.RunMain(m, map[string]func() int{
 		"kv-rdb": func() int { return run(os.Args) },
 	}))

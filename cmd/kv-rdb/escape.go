@@ -2,7 +2,6 @@ package main
 
 import (
 	"encoding/base64"
-	"fmt"
 	"unicode/utf8"
 )
 
@@ -122,7 +121,7 @@ func appendPrintable(dst []byte, s []byte) []byte {
 		case c > 0x20 && c < 0x7f:
 			dst = append(dst, c)
 		default:
-			dst = fmt.Appendf(dst, `\x%02x`, c)
+			dst = append(dst, '\\', 'x', hexDigits[c>>4], hexDigits[c&15])
 		}
 	}
 	return dst

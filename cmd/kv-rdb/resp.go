@@ -210,6 +210,9 @@ func (r *respWriter) StreamMeta(k *librdb.Key, m *librdb.StreamMeta) error {
 }
 
 func (r *respWriter) ModuleValue(k *librdb.Key, m *librdb.Module) error {
+	if r.restore {
+		return r.col.ModuleValue(k, m)
+	}
 	r.warn.warn("key %q holds a value of module %s, which has no command form; skipped", k.Key, m.Name)
 	return nil
 }

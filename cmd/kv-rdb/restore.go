@@ -131,14 +131,27 @@ func runRestore(c *cli.Context) error {
 	defer conn.Close()
 	bw := bufio.NewWriterSize(conn, 256<<10)
 	rw := newRESPWriter(bw, !c.Bool("commands"), c.Bool("replace"))
+	rr := &replyReader{r: bufio.NewReaderSize(conn, 64<<10)}
+	// Authenticate before pipelining: a server drops an unauthenticated
+	// client that sends a large pipeline.
 	if pass != "" {
 		if user != "" {
 			rw.command([]byte("AUTH"), []byte(user), []byte(pass))
 		} else {
 			rw.command([]byte("AUTH"), []byte(pass))
 		}
+		if err := bw.Flush(); err != nil {
+			return findingError("%s: %v", addr, err)
+		}
+		isErr, err := rr.skip()
+		if err != nil {
+			return findingError("%s: %v", addr, err)
+		}
+		if isErr {
+			return findingError("%s: AUTH: %s", addr, rr.first[0])
+		}
+		rw.cmds = 0
 	}
-	rr := &replyReader{r: bufio.NewReaderSize(conn, 64<<10)}
 	readErr := make(chan error, 1)
 	var sent int64 = -1 // set when every command is written
 	var sentMu sync.Mutex
