@@ -2,11 +2,15 @@ package librdb
 
 import (
 	"bytes"
+	"errors"
+	"io"
 	"math/rand"
 	"os"
 	"path/filepath"
 	"strconv"
 	"testing"
+
+	"github.com/pierrec/lz4/v4"
 )
 
 func TestCRC64(t *testing.T) {
@@ -190,4 +194,48 @@ func FuzzLZF(f *testing.F) {
 		}
 		LZFDecompress(nil, data, n)
 	})
+}
+
+// TestRest: after Decode, Rest returns exactly the bytes that follow the
+// RDB data (the AOF tail of a file with an RDB preamble), also through an
+// lz4 frame.
+func TestRest(t *testing.T) {
+	rdb, err := os.ReadFile(filepath.Join(sharedTestdata(t), "redis-7.0", "dump.rdb"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	tail := "*1\r\n$4\r\nPING\r\n"
+	d := NewDecoder(bytes.NewReader(append(bytes.Clone(rdb), tail...)))
+	if err := d.Decode(NopVisitor{}); err != nil {
+		t.Fatal(err)
+	}
+	if d.Offset() != int64(len(rdb)) {
+		t.Fatalf("offset %d after decoding, file has %d bytes", d.Offset(), len(rdb))
+	}
+	rest, _ := io.ReadAll(d.Rest())
+	if string(rest) != tail {
+		t.Fatalf("rest %q, want %q", rest, tail)
+	}
+	var z bytes.Buffer
+	zw := lz4.NewWriter(&z)
+	zw.Write(rdb)
+	zw.Close()
+	if err := NewDecoder(&z).Decode(NopVisitor{}); err != nil {
+		t.Fatalf("lz4 frame: %v", err)
+	}
+}
+
+// TestChecksum: a flipped byte is a checksum error naming the offset.
+func TestChecksum(t *testing.T) {
+	rdb, err := os.ReadFile(filepath.Join(sharedTestdata(t), "redis-7.0", "dump-lru.rdb"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	bad := bytes.Clone(rdb)
+	bad[len(bad)-1] ^= 1
+	err = NewDecoder(bytes.NewReader(bad)).Decode(NopVisitor{})
+	var e *Error
+	if !errors.As(err, &e) || !errors.Is(err, ErrChecksum) {
+		t.Fatalf("got %v, want a checksum *Error", err)
+	}
 }

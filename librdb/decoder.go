@@ -22,6 +22,7 @@ type Error struct {
 	Err       error
 }
 
+// Error formats the error as "rdb: offset N: [key K (at offset M): ]reason".
 func (e *Error) Error() string {
 	if e.Key != nil {
 		return fmt.Sprintf("rdb: offset %d: key %q (at offset %d): %v", e.Offset, e.Key, e.KeyOffset, e.Err)
@@ -29,6 +30,7 @@ func (e *Error) Error() string {
 	return fmt.Sprintf("rdb: offset %d: %v", e.Offset, e.Err)
 }
 
+// Unwrap returns the underlying reason.
 func (e *Error) Unwrap() error { return e.Err }
 
 // ErrChecksum is wrapped by the error for a CRC64 trailer that does not
@@ -307,7 +309,7 @@ func (d *Decoder) decode(v Visitor) error {
 				return err
 			}
 		default:
-			kind, enc, ok := typeInfo(op, d.valkey)
+			kind, enc, ok := typeInfo(op)
 			if !ok {
 				return d.errorf("unknown RDB object type or opcode %d", op)
 			}

@@ -88,7 +88,7 @@ func ParseKind(s string) (Kind, error) {
 
 // typeInfo maps an RDB object type to its kind and the name of the
 // encoding it stores.
-func typeInfo(t byte, valkey bool) (Kind, string, bool) {
+func typeInfo(t byte) (Kind, string, bool) {
 	switch t {
 	case TypeString:
 		return KindString, "string", true

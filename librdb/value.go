@@ -40,11 +40,13 @@ type Collector struct {
 // Value returns the last key's value.
 func (c *Collector) Value() *Value { return &c.v }
 
+// BeginKey collects the value (Visitor).
 func (c *Collector) BeginKey(k *Key) error {
 	c.v = Value{Kind: k.Kind}
 	return nil
 }
 
+// StringValue collects the value (Visitor).
 func (c *Collector) StringValue(_ *Key, s []byte) error {
 	c.v.Str = bytes.Clone(s)
 	if c.v.Str == nil {
@@ -53,26 +55,31 @@ func (c *Collector) StringValue(_ *Key, s []byte) error {
 	return nil
 }
 
+// ListElement collects the value (Visitor).
 func (c *Collector) ListElement(_ *Key, e []byte) error {
 	c.v.Elems = append(c.v.Elems, bytes.Clone(e))
 	return nil
 }
 
+// SetMember collects the value (Visitor).
 func (c *Collector) SetMember(_ *Key, m []byte) error {
 	c.v.Elems = append(c.v.Elems, bytes.Clone(m))
 	return nil
 }
 
+// HashField collects the value (Visitor).
 func (c *Collector) HashField(_ *Key, f, val []byte, exp int64) error {
 	c.v.Fields = append(c.v.Fields, HashEntry{bytes.Clone(f), bytes.Clone(val), exp})
 	return nil
 }
 
+// ZSetMember collects the value (Visitor).
 func (c *Collector) ZSetMember(_ *Key, m []byte, s float64) error {
 	c.v.Members = append(c.v.Members, ZSetEntry{bytes.Clone(m), s})
 	return nil
 }
 
+// StreamEntry collects the value (Visitor).
 func (c *Collector) StreamEntry(_ *Key, e *StreamEntry) error {
 	ce := StreamEntry{ID: e.ID, Fields: make([][]byte, len(e.Fields))}
 	for i, f := range e.Fields {
@@ -82,11 +89,13 @@ func (c *Collector) StreamEntry(_ *Key, e *StreamEntry) error {
 	return nil
 }
 
+// StreamMeta collects the value (Visitor).
 func (c *Collector) StreamMeta(_ *Key, m *StreamMeta) error {
 	c.v.Stream = m
 	return nil
 }
 
+// ModuleValue collects the value (Visitor).
 func (c *Collector) ModuleValue(_ *Key, m *Module) error {
 	c.v.Module = m
 	return nil

@@ -41,21 +41,56 @@ type Visitor interface {
 // NopVisitor implements Visitor by doing nothing.
 type NopVisitor struct{}
 
-func (NopVisitor) Header(int, bool) error                      { return nil }
-func (NopVisitor) Aux(_, _ []byte) error                       { return nil }
-func (NopVisitor) SelectDB(int) error                          { return nil }
-func (NopVisitor) ResizeDB(_, _ uint64) error                  { return nil }
-func (NopVisitor) SlotInfo(_, _, _ uint64) error               { return nil }
-func (NopVisitor) ModuleAux(*Module) error                     { return nil }
-func (NopVisitor) Function(*Function) error                    { return nil }
-func (NopVisitor) BeginKey(*Key) error                         { return nil }
-func (NopVisitor) StringValue(*Key, []byte) error              { return nil }
-func (NopVisitor) ListElement(*Key, []byte) error              { return nil }
-func (NopVisitor) SetMember(*Key, []byte) error                { return nil }
+// Header does nothing.
+func (NopVisitor) Header(int, bool) error { return nil }
+
+// Aux does nothing.
+func (NopVisitor) Aux(_, _ []byte) error { return nil }
+
+// SelectDB does nothing.
+func (NopVisitor) SelectDB(int) error { return nil }
+
+// ResizeDB does nothing.
+func (NopVisitor) ResizeDB(_, _ uint64) error { return nil }
+
+// SlotInfo does nothing.
+func (NopVisitor) SlotInfo(_, _, _ uint64) error { return nil }
+
+// ModuleAux does nothing.
+func (NopVisitor) ModuleAux(*Module) error { return nil }
+
+// Function does nothing.
+func (NopVisitor) Function(*Function) error { return nil }
+
+// BeginKey does nothing.
+func (NopVisitor) BeginKey(*Key) error { return nil }
+
+// StringValue does nothing.
+func (NopVisitor) StringValue(*Key, []byte) error { return nil }
+
+// ListElement does nothing.
+func (NopVisitor) ListElement(*Key, []byte) error { return nil }
+
+// SetMember does nothing.
+func (NopVisitor) SetMember(*Key, []byte) error { return nil }
+
+// HashField does nothing.
 func (NopVisitor) HashField(*Key, []byte, []byte, int64) error { return nil }
-func (NopVisitor) ZSetMember(*Key, []byte, float64) error      { return nil }
-func (NopVisitor) StreamEntry(*Key, *StreamEntry) error        { return nil }
-func (NopVisitor) StreamMeta(*Key, *StreamMeta) error          { return nil }
-func (NopVisitor) ModuleValue(*Key, *Module) error             { return nil }
-func (NopVisitor) EndKey(*Key) error                           { return nil }
-func (NopVisitor) End(uint64) error                            { return nil }
+
+// ZSetMember does nothing.
+func (NopVisitor) ZSetMember(*Key, []byte, float64) error { return nil }
+
+// StreamEntry does nothing.
+func (NopVisitor) StreamEntry(*Key, *StreamEntry) error { return nil }
+
+// StreamMeta does nothing.
+func (NopVisitor) StreamMeta(*Key, *StreamMeta) error { return nil }
+
+// ModuleValue does nothing.
+func (NopVisitor) ModuleValue(*Key, *Module) error { return nil }
+
+// EndKey does nothing.
+func (NopVisitor) EndKey(*Key) error { return nil }
+
+// End does nothing.
+func (NopVisitor) End(uint64) error { return nil }
