@@ -4,6 +4,7 @@ go 1.26.8
 
 require (
 	github.com/olekukonko/tablewriter v1.1.0
+	github.com/pierrec/lz4/v4 v4.1.22
 	github.com/urfave/cli/v2 v2.27.7
 )
 

@@ -1,0 +1,324 @@
+package librdb
+
+import (
+	"bytes"
+	"crypto/sha1"
+	"encoding/hex"
+	"fmt"
+	"math"
+	"regexp"
+	"sort"
+	"strconv"
+	"strings"
+)
+
+// canonKey is one key decoded into memory, for comparison with the
+// canonical dumps in ../shared/testdata (README "Canonical dump format").
+type canonKey struct {
+	db       int
+	key      string
+	kind     Kind
+	rdbType  byte
+	expire   int64
+	elems    [][]byte // list elements, set members, hash field/value pairs
+	fieldExp []int64
+	zset     []zsetMember
+	str      []byte
+	entries  []StreamEntry
+	meta     *StreamMeta
+	module   *Module
+}
+
+type zsetMember struct {
+	m     []byte
+	score float64
+}
+
+// canonVisitor collects every key and function library of a file.
+type canonVisitor struct {
+	NopVisitor
+	keys  []*canonKey
+	cur   *canonKey
+	funcs []string // "#F ..." lines
+	aux   map[string]string
+}
+
+func (c *canonVisitor) Aux(k, v []byte) error {
+	if c.aux == nil {
+		c.aux = map[string]string{}
+	}
+	c.aux[string(k)] = string(v)
+	return nil
+}
+
+var registerRe = regexp.MustCompile(`register_function\s*\(\s*(?:function_name\s*=\s*)?['"]([^'"]+)['"]`)
+
+func (c *canonVisitor) Function(f *Function) error {
+	code := string(f.Code)
+	engine := strings.ToUpper(f.Engine)
+	if f.PreGA {
+		code = "#!" + f.Engine + " name=" + f.Name + "\n" + code
+	}
+	lib := strconv.Quote(f.Name)
+	c.funcs = append(c.funcs,
+		"#F library "+lib+" code "+cliQuote(code),
+		"#F library "+lib+" engine "+cliQuote(engine))
+	for _, m := range registerRe.FindAllStringSubmatch(code, -1) {
+		c.funcs = append(c.funcs, "#F library "+lib+" function "+cliQuote(m[1]))
+	}
+	return nil
+}
+
+// cliQuote quotes s as redis-cli --no-raw prints a bulk string (sdscatrepr).
+func cliQuote(s string) string {
+	var b strings.Builder
+	b.WriteByte('"')
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		switch c {
+		case '\\', '"':
+			b.WriteByte('\\')
+			b.WriteByte(c)
+		case '\n':
+			b.WriteString(`\n`)
+		case '\r':
+			b.WriteString(`\r`)
+		case '\t':
+			b.WriteString(`\t`)
+		case '\a':
+			b.WriteString(`\a`)
+		case '\b':
+			b.WriteString(`\b`)
+		default:
+			if c >= 0x20 && c < 0x7f {
+				b.WriteByte(c)
+			} else {
+				fmt.Fprintf(&b, `\x%02x`, c)
+			}
+		}
+	}
+	b.WriteByte('"')
+	return b.String()
+}
+
+func (c *canonVisitor) BeginKey(k *Key) error {
+	c.cur = &canonKey{db: k.DB, key: string(k.Key), kind: k.Kind, rdbType: k.RDBType, expire: k.Expire}
+	c.keys = append(c.keys, c.cur)
+	return nil
+}
+
+func (c *canonVisitor) StringValue(k *Key, v []byte) error {
+	c.cur.str = bytes.Clone(v)
+	return nil
+}
+func (c *canonVisitor) ListElement(k *Key, e []byte) error {
+	c.cur.elems = append(c.cur.elems, bytes.Clone(e))
+	return nil
+}
+func (c *canonVisitor) SetMember(k *Key, m []byte) error {
+	c.cur.elems = append(c.cur.elems, bytes.Clone(m))
+	return nil
+}
+func (c *canonVisitor) HashField(k *Key, f, v []byte, exp int64) error {
+	c.cur.elems = append(c.cur.elems, bytes.Clone(f), bytes.Clone(v))
+	c.cur.fieldExp = append(c.cur.fieldExp, exp)
+	return nil
+}
+func (c *canonVisitor) ZSetMember(k *Key, m []byte, s float64) error {
+	c.cur.zset = append(c.cur.zset, zsetMember{bytes.Clone(m), s})
+	return nil
+}
+func (c *canonVisitor) StreamEntry(k *Key, e *StreamEntry) error {
+	ce := StreamEntry{ID: e.ID}
+	for _, f := range e.Fields {
+		ce.Fields = append(ce.Fields, bytes.Clone(f))
+	}
+	c.cur.entries = append(c.cur.entries, ce)
+	return nil
+}
+func (c *canonVisitor) StreamMeta(k *Key, m *StreamMeta) error {
+	c.cur.meta = m
+	return nil
+}
+func (c *canonVisitor) ModuleValue(k *Key, m *Module) error {
+	c.cur.module = m
+	return nil
+}
+
+func hexOrDash(b []byte) string {
+	if len(b) == 0 {
+		return "-"
+	}
+	return hex.EncodeToString(b)
+}
+
+// length returns STRLEN/LLEN/SCARD/ZCARD/HLEN/XLEN.
+func (k *canonKey) length() int {
+	switch k.kind {
+	case KindString:
+		return len(k.str)
+	case KindHash:
+		return len(k.elems) / 2
+	case KindZSet:
+		return len(k.zset)
+	case KindStream:
+		return int(k.meta.Length)
+	}
+	return len(k.elems)
+}
+
+// canon renders the values.txt canon string.
+func (k *canonKey) canon() string {
+	var t []string
+	switch k.kind {
+	case KindString:
+		t = append(t, hexOrDash(k.str))
+	case KindList:
+		for _, e := range k.elems {
+			t = append(t, hexOrDash(e))
+		}
+	case KindSet:
+		for _, e := range k.elems {
+			t = append(t, hexOrDash(e))
+		}
+		sort.Strings(t)
+	case KindHash:
+		type fv struct{ f, v []byte }
+		var p []fv
+		for i := 0; i+1 < len(k.elems); i += 2 {
+			p = append(p, fv{k.elems[i], k.elems[i+1]})
+		}
+		sort.Slice(p, func(i, j int) bool { return bytes.Compare(p[i].f, p[j].f) < 0 })
+		for _, x := range p {
+			t = append(t, hexOrDash(x.f), hexOrDash(x.v))
+		}
+	case KindZSet:
+		z := append([]zsetMember(nil), k.zset...)
+		sort.Slice(z, func(i, j int) bool {
+			if z[i].score != z[j].score {
+				return z[i].score < z[j].score
+			}
+			return bytes.Compare(z[i].m, z[j].m) < 0
+		})
+		for _, x := range z {
+			t = append(t, hexOrDash(x.m), fmt.Sprintf("%016x", math.Float64bits(x.score)))
+		}
+	case KindStream:
+		m := k.meta
+		t = append(t, fmt.Sprintf("len=%d last=%s maxdel=%s added=%d first=%s", m.Length, m.LastID, m.MaxDeletedID, m.EntriesAdded, m.FirstID))
+		for _, e := range k.entries {
+			t = append(t, "E", e.ID.String(), strconv.Itoa(len(e.Fields)/2))
+			for _, f := range e.Fields {
+				t = append(t, hexOrDash(f))
+			}
+		}
+		groups := append([]StreamGroup(nil), m.Groups...)
+		sort.Slice(groups, func(i, j int) bool { return bytes.Compare(groups[i].Name, groups[j].Name) < 0 })
+		for _, g := range groups {
+			read := "nil"
+			if g.EntriesRead >= 0 {
+				read = strconv.FormatInt(g.EntriesRead, 10)
+			}
+			t = append(t, "G", hexOrDash(g.Name), "last="+g.LastID.String(), "read="+read, fmt.Sprintf("pel=%d", len(g.Pending)))
+			owner := map[StreamID][]byte{}
+			for _, c := range g.Consumers {
+				for _, id := range c.Pending {
+					owner[id] = c.Name
+				}
+			}
+			pel := append([]StreamPending(nil), g.Pending...)
+			sort.Slice(pel, func(i, j int) bool { return pel[i].ID.Compare(pel[j].ID) < 0 })
+			for _, p := range pel {
+				t = append(t, "P", p.ID.String(), hexOrDash(owner[p.ID]), strconv.FormatInt(p.DeliveryTime, 10), strconv.FormatUint(p.DeliveryCount, 10))
+			}
+			cons := append([]StreamConsumer(nil), g.Consumers...)
+			sort.Slice(cons, func(i, j int) bool { return bytes.Compare(cons[i].Name, cons[j].Name) < 0 })
+			for _, c := range cons {
+				t = append(t, "C", hexOrDash(c.Name), fmt.Sprintf("pel=%d", len(c.Pending)))
+				ids := append([]StreamID(nil), c.Pending...)
+				sort.Slice(ids, func(i, j int) bool { return ids[i].Compare(ids[j]) < 0 })
+				for _, id := range ids {
+					t = append(t, id.String())
+				}
+			}
+		}
+	}
+	return strings.Join(t, " ")
+}
+
+// encoding70 is the OBJECT ENCODING Redis 7.0.15 gives the key after
+// loading it with default thresholds (rdb.c rdbLoadObject conversions).
+func (k *canonKey) encoding70() string {
+	maxLen := func(bs [][]byte) int {
+		m := 0
+		for _, b := range bs {
+			m = max(m, len(b))
+		}
+		return m
+	}
+	switch k.kind {
+	case KindString:
+		if _, ok := ParseInt64(k.str); ok {
+			return "int"
+		}
+		if len(k.str) <= 44 {
+			return "embstr"
+		}
+		return "raw"
+	case KindList:
+		return "quicklist"
+	case KindSet:
+		if k.rdbType == TypeSetIntset {
+			if len(k.elems) > SetMaxIntsetEntries {
+				return "hashtable"
+			}
+			return "intset"
+		}
+		if len(k.elems) > SetMaxIntsetEntries {
+			return "hashtable"
+		}
+		for _, e := range k.elems {
+			if _, ok := ParseInt64(e); !ok {
+				return "hashtable"
+			}
+		}
+		return "intset"
+	case KindZSet:
+		ms := 0
+		for _, z := range k.zset {
+			ms = max(ms, len(z.m))
+		}
+		if k.rdbType == TypeZSetZiplist || k.rdbType == TypeZSetListpack {
+			if len(k.zset) > ZSetMaxListpackEntries {
+				return "skiplist"
+			}
+			return "listpack"
+		}
+		if len(k.zset) <= ZSetMaxListpackEntries && ms <= ZSetMaxListpackValue {
+			return "listpack"
+		}
+		return "skiplist"
+	case KindHash:
+		n := len(k.elems) / 2
+		switch k.rdbType {
+		case TypeHashZiplist, TypeHashListpack:
+			if n > HashMaxListpackEntries {
+				return "hashtable"
+			}
+			return "listpack"
+		}
+		if n > HashMaxListpackEntries || maxLen(k.elems) > HashMaxListpackValue {
+			return "hashtable"
+		}
+		return "listpack"
+	case KindStream:
+		return "stream"
+	}
+	return "?"
+}
+
+// expectedLine renders columns 1..7 of expected.txt.
+func (k *canonKey) expectedLine() string {
+	sum := sha1.Sum([]byte(k.canon()))
+	return fmt.Sprintf("%d\t%s\t%s\t%s\t%d\t%d\t%x", k.db, hexOrDash([]byte(k.key)), k.kind, k.encoding70(), k.expire, k.length(), sum)
+}
