@@ -14,7 +14,7 @@ import (
 
 // PreambleChecker validates the RDB file at the start of r (r starts with
 // the "REDIS" magic) and returns how many bytes the RDB occupies: through its
-// EOF opcode and checksum. It may read ahead past that point, up to 1 MiB.
+// EOF opcode and checksum. It may read ahead past that point, up to 2 MiB.
 // A damaged RDB is an error; a *PreambleError says where and why.
 type PreambleChecker func(r io.Reader) (n int64, err error)
 
@@ -568,7 +568,7 @@ type tailKeeper struct {
 	win   []byte
 }
 
-const tailWindow = 1 << 20
+const tailWindow = 2 << 20 // twice a decoder's usual 1 MiB read-ahead
 
 func (t *tailKeeper) Read(p []byte) (int, error) {
 	n, err := t.r.Read(p)
