@@ -147,7 +147,7 @@ func Check(path string, opts *Options) (*Report, error) {
 		rep.Kind = "stdin"
 		br := bufio.NewReaderSize(os.Stdin, 64<<10)
 		head, _ := br.Peek(64 << 10)
-		if looksLikeManifest(head) {
+		if looksLikeManifest("", head) {
 			return nil, errors.New("standard input holds a manifest: give the manifest's path, its files are relative to it")
 		}
 		fr := FileReport{Name: "-", Path: "-", Role: "aof", Size: -1}
@@ -170,7 +170,7 @@ func Check(path string, opts *Options) (*Report, error) {
 		if err != nil {
 			return nil, err
 		}
-		if !(len(head) >= 8 && bytes.HasPrefix(head, []byte("REDIS"))) && looksLikeManifest(head) {
+		if !(len(head) >= 8 && bytes.HasPrefix(head, []byte("REDIS"))) && looksLikeManifest(path, head) {
 			manifestPath = path
 		}
 	}
@@ -239,9 +239,19 @@ func readHead(path string, n int) ([]byte, error) {
 	return buf[:k], err
 }
 
-// looksLikeManifest reports whether the first line of head that is not a
-// '#' comment starts with "file".
-func looksLikeManifest(head []byte) bool {
+// looksLikeManifest reports whether a file named name that starts with
+// head is a manifest: its name ends in ".manifest", or its first line that
+// is not a '#' comment starts with "file", or it is not an AOF (it does not
+// start with '*' or '#') and some line starts with "file". redis-check-aof
+// takes any file with a line starting with "file" for a manifest, even a
+// RESP AOF holding such a value; kvkit does not, but a damaged manifest is
+// still a manifest, never an AOF to truncate.
+func looksLikeManifest(name string, head []byte) bool {
+	if strings.HasSuffix(name, ".manifest") {
+		return true
+	}
+	aof := len(head) > 0 && (head[0] == '*' || head[0] == '#')
+	first := true
 	for len(head) > 0 {
 		line := head
 		if i := bytes.IndexByte(head, '\n'); i >= 0 {
@@ -252,7 +262,10 @@ func looksLikeManifest(head []byte) bool {
 		if len(line) > 0 && line[0] == '#' {
 			continue
 		}
-		return bytes.HasPrefix(line, []byte("file"))
+		if bytes.HasPrefix(line, []byte("file")) && (first || !aof) {
+			return true
+		}
+		first = false
 	}
 	return false
 }

@@ -22,7 +22,7 @@ type redisVerdict struct {
 
 var (
 	analyzedRE = regexp.MustCompile(`AOF analyzed: filename=(.*), size=(\d+), ok_up_to=(\d+), ok_up_to_line=\d+, diff=(\d+)`)
-	cannotRE   = regexp.MustCompile(`Cannot open file (.*): .*, aborting`)
+	cannotRE   = regexp.MustCompile(`Cannot open file (.*): [A-Z][^:]*(, aborting...)?$`)
 	rdbFileRE  = regexp.MustCompile(`Checking RDB file (.*)`)
 	exitRE     = regexp.MustCompile(`(?m)^exit status: (\d+)$`)
 )
@@ -67,6 +67,9 @@ func compareVerdict(t *testing.T, rep *libaof.Report, want redisVerdict) {
 	}
 	if want.valid || want.file == "" {
 		return
+	}
+	if rep.ManifestError != nil && want.file == filepath.Base(rep.Manifest) {
+		return // redis-check-aof took the damaged manifest for a RESP AOF
 	}
 	if rep.Problem < 0 {
 		t.Fatalf("no problem file in the report, redis-check-aof rejects %s", want.file)
