@@ -71,20 +71,25 @@ func App() *cli.App {
 	}
 }
 
-func main() {
+func main() { os.Exit(kvCheckAOF(os.Args)) }
+
+// kvCheckAOF runs the command with args and returns the exit status.
+func kvCheckAOF(args []string) int {
 	app := App()
 	app.ExitErrHandler = func(*cli.Context, error) {}
-	if err := app.Run(os.Args); err != nil {
-		var ec cli.ExitCoder
-		if errors.As(err, &ec) {
-			if msg := err.Error(); msg != "" {
-				fmt.Fprintln(os.Stderr, "kv-check-aof:", msg)
-			}
-			os.Exit(ec.ExitCode())
-		}
-		fmt.Fprintln(os.Stderr, "kv-check-aof:", err)
-		os.Exit(exitUsage)
+	err := app.Run(args)
+	if err == nil {
+		return exitValid
 	}
+	var ec cli.ExitCoder
+	if errors.As(err, &ec) {
+		if msg := err.Error(); msg != "" {
+			fmt.Fprintln(os.Stderr, "kv-check-aof:", msg)
+		}
+		return ec.ExitCode()
+	}
+	fmt.Fprintln(os.Stderr, "kv-check-aof:", err)
+	return exitUsage
 }
 
 func usageErr(format string, args ...any) error {
