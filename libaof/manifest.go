@@ -334,13 +334,14 @@ func SplitArgs(line string) (args []string, ok bool) {
 	}
 }
 
-// NeedsQuoting reports whether Redis writes s quoted in a manifest
-// (sds.c sdsneedsrepr): it holds a backslash, a double quote, a blank or a
-// non-printable byte.
+// NeedsQuoting reports whether s must be written quoted in a manifest: as
+// Redis' sds.c sdsneedsrepr, when it holds a backslash, a double quote, a
+// blank or a non-printable byte; and, unlike Redis, when it holds a single
+// quote or is empty, which sdssplitargs would not read back unquoted.
 func NeedsQuoting(s string) bool {
 	for i := 0; i < len(s); i++ {
 		c := s[i]
-		if c == '\\' || c == '"' || c < 0x21 || c > 0x7e {
+		if c == '\\' || c == '"' || c == '\'' || c < 0x21 || c > 0x7e {
 			return true
 		}
 	}
