@@ -21,8 +21,8 @@ type PreambleChecker func(r io.Reader) (n int64, err error)
 // PreambleError is a damaged RDB preamble: Offset is the byte offset from
 // the start of the file, Reason what is wrong there.
 type PreambleError struct {
-	Offset int64
-	Reason string
+	Offset int64  `json:"offset"`
+	Reason string `json:"reason"`
 }
 
 func (e *PreambleError) Error() string {
@@ -531,18 +531,25 @@ loop:
 	default:
 		fr.Verdict, fr.ErrorOffset, fr.Reason = Corrupt, r.Offset(), "read error: "+err.Error()
 	}
+	if fr.Verdict == Corrupt && strings.Contains(fr.Reason, `got "\n`) {
+		fr.Reason += ` (the file looks like its "\r\n" line ends were converted to "\n", e.g. by git or a text editor)`
+	}
 	if fr.Size < 0 {
-		finishSize(rd, fr, r.Offset())
+		finishSize(rd, fr, r.Offset()+int64(r.Buffered()))
 	}
 }
 
-// finishSize sets an unknown size (standard input) by reading the rest.
+// finishSize sets an unknown size (standard input) by reading the rest of
+// rd; readSoFar counts the bytes taken from it before.
 func finishSize(rd io.Reader, fr *FileReport, readSoFar int64) {
-	if fr.Size >= 0 || rd == nil {
+	if fr.Size >= 0 {
 		return
 	}
-	n, _ := io.Copy(io.Discard, rd)
-	fr.Size = readSoFar + n
+	fr.Size = readSoFar
+	if rd != nil {
+		n, _ := io.Copy(io.Discard, rd)
+		fr.Size += n
+	}
 }
 
 func summarize(rec *Record) CommandSummary {

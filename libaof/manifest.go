@@ -74,9 +74,9 @@ func (m *Manifest) Files() []FileInfo {
 // offending line with surrounding blanks trimmed, Reason Redis' own wording
 // (aof.c aofLoadManifestFromFile).
 type ManifestError struct {
-	Line   int
-	Text   string
-	Reason string
+	Line   int    `json:"line"`
+	Text   string `json:"text"`
+	Reason string `json:"reason"`
 }
 
 func (e *ManifestError) Error() string {

@@ -108,6 +108,10 @@ func NewReader(rd io.Reader, offset int64) *Reader {
 // Offset returns the stream offset of the next unread byte.
 func (r *Reader) Offset() int64 { return r.base + int64(r.pos) }
 
+// Buffered returns the number of bytes read from the underlying reader and
+// not consumed yet.
+func (r *Reader) Buffered() int { return r.end - r.pos }
+
 // fill reads more input so that at least need bytes are unread, keeping
 // buf[r.keep:]. It returns false when the input ends first (r.rerr says why).
 // need must not exceed len(r.buf).

@@ -384,7 +384,9 @@ func printVerdict(w io.Writer, rep *libaof.Report) {
 	}
 	f := rep.Files[rep.Problem]
 	hint := "run with --fix to truncate it"
-	if rep.Problem != len(rep.Files)-1 {
+	if rep.Kind == "stdin" {
+		hint = "run kv-check-aof --fix on the file itself to truncate it"
+	} else if rep.Problem != len(rep.Files)-1 {
 		hint = "it is not the last file: --fix refuses (see --force-truncate-middle)"
 	}
 	if f.Verdict == libaof.Missing || f.Format == "rdb-preamble" && f.OKUpTo < max(f.RDBBytes, 1) {
