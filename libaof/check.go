@@ -79,12 +79,20 @@ type FileReport struct {
 	Annotations int64            `json:"annotations"`
 	FirstTS     int64            `json:"first_timestamp,omitempty"` // first #TS value, 0 if none
 	LastTS      int64            `json:"last_timestamp,omitempty"`
-	Counts      map[string]int64 `json:"counts,omitempty"` // per lower-cased command name, with Options.Stats
+	Counts      map[string]int64 `json:"counts,omitempty"` // per lower-cased command name (at most 10000, then "(other)"), with Options.Stats
 	// TimestampCut is, with Options.ToTimestamp, the offset where the file
 	// would be cut (the first #TS annotation later than the timestamp, or
 	// the MULTI that encloses it); -1 if nothing is later.
 	TimestampCut int64 `json:"timestamp_cut"`
 }
+
+// Statistics keep at most maxDistinctCommands command names; further names
+// (only a damaged or hostile file has so many) are counted under
+// otherCommands, so memory stays bounded.
+const (
+	maxDistinctCommands = 10000
+	otherCommands       = "(other)"
+)
 
 // Options tune Check.
 type Options struct {
@@ -494,9 +502,11 @@ loop:
 			}
 			if p, ok := counts[string(lower)]; ok {
 				*p++
-			} else {
+			} else if len(counts) < maxDistinctCommands {
 				counts[string(lower)] = new(int64)
 				*counts[string(lower)] = 1
+			} else {
+				fr.Counts[otherCommands]++
 			}
 		}
 		if opts.Visit != nil {
