@@ -420,8 +420,7 @@ func checkStream(rd io.Reader, fr *FileReport, opts *Options, preamble bool) {
 		db, ts      int64
 		err         error
 		rec         *Record
-		lastGood    CommandSummary
-		haveGood    bool
+		lastGood    lastCommand
 		nameBuf     [64]byte
 		nextProgess int64 = 8 << 20
 	)
@@ -513,16 +512,13 @@ loop:
 			opts.Visit(fr, rec, db, ts)
 		}
 		if multi == 0 {
-			lastGood = summarize(rec)
-			haveGood = true
+			lastGood.set(rec)
 		}
 	}
 	for k, v := range counts {
 		fr.Counts[k] += *v
 	}
-	if haveGood {
-		fr.LastGood = &lastGood
-	}
+	fr.LastGood = lastGood.summary()
 	fr.OKUpTo = pos
 	var se *SyntaxError
 	switch {
@@ -562,15 +558,32 @@ func finishSize(rd io.Reader, fr *FileReport, readSoFar int64) {
 	}
 }
 
-func summarize(rec *Record) CommandSummary {
-	s := CommandSummary{Offset: rec.Offset, End: rec.End, Argc: len(rec.Args)}
+// lastCommand remembers the last valid command without allocating: it is
+// updated for every command of a file that may hold millions.
+type lastCommand struct {
+	valid     bool
+	offset    int64
+	end       int64
+	argc      int
+	name, arg []byte
+}
+
+func (l *lastCommand) set(rec *Record) {
+	l.valid, l.offset, l.end, l.argc = true, rec.Offset, rec.End, len(rec.Args)
+	l.name, l.arg = l.name[:0], l.arg[:0]
 	if len(rec.Args) > 0 {
-		s.Name = string(rec.Args[0][:min(len(rec.Args[0]), 64)])
+		l.name = append(l.name, rec.Args[0][:min(len(rec.Args[0]), 64)]...)
 	}
 	if len(rec.Args) > 1 {
-		s.Arg = string(rec.Args[1][:min(len(rec.Args[1]), 64)])
+		l.arg = append(l.arg, rec.Args[1][:min(len(rec.Args[1]), 64)]...)
 	}
-	return s
+}
+
+func (l *lastCommand) summary() *CommandSummary {
+	if !l.valid {
+		return nil
+	}
+	return &CommandSummary{Offset: l.offset, End: l.end, Argc: l.argc, Name: string(l.name), Arg: string(l.arg)}
 }
 
 func asciiEqualFold(b []byte, lower string) bool {

@@ -120,3 +120,24 @@ func TestForceTruncateMiddle(t *testing.T) {
 		t.Fatalf("after the repair: %+v", rep)
 	}
 }
+
+func BenchmarkCheck(b *testing.B) {
+	var in bytes.Buffer
+	for i := 0; in.Len() < 32<<20; i++ {
+		in.WriteString(resp("SET", "key:"+strings.Repeat("k", i%16), strings.Repeat("v", 64)))
+		in.WriteString(resp("INCR", "counter"))
+		in.WriteString(resp("HSET", "h", "field", "value"))
+	}
+	path := filepath.Join(b.TempDir(), "bench.aof")
+	if err := os.WriteFile(path, in.Bytes(), 0o644); err != nil {
+		b.Fatal(err)
+	}
+	b.SetBytes(int64(in.Len()))
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		if rep, err := Check(path, nil); err != nil || !rep.Valid {
+			b.Fatal(rep, err)
+		}
+	}
+}

@@ -249,6 +249,18 @@ func (r *Reader) lineLen(max int) int {
 
 // header reads a "<prefix><number>\r\n" line as readLong does.
 func (r *Reader) header(prefix byte, what string) (int64, error) {
+	// Fast path for what Redis writes: prefix, 1-18 digits, "\r\n".
+	if b := r.buf[r.pos:r.end]; len(b) > 3 && b[0] == prefix {
+		var v int64
+		i := 1
+		for ; i < len(b) && i < 19 && b[i] >= '0' && b[i] <= '9'; i++ {
+			v = v*10 + int64(b[i]-'0')
+		}
+		if i > 1 && i+1 < len(b) && b[i] == '\r' && b[i+1] == '\n' {
+			r.pos += i + 2
+			return v, nil
+		}
+	}
 	at := r.Offset()
 	n := r.lineLen(maxHeaderLine)
 	if n < 0 {
