@@ -32,8 +32,9 @@ func runRedisCheckAOF(t *testing.T, dir, stdin string, args ...string) string {
 }
 
 // TestGeneratedCasesAgreeWithRedisCheckAOF damages copies of the real
-// multi-part AOFs that redis-server 7.0.15 wrote (../shared/testdata/aof,
-// made by shared/tools/gen-aof-cases.sh): random truncation points, random
+// multi-part AOFs that redis-server 7.0.15 wrote (../shared/testdata/aof
+// and rdb/redis-7.0, made by shared/tools/gen-aof-cases.sh and
+// gen-corpus.sh): random truncation points, random
 // byte overwrites and random insertions in a random file, manifest
 // included. kv-check-aof's verdict must agree with redis-check-aof's on the
 // same bytes, and where redis-check-aof --fix repairs, kv-check-aof's fix
@@ -43,6 +44,9 @@ func TestGeneratedCasesAgreeWithRedisCheckAOF(t *testing.T) {
 	sources := []string{
 		filepath.Join(root, "redis-7.0", "mp-clean-preamble", "appendonlydir"),
 		filepath.Join(root, "redis-7.0", "mp-clean-resp", "appendonlydir"),
+		// gen-corpus.sh's 2000-key directories: every RDB encoding in the BASE.
+		filepath.Join(root, "..", "rdb", "redis-7.0", "aof-preamble", "appendonlydir"),
+		filepath.Join(root, "..", "rdb", "redis-7.0", "aof-resp", "appendonlydir"),
 	}
 	seed := time.Now().UnixNano()
 	if s := os.Getenv("KVKIT_SEED"); s != "" {

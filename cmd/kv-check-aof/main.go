@@ -137,6 +137,9 @@ func run(c *cli.Context) error {
 		}
 		keyRE = re
 	}
+	if c.Bool("dump") && c.Bool("json") {
+		return usageErr("--dump and --json both write to standard output: use one")
+	}
 	if !c.Bool("dump") && (keyRE != nil || c.Int64("db") >= 0 || len(c.StringSlice("command")) > 0) {
 		return usageErr("--db, --command and --key filter --dump")
 	}
