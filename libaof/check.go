@@ -301,7 +301,7 @@ func findManifest(dir string) (string, error) {
 }
 
 // unlisted warns about files of the AOF's name family in dir that the
-// manifest does not list.
+// manifest does not list (backups made by Plan.Apply aside).
 func unlisted(dir, manifestPath string, m *Manifest) []string {
 	prefix := strings.TrimSuffix(filepath.Base(manifestPath), ".manifest")
 	listed := map[string]bool{filepath.Base(manifestPath): true}
@@ -315,7 +315,7 @@ func unlisted(dir, manifestPath string, m *Manifest) []string {
 	var out []string
 	for _, e := range ents {
 		n := e.Name()
-		if listed[n] || !e.Type().IsRegular() {
+		if listed[n] || !e.Type().IsRegular() || isBackupName(n) {
 			continue
 		}
 		switch {
@@ -327,6 +327,16 @@ func unlisted(dir, manifestPath string, m *Manifest) []string {
 	}
 	sort.Strings(out)
 	return out
+}
+
+// isBackupName reports whether n is a backup that Plan.Apply made
+// (NAME.bak or NAME.bak.N): not loaded by Redis, and not worth a warning.
+func isBackupName(n string) bool {
+	if i := strings.LastIndex(n, ".bak"); i > 0 {
+		rest := n[i+4:]
+		return rest == "" || rest[0] == '.' && strings.Trim(rest[1:], "0123456789") == "" && len(rest) > 1
+	}
+	return false
 }
 
 // checkFile checks the file fr.Path. base says whether it may start with an
