@@ -246,75 +246,27 @@ func (k *canonKey) canon() string {
 	return strings.Join(t, " ")
 }
 
-// encoding70 is the OBJECT ENCODING Redis 7.0.15 gives the key after
-// loading it with default thresholds (rdb.c rdbLoadObject conversions).
+// encoding70 feeds the key through a Shape.
 func (k *canonKey) encoding70() string {
-	maxLen := func(bs [][]byte) int {
-		m := 0
-		for _, b := range bs {
-			m = max(m, len(b))
-		}
-		return m
-	}
+	var s Shape
+	s.Reset(&Key{Kind: k.kind, RDBType: k.rdbType})
 	switch k.kind {
 	case KindString:
-		if _, ok := ParseInt64(k.str); ok {
-			return "int"
-		}
-		if len(k.str) <= 44 {
-			return "embstr"
-		}
-		return "raw"
-	case KindList:
-		return "quicklist"
-	case KindSet:
-		if k.rdbType == TypeSetIntset {
-			if len(k.elems) > SetMaxIntsetEntries {
-				return "hashtable"
-			}
-			return "intset"
-		}
-		if len(k.elems) > SetMaxIntsetEntries {
-			return "hashtable"
-		}
+		s.String(k.str)
+	case KindList, KindSet:
 		for _, e := range k.elems {
-			if _, ok := ParseInt64(e); !ok {
-				return "hashtable"
-			}
+			s.Element(e)
 		}
-		return "intset"
-	case KindZSet:
-		ms := 0
-		for _, z := range k.zset {
-			ms = max(ms, len(z.m))
-		}
-		if k.rdbType == TypeZSetZiplist || k.rdbType == TypeZSetListpack {
-			if len(k.zset) > ZSetMaxListpackEntries {
-				return "skiplist"
-			}
-			return "listpack"
-		}
-		if len(k.zset) <= ZSetMaxListpackEntries && ms <= ZSetMaxListpackValue {
-			return "listpack"
-		}
-		return "skiplist"
 	case KindHash:
-		n := len(k.elems) / 2
-		switch k.rdbType {
-		case TypeHashZiplist, TypeHashListpack:
-			if n > HashMaxListpackEntries {
-				return "hashtable"
-			}
-			return "listpack"
+		for i := 0; i+1 < len(k.elems); i += 2 {
+			s.Pair(k.elems[i], k.elems[i+1])
 		}
-		if n > HashMaxListpackEntries || maxLen(k.elems) > HashMaxListpackValue {
-			return "hashtable"
+	case KindZSet:
+		for _, z := range k.zset {
+			s.Pair(z.m, nil)
 		}
-		return "listpack"
-	case KindStream:
-		return "stream"
 	}
-	return "?"
+	return s.Encoding70()
 }
 
 // expectedLine renders columns 1..7 of expected.txt.

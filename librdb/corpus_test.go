@@ -15,7 +15,7 @@ import (
 
 // sharedTestdata returns ../shared/testdata/rdb beside the repository, or
 // fails saying it is missing.
-func sharedTestdata(t *testing.T) string {
+func sharedTestdata(t testing.TB) string {
 	t.Helper()
 	dir := filepath.Join(testutil.RepoRoot(t), "..", "shared", "testdata", "rdb")
 	if _, err := os.Stat(filepath.Join(dir, "public", "MANIFEST.tsv")); err != nil {

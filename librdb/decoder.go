@@ -57,6 +57,7 @@ type Decoder struct {
 	VerifyChecksum bool
 	seen           map[string]struct{} // duplicate check within one compact blob
 	entriesBuf     []Entry
+	intArena       []byte
 }
 
 // NewDecoder returns a Decoder reading from src. A stream that starts with

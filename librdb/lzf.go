@@ -67,15 +67,13 @@ func LZFDecompress(dst, src []byte, outLen int) ([]byte, error) {
 		}
 		// Overlapping copies repeat bytes, so copy byte by byte when the
 		// reference overlaps the destination.
-		if ref+n <= op {
-			copy(out[op:op+n], out[ref:ref+n])
-			op += n
-		} else {
-			for i := 0; i < n; i++ {
-				out[op] = out[ref]
-				op++
-				ref++
-			}
+		// An overlapping reference repeats the last op-ref bytes: copy
+		// them in growing chunks.
+		for n > 0 {
+			k := min(n, op-ref)
+			copy(out[op:op+k], out[ref:ref+k])
+			op += k
+			n -= k
 		}
 	}
 	if op != outLen {

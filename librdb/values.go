@@ -645,6 +645,7 @@ func (d *Decoder) streamNode(v Visitor, k *Key, master StreamID, blob []byte, pr
 		var fields []Entry
 		var values []Entry
 		d.fields = d.fields[:0]
+		d.intArena = d.intArena[:0]
 		if flags&streamItemSameFields != 0 {
 			if int(nfields) > len(ents)-pos {
 				return live, bad("truncated entry")
@@ -653,7 +654,7 @@ func (d *Decoder) streamNode(v Visitor, k *Key, master StreamID, blob []byte, pr
 			values = ents[pos : pos+int(nfields)]
 			pos += int(nfields)
 			for i := range fields {
-				d.fields = append(d.fields, fields[i].Append(nil), values[i].Append(nil))
+				d.fields = append(d.fields, d.entryBytes(fields[i]), d.entryBytes(values[i]))
 			}
 		} else {
 			nf, ok := nextInt()
@@ -661,7 +662,7 @@ func (d *Decoder) streamNode(v Visitor, k *Key, master StreamID, blob []byte, pr
 				return live, bad("bad field count")
 			}
 			for i := 0; i < int(nf)*2; i++ {
-				d.fields = append(d.fields, ents[pos+i].Append(nil))
+				d.fields = append(d.fields, d.entryBytes(ents[pos+i]))
 			}
 			pos += int(nf) * 2
 		}
@@ -684,4 +685,19 @@ func (d *Decoder) streamNode(v Visitor, k *Key, master StreamID, blob []byte, pr
 		return live, bad(fmt.Sprintf("master entry says %d live entries, found %d", count, live))
 	}
 	return live, nil
+}
+
+// entryBytes returns a listpack entry as bytes: strings alias the blob,
+// integers are formatted into a per-entry arena (sized so that appending
+// never moves earlier slices).
+func (d *Decoder) entryBytes(e Entry) []byte {
+	if !e.IsInt {
+		return e.Str
+	}
+	if cap(d.intArena)-len(d.intArena) < 20 {
+		d.intArena = make([]byte, 0, max(4096, 2*cap(d.intArena)))
+	}
+	start := len(d.intArena)
+	d.intArena = strconv.AppendInt(d.intArena, e.Int, 10)
+	return d.intArena[start:len(d.intArena):len(d.intArena)]
 }

@@ -1,0 +1,193 @@
+package librdb
+
+import (
+	"bytes"
+	"math/rand"
+	"os"
+	"path/filepath"
+	"strconv"
+	"testing"
+)
+
+func TestCRC64(t *testing.T) {
+	// The check value from Redis crc64.c's self test.
+	if got := CRC64(0, []byte("123456789")); got != 0xe9c6d914c4b8d9ca {
+		t.Fatalf("CRC64 = %x", got)
+	}
+	if a, b := CRC64(CRC64(0, []byte("1234")), []byte("56789")), CRC64(0, []byte("123456789")); a != b {
+		t.Fatalf("incremental CRC64 %x != %x", a, b)
+	}
+}
+
+func TestLZFRoundTrip(t *testing.T) {
+	rng := rand.New(rand.NewSource(1))
+	inputs := [][]byte{
+		bytes.Repeat([]byte("a"), 100000),
+		bytes.Repeat([]byte("abcdefgh"), 1000),
+		[]byte("aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"),
+	}
+	rnd := make([]byte, 5000)
+	rng.Read(rnd)
+	inputs = append(inputs, rnd)
+	for i := 0; i < 50; i++ {
+		b := make([]byte, rng.Intn(3000))
+		for j := range b {
+			b[j] = "abc "[rng.Intn(4)]
+		}
+		inputs = append(inputs, b)
+	}
+	for i, in := range inputs {
+		c := LZFCompress(nil, in, len(in))
+		if c == nil {
+			if i == 3 {
+				continue // random bytes do not compress
+			}
+			if len(in) > 100 {
+				t.Errorf("input %d (%d bytes) did not compress", i, len(in))
+			}
+			continue
+		}
+		out, err := LZFDecompress(nil, c, len(in))
+		if err != nil || !bytes.Equal(out, in) {
+			t.Fatalf("input %d: round trip failed: %v", i, err)
+		}
+	}
+}
+
+func TestLZFCorrupt(t *testing.T) {
+	for _, c := range [][]byte{{0x05, 'a'}, {0x20, 0x05}, {0xe0}, {0x00, 'a', 0x20, 0x00}} {
+		if _, err := LZFDecompress(nil, c, 10); err == nil {
+			t.Errorf("%x: no error", c)
+		}
+	}
+}
+
+func TestListpackRoundTrip(t *testing.T) {
+	var b ListpackBuilder
+	vals := []string{"0", "127", "128", "-1", "-4096", "4095", "4096", "-32768", "32767", "40000",
+		"-8388608", "8388607", "9000000", "2147483647", "-2147483648", "2147483648",
+		"9223372036854775807", "-9223372036854775808", "9223372036854775808", "007", "-0", "",
+		"hello", string(bytes.Repeat([]byte("x"), 63)), string(bytes.Repeat([]byte("y"), 64)),
+		string(bytes.Repeat([]byte("z"), 4095)), string(bytes.Repeat([]byte("w"), 4096)), string(bytes.Repeat([]byte("v"), 70000))}
+	for _, v := range vals {
+		b.AppendString([]byte(v))
+	}
+	lp := b.AppendTo(nil)
+	var got []string
+	n, err := ListpackEach(lp, func(e Entry) error {
+		got = append(got, string(e.Append(nil)))
+		return nil
+	})
+	if err != nil || n != len(vals) {
+		t.Fatalf("n=%d err=%v", n, err)
+	}
+	for i := range vals {
+		if got[i] != vals[i] {
+			t.Errorf("entry %d: got %.20q want %.20q", i, got[i], vals[i])
+		}
+	}
+	// Corruptions: bad total, truncated, bad backlen.
+	for _, bad := range [][]byte{lp[:len(lp)-1], append(append([]byte{}, lp[:7]...), 0xff), {7, 0, 0, 0, 1, 0, 0xff}} {
+		if _, err := ListpackEach(bad, nil); err == nil {
+			t.Errorf("%x...: no error", bad[:min(8, len(bad))])
+		}
+	}
+}
+
+func TestParseInt64(t *testing.T) {
+	for s, ok := range map[string]bool{"0": true, "-1": true, "9223372036854775807": true, "-9223372036854775808": true,
+		"9223372036854775808": false, "-0": false, "007": false, " 1": false, "+1": false, "1e3": false, "": false, "-": false, "18446744073709551616": false} {
+		v, got := ParseInt64([]byte(s))
+		if got != ok || ok && strconv.FormatInt(v, 10) != s {
+			t.Errorf("ParseInt64(%q) = %d, %v", s, v, got)
+		}
+	}
+}
+
+func TestIntsetRoundTrip(t *testing.T) {
+	for _, vs := range [][]int64{{1, 2, 3}, {-40000, 5, 70000}, {-1 << 40, 0, 1 << 62}} {
+		is := AppendIntset(nil, vs)
+		var got []int64
+		if _, err := IntsetEach(is, func(v int64) error { got = append(got, v); return nil }); err != nil {
+			t.Fatal(err)
+		}
+		if len(got) != len(vs) {
+			t.Fatalf("got %v want %v", got, vs)
+		}
+		for i := range vs {
+			if got[i] != vs[i] {
+				t.Errorf("got %v want %v", got, vs)
+			}
+		}
+	}
+	if _, err := IntsetEach(AppendIntset(nil, []int64{3, 2}), nil); err == nil {
+		t.Error("unsorted intset accepted")
+	}
+}
+
+// fuzzSeeds returns small real RDB files as seeds.
+func fuzzSeeds(f *testing.F) [][]byte {
+	dir := filepath.Join(sharedTestdata(f), "public")
+	var seeds [][]byte
+	for _, name := range []string{"redis/encodings.rdb", "redis/hash-zipmap.rdb", "redis/list-quicklist.rdb", "redis-rdb-tools/ziplist_with_integers.rdb",
+		"HDT3213-rdb/stream_listpacks_2.rdb", "HDT3213-rdb/hash_with_hfe.rdb", "HDT3213-rdb/valkey_hash2_with_hfe.rdb", "redis-rdb-tools/intset_64.rdb",
+		"dragonfly/redis7_small.rdb", "redis-replicator/function.rdb", "redis-replicator/dump-module-2.rdb"} {
+		b, err := os.ReadFile(filepath.Join(dir, name))
+		if err == nil {
+			seeds = append(seeds, b)
+		}
+	}
+	return seeds
+}
+
+// FuzzDecoder: any input decodes or fails with an *Error; never a panic,
+// hang or huge allocation.
+func FuzzDecoder(f *testing.F) {
+	for _, s := range fuzzSeeds(f) {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, data []byte) {
+		d := NewDecoder(bytes.NewReader(data))
+		d.VerifyChecksum = false
+		if err := d.Decode(&canonVisitor{}); err != nil {
+			if _, ok := err.(*Error); !ok {
+				t.Fatalf("error is %T, not *Error: %v", err, err)
+			}
+		}
+	})
+}
+
+func FuzzListpack(f *testing.F) {
+	var b ListpackBuilder
+	for _, s := range []string{"1", "-5000", "hello", "70000", string(bytes.Repeat([]byte("q"), 100))} {
+		b.AppendString([]byte(s))
+	}
+	f.Add(b.AppendTo(nil))
+	f.Fuzz(func(t *testing.T, data []byte) { ListpackEach(data, nil) })
+}
+
+func FuzzZiplist(f *testing.F) {
+	f.Add([]byte{0x0b, 0, 0, 0, 0x0a, 0, 0, 0, 0, 0, 0xff})
+	f.Add([]byte("\x1a\x00\x00\x00\x15\x00\x00\x00\x02\x00\x00\x05hello\x07\xfe\x7f\x03\xf1\x02\xc0\x00\x01\xff"))
+	f.Fuzz(func(t *testing.T, data []byte) { ZiplistEach(data, nil) })
+}
+
+func FuzzIntset(f *testing.F) {
+	f.Add(AppendIntset(nil, []int64{-1, 5, 1 << 20}))
+	f.Fuzz(func(t *testing.T, data []byte) { IntsetEach(data, nil) })
+}
+
+func FuzzZipmap(f *testing.F) {
+	f.Add([]byte("\x02\x01a\x01\x00b\x02cc\x02\x01dd\x00\xff"))
+	f.Fuzz(func(t *testing.T, data []byte) { ZipmapEach(data, nil) })
+}
+
+func FuzzLZF(f *testing.F) {
+	f.Add(LZFCompress(nil, bytes.Repeat([]byte("abcabc"), 50), 300), 300)
+	f.Fuzz(func(t *testing.T, data []byte, n int) {
+		if n < 0 || n > 1<<20 {
+			return
+		}
+		LZFDecompress(nil, data, n)
+	})
+}

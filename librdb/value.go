@@ -1,0 +1,93 @@
+package librdb
+
+import "bytes"
+
+// Value is one key's whole value, for the Encoder and for tools that need
+// a key in memory (kv-rdb convert, RESTORE payloads). Which fields are set
+// depends on Kind.
+type Value struct {
+	Kind    Kind
+	Str     []byte        // KindString
+	Elems   [][]byte      // KindList (in order), KindSet
+	Fields  []HashEntry   // KindHash
+	Members []ZSetEntry   // KindZSet, any order
+	Entries []StreamEntry // KindStream, in ID order
+	Stream  *StreamMeta   // KindStream
+	Module  *Module       // KindModule (cannot be encoded)
+}
+
+// HashEntry is a hash field. Expire is the field's absolute expiry in Unix
+// ms, or -1.
+type HashEntry struct {
+	Field, Value []byte
+	Expire       int64
+}
+
+// ZSetEntry is a sorted set member and its score.
+type ZSetEntry struct {
+	Member []byte
+	Score  float64
+}
+
+// Collector is a Visitor that assembles the current key's Value, copying
+// every byte it is given. Call Value after EndKey; the Value is replaced
+// at the next BeginKey. It holds one key at a time.
+type Collector struct {
+	NopVisitor
+	v Value
+}
+
+// Value returns the last key's value.
+func (c *Collector) Value() *Value { return &c.v }
+
+func (c *Collector) BeginKey(k *Key) error {
+	c.v = Value{Kind: k.Kind}
+	return nil
+}
+
+func (c *Collector) StringValue(_ *Key, s []byte) error {
+	c.v.Str = bytes.Clone(s)
+	if c.v.Str == nil {
+		c.v.Str = []byte{}
+	}
+	return nil
+}
+
+func (c *Collector) ListElement(_ *Key, e []byte) error {
+	c.v.Elems = append(c.v.Elems, bytes.Clone(e))
+	return nil
+}
+
+func (c *Collector) SetMember(_ *Key, m []byte) error {
+	c.v.Elems = append(c.v.Elems, bytes.Clone(m))
+	return nil
+}
+
+func (c *Collector) HashField(_ *Key, f, val []byte, exp int64) error {
+	c.v.Fields = append(c.v.Fields, HashEntry{bytes.Clone(f), bytes.Clone(val), exp})
+	return nil
+}
+
+func (c *Collector) ZSetMember(_ *Key, m []byte, s float64) error {
+	c.v.Members = append(c.v.Members, ZSetEntry{bytes.Clone(m), s})
+	return nil
+}
+
+func (c *Collector) StreamEntry(_ *Key, e *StreamEntry) error {
+	ce := StreamEntry{ID: e.ID, Fields: make([][]byte, len(e.Fields))}
+	for i, f := range e.Fields {
+		ce.Fields[i] = bytes.Clone(f)
+	}
+	c.v.Entries = append(c.v.Entries, ce)
+	return nil
+}
+
+func (c *Collector) StreamMeta(_ *Key, m *StreamMeta) error {
+	c.v.Stream = m
+	return nil
+}
+
+func (c *Collector) ModuleValue(_ *Key, m *Module) error {
+	c.v.Module = m
+	return nil
+}
