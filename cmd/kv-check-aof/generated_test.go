@@ -133,3 +133,55 @@ func compareFix(t *testing.T, work, target string, rep *libaof.Report) {
 	}
 	sameTree(t, filepath.Join(work, "appendonlydir"), filepath.Join(theirs, "appendonlydir"))
 }
+
+// TestTruncateToTimestampAgrees compares --truncate-to-timestamp with
+// redis-check-aof's on the same copies: a single file and a multi-part
+// directory whose last INCR file gets a later "#TS:" annotation and command.
+func TestTruncateToTimestampAgrees(t *testing.T) {
+	root := aofTestdata(t)
+	later := "#TS:1795210200\r\n*3\r\n$3\r\nSET\r\n$5\r\nlater\r\n$1\r\nx\r\n"
+	for _, c := range []struct {
+		src, target, appendTo string
+		ts                    string
+	}{
+		{"oldstyle-handmade/appendonly.aof", "appendonly.aof", "appendonly.aof", "1700000050"},
+		{"mp-clean-resp/appendonlydir", "appendonlydir/appendonly.aof.manifest", "appendonlydir/appendonly.aof.3.incr.aof", "1795210150"},
+		{"mp-clean-resp/appendonlydir", "appendonlydir/appendonly.aof.manifest", "appendonlydir/appendonly.aof.3.incr.aof", "1795210300"},
+	} {
+		t.Run(c.src+"@"+c.ts, func(t *testing.T) {
+			var dirs [2]string
+			for i := range dirs {
+				dirs[i] = t.TempDir()
+				copyTree(t, filepath.Join(root, "redis-7.0", c.src), filepath.Join(dirs[i], filepath.Base(c.src)))
+				f, err := os.OpenFile(filepath.Join(dirs[i], c.appendTo), os.O_APPEND|os.O_WRONLY, 0)
+				if err != nil {
+					t.Fatal(err)
+				}
+				f.WriteString(later)
+				f.Close()
+			}
+			out := runRedisCheckAOF(t, dirs[0], "", "--truncate-to-timestamp", c.ts, c.target)
+			if !strings.HasSuffix(out, "exit status: 0\n") {
+				t.Fatalf("redis-check-aof failed:\n%s", out)
+			}
+			var ts int64
+			fmt.Sscan(c.ts, &ts)
+			rep, err := libaof.Check(filepath.Join(dirs[1], c.target), &libaof.Options{Preamble: preambleChecker, ToTimestamp: ts})
+			if err != nil {
+				t.Fatal(err)
+			}
+			plan, err := rep.PlanTimestamp(false)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if plan != nil {
+				if _, err := plan.Apply(t.TempDir()); err != nil {
+					t.Fatal(err)
+				}
+			} else if !strings.Contains(out, "Truncate nothing") {
+				t.Fatalf("kv-check-aof finds nothing to cut, redis-check-aof:\n%s", out)
+			}
+			sameTree(t, filepath.Join(dirs[0], filepath.Base(c.src)), filepath.Join(dirs[1], filepath.Base(c.src)))
+		})
+	}
+}
