@@ -51,6 +51,13 @@ func App() *cli.App {
 			"written to a temporary file, fsynced and renamed. Damage in a file that is not the last is refused,\n" +
 			"as by redis-check-aof; --force-truncate-middle truncates it anyway and removes the later files from\n" +
 			"the manifest, after saying what is lost.\n\n" +
+			"--truncate-to-timestamp cuts the last file at its first #TS: annotation later than TS, as\n" +
+			"redis-check-aof does (a cut inside a MULTI block moves back to the MULTI).\n\n" +
+			"--dump prints every command as FILE:OFFSET db=N ts=T NAME \"arg\" ... (arguments quoted as Redis\n" +
+			"quotes them), filtered by --db, --command and --key; the report then goes to standard error.\n\n" +
+			"Where kv-check-aof parts from redis-check-aof 7.0 it is on the safe side: an empty or damaged\n" +
+			"manifest is reported as a manifest error and never truncated as if it were an AOF, and a file is\n" +
+			"only taken for a manifest by its name (*.manifest) or its first lines.\n\n" +
 			"Exit status: 0 valid (or repaired), 1 problems found (or repair refused), 2 usage or I/O error.",
 		Version:         version.Version,
 		HideHelpCommand: true,
