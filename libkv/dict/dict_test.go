@@ -120,6 +120,26 @@ func TestAgainstMap(t *testing.T) {
 					}
 				case x < 98:
 					d.RehashFor(0)
+				case x < 99 && op%7 == 0:
+					// Delete about a third of the keys while iterating
+					// (All) or scanning (Scan), as the engine's active
+					// expire cycle does.
+					drop := func(k string, v int) {
+						if v%3 == 0 {
+							if _, ok := d.Delete(k); !ok {
+								t.Fatalf("op %d: Delete(%q) during iteration found nothing", op, k)
+							}
+							delete(m, k)
+						}
+					}
+					if r.IntN(2) == 0 {
+						for k, v := range d.All() {
+							drop(k, v)
+						}
+					} else {
+						for cursor := d.Scan(0, drop); cursor != 0; cursor = d.Scan(cursor, drop) {
+						}
+					}
 				default:
 					k, v, ok := d.RandomKey()
 					if ok != (len(m) > 0) || ok && m[k] != v {
