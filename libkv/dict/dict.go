@@ -391,8 +391,8 @@ func (d *Dict[V]) rehashStep() {
 
 // rehash moves up to n non-empty buckets from ht[0] to ht[1], visiting at
 // most 10*n empty ones, as Redis's dictRehash. When ht[0] is empty it takes
-// ht[1]'s place, and the old arena goes to the collector. It reports whether
-// buckets remain to move.
+// ht[1]'s place, the old arena goes to the collector, and a shrink starts if
+// the table is now sparse. It reports whether buckets remain to move.
 func (d *Dict[V]) rehash(n int) bool {
 	if !d.rehashing() {
 		return false
@@ -420,7 +420,9 @@ func (d *Dict[V]) rehash(n int) bool {
 	if t0.used == 0 {
 		d.ht[0], d.ht[1] = d.ht[1], table[V]{}
 		d.rehashIdx = 0
-		return false
+		// Deletes during the rehash may have left the new table sparse;
+		// they could not start a shrink then.
+		return d.ShrinkIfNeeded()
 	}
 	return true
 }

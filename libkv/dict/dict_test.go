@@ -385,8 +385,8 @@ func TestScanStable(t *testing.T) {
 	}
 }
 
-// TestRandomKeyDistribution checks that RandomKey reaches every key and
-// none far more often than the others.
+// TestRandomKeyDistribution checks that RandomKey reaches every key often
+// and none far more often than the others.
 func TestRandomKeyDistribution(t *testing.T) {
 	var d Dict[int]
 	const n, draws = 100, 100000
@@ -406,7 +406,11 @@ func TestRandomKeyDistribution(t *testing.T) {
 		lo, hi = min(lo, h), max(hi, h)
 	}
 	t.Logf("hits per key: min %d, max %d, mean %d", lo, hi, draws/n)
-	if lo < draws/n/3 || hi > draws/n*3 {
+	// Redis's sampling is not exactly uniform: a key's chance depends on the
+	// empty buckets before it, which the random hash seed decides (over 40
+	// processes the rarest key got from 0.32 to 0.6 of the mean). The bounds
+	// catch a broken sampler, not that bias.
+	if lo < draws/n/6 || hi > draws/n*4 {
 		t.Fatalf("hits per key range from %d to %d, mean %d: not fair", lo, hi, draws/n)
 	}
 	var empty Dict[int]
