@@ -120,6 +120,26 @@ func TestAgainstMap(t *testing.T) {
 					}
 				case x < 98:
 					d.RehashFor(0)
+				case x < 99 && op%7 == 0:
+					// Delete about a third of the keys while iterating
+					// (All) or scanning (Scan), as the engine's active
+					// expire cycle does.
+					drop := func(k string, v int) {
+						if v%3 == 0 {
+							if _, ok := d.Delete(k); !ok {
+								t.Fatalf("op %d: Delete(%q) during iteration found nothing", op, k)
+							}
+							delete(m, k)
+						}
+					}
+					if r.IntN(2) == 0 {
+						for k, v := range d.All() {
+							drop(k, v)
+						}
+					} else {
+						for cursor := d.Scan(0, drop); cursor != 0; cursor = d.Scan(cursor, drop) {
+						}
+					}
 				default:
 					k, v, ok := d.RandomKey()
 					if ok != (len(m) > 0) || ok && m[k] != v {
@@ -365,8 +385,8 @@ func TestScanStable(t *testing.T) {
 	}
 }
 
-// TestRandomKeyDistribution checks that RandomKey reaches every key and
-// none far more often than the others.
+// TestRandomKeyDistribution checks that RandomKey reaches every key often
+// and none far more often than the others.
 func TestRandomKeyDistribution(t *testing.T) {
 	var d Dict[int]
 	const n, draws = 100, 100000
@@ -386,7 +406,11 @@ func TestRandomKeyDistribution(t *testing.T) {
 		lo, hi = min(lo, h), max(hi, h)
 	}
 	t.Logf("hits per key: min %d, max %d, mean %d", lo, hi, draws/n)
-	if lo < draws/n/3 || hi > draws/n*3 {
+	// Redis's sampling is not exactly uniform: a key's chance depends on the
+	// empty buckets before it, which the random hash seed decides (over 40
+	// processes the rarest key got from 0.32 to 0.6 of the mean). The bounds
+	// catch a broken sampler, not that bias.
+	if lo < draws/n/6 || hi > draws/n*4 {
 		t.Fatalf("hits per key range from %d to %d, mean %d: not fair", lo, hi, draws/n)
 	}
 	var empty Dict[int]

@@ -327,3 +327,19 @@ func asciiLower(b []byte) string {
 	}
 	return string(out)
 }
+
+func BenchmarkMatch(b *testing.B) {
+	for _, c := range []struct{ name, pattern, str string }{
+		{"prefix", "user:*", "user:1000:profile"},
+		{"middle", "user:*:profile", "user:1000:profile"},
+		{"class", "user:[0-9][0-9][0-9][0-9]:*", "user:1000:profile"},
+		{"abusive", strings.Repeat("a*", 30) + "b", strings.Repeat("a", 100)},
+	} {
+		p, s := []byte(c.pattern), []byte(c.str)
+		b.Run(c.name, func(b *testing.B) {
+			for range b.N {
+				Match(p, s, false)
+			}
+		})
+	}
+}
