@@ -364,6 +364,17 @@ func TestClientPause(t *testing.T) {
 			r, err := c.Read()
 			tr.add("after the pause ends: %q %v", r, err)
 		}
+		// A client killed while its write waits: the write never runs.
+		v := tr.dial()
+		vid := strings.TrimSpace(strings.TrimPrefix(tr.mustDo(v, "CLIENT", "ID"), ":"))
+		tr.do(a, "CLIENT", "PAUSE", "20000", "WRITE")
+		v.Write([]byte(enc("SET", "killed", "1")))
+		waits(v, "SET under WRITE")
+		tr.doAs("CLIENT KILL ID <waiting client>", a, "CLIENT", "KILL", "ID", vid)
+		tr.closed(v, "killed while waiting", 5*time.Second)
+		tr.do(a, "CLIENT", "UNPAUSE")
+		time.Sleep(100 * time.Millisecond)
+		tr.do(a, "EXISTS", "killed")
 	})
 }
 
@@ -377,6 +388,7 @@ func TestClientReply(t *testing.T) {
 		{"off-skip-on", []string{"CLIENT REPLY OFF\r\nCLIENT REPLY SKIP\r\nPING\r\nCLIENT REPLY ON\r\nPING\r\n"}},
 		{"skip-error", []string{"CLIENT REPLY SKIP\r\nNOSUCH\r\nPING\r\n"}},
 		{"bad", []string{"CLIENT REPLY FOO\r\nCLIENT REPLY\r\n"}},
+
 	})
 }
 
@@ -418,6 +430,8 @@ func TestMonitor(t *testing.T) {
 		}
 		data, _ := m.ReadUntilClose(200 * time.Millisecond)
 		tr.add("then nothing more: %q", data)
+		m.Write([]byte("QUIT\r\n"))
+		tr.closed(m, "monitor after QUIT", 5*time.Second)
 	})
 }
 

@@ -344,6 +344,17 @@ func truncate(b []byte, n int) []byte {
 	return b
 }
 
+// gone reports whether c was killed or the server is shutting down; under
+// the engine lock.
+func (c *Client) gone() bool {
+	select {
+	case <-c.srv.done:
+		return true
+	default:
+		return c.srv.clients[c.id] != c
+	}
+}
+
 // syncLimits copies the settings c's goroutine needs; under the engine lock.
 func (c *Client) syncLimits() {
 	c.queryBufLimit = c.srv.conf.ClientQueryBufferLimit
@@ -379,6 +390,14 @@ func (c *Client) execBatch(arena [][]byte, ends []int) {
 			c.flush()
 			s.pause.wait(s, resume)
 			s.mu.Lock()
+			if c.gone() {
+				// Killed (or the server shut down) while it waited: as in
+				// Redis, where freeing a client drops its pending command,
+				// the command does not run.
+				c.closeAfterReply = true
+				s.mu.Unlock()
+				return
+			}
 		}
 		c.process(args)
 		if c.closeAfterReply {
