@@ -388,7 +388,6 @@ func TestClientReply(t *testing.T) {
 		{"off-skip-on", []string{"CLIENT REPLY OFF\r\nCLIENT REPLY SKIP\r\nPING\r\nCLIENT REPLY ON\r\nPING\r\n"}},
 		{"skip-error", []string{"CLIENT REPLY SKIP\r\nNOSUCH\r\nPING\r\n"}},
 		{"bad", []string{"CLIENT REPLY FOO\r\nCLIENT REPLY\r\n"}},
-
 	})
 }
 
