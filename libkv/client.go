@@ -217,15 +217,17 @@ const bigArg = 32 << 10
 // readSize makes room in the query buffer and returns how much the next
 // read may take, sized as Redis's readQueryFromClient sizes its reads, so
 // that the query buffer limit and the inline limit see the same amounts:
-// exactly the rest of a big bulk being read; otherwise 16 KB for a small
-// buffer, or all the free room of a buffer grown as sds grows
-// (sdsMakeRoomFor: double the needed size below 1 MB, add 1 MB above).
+// the rest of a big bulk being read; otherwise 16 KB for a small buffer,
+// or all the free room of a buffer grown as sds grows (sdsMakeRoomFor:
+// double the needed size below 1 MB, add 1 MB above). Unlike Redis, room
+// for a big bulk grows with the bytes received (at most doubling, or 1 MB
+// at a time), not at once to the length the client claims.
 func (c *Client) readSize() int {
 	l := len(c.qbuf)
 	want := ioBufSize
 	newCap := l + want
 	if _, parsed, bulkLen, ok := c.parser.Pending(); ok && bulkLen >= bigArg && int(bulkLen)+2 > l-parsed {
-		want = int(bulkLen) + 2 - (l - parsed)
+		want = min(int(bulkLen)+2-(l-parsed), max(l, 1<<20))
 		newCap = l + want
 	} else if cap(c.qbuf) >= ioBufSize {
 		if cap(c.qbuf)-l >= ioBufSize {
