@@ -353,7 +353,7 @@ func TestClientPause(t *testing.T) {
 			r, err := c.Read()
 			tr.add("after UNPAUSE: %q %v", r, err)
 		}
-		a.Write([]byte(enc("CLIENT", "PAUSE", "1500", "ALL") + enc("PING")))
+		a.Write([]byte(enc("CLIENT", "PAUSE", "2500", "ALL") + enc("PING")))
 		r, err := a.ReadTimeout(1000 * time.Millisecond)
 		tr.add("PAUSE ALL replies at once: %q %v", r, err)
 		waits(a, "pausing client's own PING under ALL")
