@@ -353,7 +353,7 @@ func TestClientPause(t *testing.T) {
 			r, err := c.Read()
 			tr.add("after UNPAUSE: %q %v", r, err)
 		}
-		a.Write([]byte(enc("CLIENT", "PAUSE", "1500", "ALL") + enc("PING")))
+		a.Write([]byte(enc("CLIENT", "PAUSE", "2500", "ALL") + enc("PING")))
 		r, err := a.ReadTimeout(1000 * time.Millisecond)
 		tr.add("PAUSE ALL replies at once: %q %v", r, err)
 		waits(a, "pausing client's own PING under ALL")
@@ -364,6 +364,17 @@ func TestClientPause(t *testing.T) {
 			r, err := c.Read()
 			tr.add("after the pause ends: %q %v", r, err)
 		}
+		// A client killed while its write waits: the write never runs.
+		v := tr.dial()
+		vid := strings.TrimSpace(strings.TrimPrefix(tr.mustDo(v, "CLIENT", "ID"), ":"))
+		tr.do(a, "CLIENT", "PAUSE", "20000", "WRITE")
+		v.Write([]byte(enc("SET", "killed", "1")))
+		waits(v, "SET under WRITE")
+		tr.doAs("CLIENT KILL ID <waiting client>", a, "CLIENT", "KILL", "ID", vid)
+		tr.closed(v, "killed while waiting", 5*time.Second)
+		tr.do(a, "CLIENT", "UNPAUSE")
+		time.Sleep(100 * time.Millisecond)
+		tr.do(a, "EXISTS", "killed")
 	})
 }
 
@@ -418,6 +429,8 @@ func TestMonitor(t *testing.T) {
 		}
 		data, _ := m.ReadUntilClose(200 * time.Millisecond)
 		tr.add("then nothing more: %q", data)
+		m.Write([]byte("QUIT\r\n"))
+		tr.closed(m, "monitor after QUIT", 5*time.Second)
 	})
 }
 

@@ -217,15 +217,17 @@ const bigArg = 32 << 10
 // readSize makes room in the query buffer and returns how much the next
 // read may take, sized as Redis's readQueryFromClient sizes its reads, so
 // that the query buffer limit and the inline limit see the same amounts:
-// exactly the rest of a big bulk being read; otherwise 16 KB for a small
-// buffer, or all the free room of a buffer grown as sds grows
-// (sdsMakeRoomFor: double the needed size below 1 MB, add 1 MB above).
+// the rest of a big bulk being read; otherwise 16 KB for a small buffer,
+// or all the free room of a buffer grown as sds grows (sdsMakeRoomFor:
+// double the needed size below 1 MB, add 1 MB above). Unlike Redis, room
+// for a big bulk grows with the bytes received (at most doubling, or 1 MB
+// at a time), not at once to the length the client claims.
 func (c *Client) readSize() int {
 	l := len(c.qbuf)
 	want := ioBufSize
 	newCap := l + want
 	if _, parsed, bulkLen, ok := c.parser.Pending(); ok && bulkLen >= bigArg && int(bulkLen)+2 > l-parsed {
-		want = int(bulkLen) + 2 - (l - parsed)
+		want = min(int(bulkLen)+2-(l-parsed), max(l, 1<<20))
 		newCap = l + want
 	} else if cap(c.qbuf) >= ioBufSize {
 		if cap(c.qbuf)-l >= ioBufSize {
@@ -344,6 +346,17 @@ func truncate(b []byte, n int) []byte {
 	return b
 }
 
+// gone reports whether c was killed or the server is shutting down; under
+// the engine lock.
+func (c *Client) gone() bool {
+	select {
+	case <-c.srv.done:
+		return true
+	default:
+		return c.srv.clients[c.id] != c
+	}
+}
+
 // syncLimits copies the settings c's goroutine needs; under the engine lock.
 func (c *Client) syncLimits() {
 	c.queryBufLimit = c.srv.conf.ClientQueryBufferLimit
@@ -379,6 +392,14 @@ func (c *Client) execBatch(arena [][]byte, ends []int) {
 			c.flush()
 			s.pause.wait(s, resume)
 			s.mu.Lock()
+			if c.gone() {
+				// Killed (or the server shut down) while it waited: as in
+				// Redis, where freeing a client drops its pending command,
+				// the command does not run.
+				c.closeAfterReply = true
+				s.mu.Unlock()
+				return
+			}
 		}
 		c.process(args)
 		if c.closeAfterReply {
