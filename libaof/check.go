@@ -36,11 +36,12 @@ type Verdict string
 // loading (Truncated ones load with aof-load-truncated yes when the file is
 // the last one).
 const (
-	Valid     Verdict = "valid"
-	Empty     Verdict = "empty"
-	Truncated Verdict = "truncated" // the file ends inside a command or MULTI block
-	Corrupt   Verdict = "corrupt"   // bytes that are not a valid AOF
-	Missing   Verdict = "missing"   // named by the manifest, not on disk
+	Valid      Verdict = "valid"
+	Empty      Verdict = "empty"
+	Truncated  Verdict = "truncated"  // the file ends inside a command or MULTI block
+	Corrupt    Verdict = "corrupt"    // bytes that are not a valid AOF
+	Missing    Verdict = "missing"    // named by the manifest, not on disk
+	Unreadable Verdict = "unreadable" // cannot be opened or read (permissions, I/O error)
 )
 
 // OK reports whether the verdict lets the file load.
@@ -348,14 +349,14 @@ func checkFile(fr *FileReport, opts *Options, base bool) {
 	if err != nil {
 		fr.Verdict, fr.Reason = Missing, err.Error()
 		if !errors.Is(err, os.ErrNotExist) {
-			fr.Verdict = Corrupt
+			fr.Verdict = Unreadable
 		}
 		return
 	}
 	defer f.Close()
 	st, err := f.Stat()
 	if err != nil {
-		fr.Verdict, fr.Reason = Corrupt, err.Error()
+		fr.Verdict, fr.Reason = Unreadable, err.Error()
 		return
 	}
 	fr.Size = st.Size()
@@ -372,7 +373,7 @@ func checkFile(fr *FileReport, opts *Options, base bool) {
 			preamble = true
 		}
 		if _, err := f.Seek(0, io.SeekStart); err != nil {
-			fr.Verdict, fr.Reason = Corrupt, err.Error()
+			fr.Verdict, fr.Reason = Unreadable, err.Error()
 			return
 		}
 	}
@@ -545,7 +546,7 @@ loop:
 			fr.Reason += fmt.Sprintf(" (inside the MULTI block started at offset %d, which is dropped with it)", fr.MultiAt)
 		}
 	default:
-		fr.Verdict, fr.ErrorOffset, fr.Reason = Corrupt, r.Offset(), "read error: "+err.Error()
+		fr.Verdict, fr.ErrorOffset, fr.Reason = Unreadable, r.Offset(), "read error: "+err.Error()
 	}
 	if fr.Verdict == Corrupt && strings.Contains(fr.Reason, `got "\n`) {
 		fr.Reason += ` (the file looks like its "\r\n" line ends were converted to "\n", e.g. by git or a text editor)`

@@ -57,6 +57,8 @@ func (rep *Report) PlanFix(forceMiddle bool) (*Plan, error) {
 		return nil, refuse("standard input cannot be repaired: run kv-check-aof --fix on the file")
 	}
 	switch {
+	case f.Verdict == Unreadable:
+		return nil, refuse("%s cannot be read (%s): nothing is changed", f.Name, f.Reason)
 	case f.Verdict == Missing:
 		return nil, refuse("%s is missing (%s): restore it from a backup; truncation cannot repair a missing file", f.Name, f.Reason)
 	case f.Format == "rdb-preamble" && f.OKUpTo < f.RDBBytes || f.Format == "rdb-preamble" && f.RDBBytes == 0:
