@@ -110,7 +110,9 @@ type Options struct {
 	// database selected at that point (each file starts in db 0, as Redis
 	// loads it) and ts the last "#TS:" value seen in the file (0 if none).
 	Visit func(f *FileReport, rec *Record, db int64, ts int64)
-	// MaxArgLen limits the argument bytes kept for Visit (default 64 KiB).
+	// MaxArgLen limits the argument bytes kept for Visit (default 64 KiB);
+	// Visit sees at most 65536 arguments of a command (Record.Argc has the
+	// real count).
 	MaxArgLen int
 	// Progress, when set, is called now and then with the file being read
 	// and the bytes of it read so far.
@@ -416,11 +418,12 @@ func checkStream(rd io.Reader, fr *FileReport, opts *Options, preamble bool) {
 	if maxArg <= 0 {
 		maxArg = 64 << 10
 	}
-	if opts.Visit == nil {
-		maxArg = 64 // only the command name and first argument are looked at
-	}
 	r := NewReader(rd, offset)
-	r.MaxArgLen = maxArg
+	r.MaxArgLen, r.MaxArgs = maxArg, 1<<16
+	if opts.Visit == nil {
+		// Only the command name and first argument are looked at.
+		r.MaxArgLen, r.MaxArgs = 64, 2
+	}
 	if opts.Stats && fr.Counts == nil {
 		fr.Counts = map[string]int64{}
 	}
@@ -580,7 +583,7 @@ type lastCommand struct {
 }
 
 func (l *lastCommand) set(rec *Record) {
-	l.valid, l.offset, l.end, l.argc = true, rec.Offset, rec.End, len(rec.Args)
+	l.valid, l.offset, l.end, l.argc = true, rec.Offset, rec.End, int(rec.Argc)
 	l.name, l.arg = l.name[:0], l.arg[:0]
 	if len(rec.Args) > 0 {
 		l.name = append(l.name, rec.Args[0][:min(len(rec.Args[0]), 64)]...)
