@@ -429,23 +429,23 @@ func checkStream(rd io.Reader, fr *FileReport, opts *Options, preamble bool) {
 	}
 	counts := map[string]*int64{}
 	var (
-		multi       int
-		pos         int64
-		db, ts      int64
-		err         error
-		rec         *Record
-		lastGood    lastCommand
-		nameBuf     [64]byte
-		nextProgess int64 = 8 << 20
+		multi        int
+		pos          int64
+		db, ts       int64
+		err          error
+		rec          *Record
+		lastGood     lastCommand
+		nameBuf      [64]byte
+		nextProgress int64 = 8 << 20
 	)
 loop:
 	for {
 		if multi == 0 {
 			pos = r.Offset()
 		}
-		if opts.Progress != nil && r.Offset() >= nextProgess {
+		if opts.Progress != nil && r.Offset() >= nextProgress {
 			opts.Progress(fr, r.Offset())
-			nextProgess = r.Offset() + 8<<20
+			nextProgress = r.Offset() + 8<<20
 		}
 		rec, err = r.Next()
 		if err != nil {
