@@ -96,7 +96,7 @@ func (rep *Report) PlanTimestamp(forceMiddle bool) (*Plan, error) {
 		return nil, refuse("standard input cannot be truncated: run kv-check-aof on the file")
 	}
 	f := rep.Files[cut]
-	if cut == 0 && f.TimestampCut <= f.RDBBytes {
+	if cut == 0 && f.TimestampCut == 0 {
 		return nil, refuse("%s has nothing before the timestamp: truncating would leave no data at all", f.Name)
 	}
 	return rep.plan(cut, f.TimestampCut, fmt.Sprintf("first timestamp annotation later than the limit at offset %d", f.TimestampCut), forceMiddle)
