@@ -36,11 +36,12 @@ type Verdict string
 // loading (Truncated ones load with aof-load-truncated yes when the file is
 // the last one).
 const (
-	Valid     Verdict = "valid"
-	Empty     Verdict = "empty"
-	Truncated Verdict = "truncated" // the file ends inside a command or MULTI block
-	Corrupt   Verdict = "corrupt"   // bytes that are not a valid AOF
-	Missing   Verdict = "missing"   // named by the manifest, not on disk
+	Valid      Verdict = "valid"
+	Empty      Verdict = "empty"
+	Truncated  Verdict = "truncated"  // the file ends inside a command or MULTI block
+	Corrupt    Verdict = "corrupt"    // bytes that are not a valid AOF
+	Missing    Verdict = "missing"    // named by the manifest, not on disk
+	Unreadable Verdict = "unreadable" // cannot be opened or read (permissions, I/O error)
 )
 
 // OK reports whether the verdict lets the file load.
@@ -109,7 +110,9 @@ type Options struct {
 	// database selected at that point (each file starts in db 0, as Redis
 	// loads it) and ts the last "#TS:" value seen in the file (0 if none).
 	Visit func(f *FileReport, rec *Record, db int64, ts int64)
-	// MaxArgLen limits the argument bytes kept for Visit (default 64 KiB).
+	// MaxArgLen limits the argument bytes kept for Visit (default 64 KiB);
+	// Visit sees at most 65536 arguments of a command (Record.Argc has the
+	// real count).
 	MaxArgLen int
 	// Progress, when set, is called now and then with the file being read
 	// and the bytes of it read so far.
@@ -348,14 +351,14 @@ func checkFile(fr *FileReport, opts *Options, base bool) {
 	if err != nil {
 		fr.Verdict, fr.Reason = Missing, err.Error()
 		if !errors.Is(err, os.ErrNotExist) {
-			fr.Verdict = Corrupt
+			fr.Verdict = Unreadable
 		}
 		return
 	}
 	defer f.Close()
 	st, err := f.Stat()
 	if err != nil {
-		fr.Verdict, fr.Reason = Corrupt, err.Error()
+		fr.Verdict, fr.Reason = Unreadable, err.Error()
 		return
 	}
 	fr.Size = st.Size()
@@ -372,7 +375,7 @@ func checkFile(fr *FileReport, opts *Options, base bool) {
 			preamble = true
 		}
 		if _, err := f.Seek(0, io.SeekStart); err != nil {
-			fr.Verdict, fr.Reason = Corrupt, err.Error()
+			fr.Verdict, fr.Reason = Unreadable, err.Error()
 			return
 		}
 	}
@@ -415,33 +418,34 @@ func checkStream(rd io.Reader, fr *FileReport, opts *Options, preamble bool) {
 	if maxArg <= 0 {
 		maxArg = 64 << 10
 	}
-	if opts.Visit == nil {
-		maxArg = 64 // only the command name and first argument are looked at
-	}
 	r := NewReader(rd, offset)
-	r.MaxArgLen = maxArg
+	r.MaxArgLen, r.MaxArgs = maxArg, 1<<16
+	if opts.Visit == nil {
+		// Only the command name and first argument are looked at.
+		r.MaxArgLen, r.MaxArgs = 64, 2
+	}
 	if opts.Stats && fr.Counts == nil {
 		fr.Counts = map[string]int64{}
 	}
 	counts := map[string]*int64{}
 	var (
-		multi       int
-		pos         int64
-		db, ts      int64
-		err         error
-		rec         *Record
-		lastGood    lastCommand
-		nameBuf     [64]byte
-		nextProgess int64 = 8 << 20
+		multi        int
+		pos          int64
+		db, ts       int64
+		err          error
+		rec          *Record
+		lastGood     lastCommand
+		nameBuf      [64]byte
+		nextProgress int64 = 8 << 20
 	)
 loop:
 	for {
 		if multi == 0 {
 			pos = r.Offset()
 		}
-		if opts.Progress != nil && r.Offset() >= nextProgess {
+		if opts.Progress != nil && r.Offset() >= nextProgress {
 			opts.Progress(fr, r.Offset())
-			nextProgess = r.Offset() + 8<<20
+			nextProgress = r.Offset() + 8<<20
 		}
 		rec, err = r.Next()
 		if err != nil {
@@ -545,7 +549,7 @@ loop:
 			fr.Reason += fmt.Sprintf(" (inside the MULTI block started at offset %d, which is dropped with it)", fr.MultiAt)
 		}
 	default:
-		fr.Verdict, fr.ErrorOffset, fr.Reason = Corrupt, r.Offset(), "read error: "+err.Error()
+		fr.Verdict, fr.ErrorOffset, fr.Reason = Unreadable, r.Offset(), "read error: "+err.Error()
 	}
 	if fr.Verdict == Corrupt && strings.Contains(fr.Reason, `got "\n`) {
 		fr.Reason += ` (the file looks like its "\r\n" line ends were converted to "\n", e.g. by git or a text editor)`
@@ -579,7 +583,7 @@ type lastCommand struct {
 }
 
 func (l *lastCommand) set(rec *Record) {
-	l.valid, l.offset, l.end, l.argc = true, rec.Offset, rec.End, len(rec.Args)
+	l.valid, l.offset, l.end, l.argc = true, rec.Offset, rec.End, int(rec.Argc)
 	l.name, l.arg = l.name[:0], l.arg[:0]
 	if len(rec.Args) > 0 {
 		l.name = append(l.name, rec.Args[0][:min(len(rec.Args[0]), 64)]...)

@@ -57,6 +57,8 @@ func (rep *Report) PlanFix(forceMiddle bool) (*Plan, error) {
 		return nil, refuse("standard input cannot be repaired: run kv-check-aof --fix on the file")
 	}
 	switch {
+	case f.Verdict == Unreadable:
+		return nil, refuse("%s cannot be read (%s): nothing is changed", f.Name, f.Reason)
 	case f.Verdict == Missing:
 		return nil, refuse("%s is missing (%s): restore it from a backup; truncation cannot repair a missing file", f.Name, f.Reason)
 	case f.Format == "rdb-preamble" && f.OKUpTo < f.RDBBytes || f.Format == "rdb-preamble" && f.RDBBytes == 0:
@@ -94,7 +96,7 @@ func (rep *Report) PlanTimestamp(forceMiddle bool) (*Plan, error) {
 		return nil, refuse("standard input cannot be truncated: run kv-check-aof on the file")
 	}
 	f := rep.Files[cut]
-	if cut == 0 && f.TimestampCut <= f.RDBBytes {
+	if cut == 0 && f.TimestampCut == 0 {
 		return nil, refuse("%s has nothing before the timestamp: truncating would leave no data at all", f.Name)
 	}
 	return rep.plan(cut, f.TimestampCut, fmt.Sprintf("first timestamp annotation later than the limit at offset %d", f.TimestampCut), forceMiddle)

@@ -27,7 +27,10 @@ type Record struct {
 	Kind   RecordKind
 	Offset int64 // stream offset of the record's first byte ('*' or '#')
 	End    int64 // stream offset just past the record
-	// Args holds a command's arguments, Args[0] being the command name.
+	// Argc is a command's argument count as its header says (and as read).
+	Argc int64
+	// Args holds a command's arguments, Args[0] being the command name
+	// (the first Reader.MaxArgs of them when that is set).
 	// An argument longer than Reader.MaxArgLen holds only its first
 	// MaxArgLen bytes; Sizes holds every argument's real length.
 	Args  [][]byte
@@ -77,6 +80,10 @@ type Reader struct {
 	// MaxArgLen, when > 0, keeps at most that many bytes of each argument
 	// (the rest is read and dropped); 0 keeps everything.
 	MaxArgLen int
+	// MaxArgs, when > 0, keeps at most that many arguments of a command;
+	// the others are read and checked but not kept (Record.Argc counts
+	// them all). 0 keeps every argument.
+	MaxArgs int
 
 	rd   io.Reader
 	rerr error  // first error from rd (io.EOF at the end)
@@ -331,7 +338,7 @@ func (r *Reader) command(start int64) (*Record, error) {
 		}
 	}
 	rec := &r.rec
-	*rec = Record{Kind: Command, Offset: start, End: r.Offset(), Args: rec.Args[:0], Sizes: rec.Sizes[:0]}
+	*rec = Record{Kind: Command, Offset: start, End: r.Offset(), Argc: max(argc, 0), Args: rec.Args[:0], Sizes: rec.Sizes[:0]}
 	for _, a := range r.refs {
 		if a.inArena {
 			rec.Args = append(rec.Args, r.arena[a.off:a.off+a.n:a.off+a.n])
@@ -356,6 +363,10 @@ func (r *Reader) bulk() error {
 	if r.MaxArgLen > 0 && keepN > int64(r.MaxArgLen) {
 		keepN = int64(r.MaxArgLen)
 	}
+	keep := r.MaxArgs <= 0 || len(r.refs) < r.MaxArgs
+	if !keep {
+		keepN = 0
+	}
 	if n <= inlineArgMax {
 		if r.end-r.pos < int(n)+2 && !r.fill(int(n)+2) {
 			if err := r.readErr(); err != nil {
@@ -364,7 +375,9 @@ func (r *Reader) bulk() error {
 			return &SyntaxError{Offset: at, Truncated: true,
 				Reason: fmt.Sprintf("expected to read %d bytes, got %d", n+2, r.end-r.pos)}
 		}
-		r.refs = append(r.refs, argRef{off: r.pos, n: int(keepN), size: n})
+		if keep {
+			r.refs = append(r.refs, argRef{off: r.pos, n: int(keepN), size: n})
+		}
 		r.pos += int(n)
 	} else {
 		// Stream a long argument through the buffer into the arena.
@@ -389,7 +402,9 @@ func (r *Reader) bulk() error {
 			r.keep = r.pos
 			left -= int64(k)
 		}
-		r.refs = append(r.refs, ref)
+		if keep {
+			r.refs = append(r.refs, ref)
+		}
 		if !r.fill(2) {
 			if err := r.readErr(); err != nil {
 				return err

@@ -252,3 +252,21 @@ func BenchmarkReader(b *testing.B) {
 		}
 	}
 }
+
+// MaxArgs bounds what a command with very many arguments keeps.
+func TestReaderMaxArgs(t *testing.T) {
+	const n = 200000
+	in := fmt.Sprintf("*%d\r\n", n) + strings.Repeat("$1\r\nx\r\n", n) + resp("PING")
+	r := NewReader(strings.NewReader(in), 0)
+	r.MaxArgs = 2
+	rec, err := r.Next()
+	if err != nil || rec.Argc != n || len(rec.Args) != 2 || len(rec.Sizes) != 2 || rec.End != int64(len(in)-len(resp("PING"))) {
+		t.Fatalf("%v: argc %d, %d args kept, end %d", err, rec.Argc, len(rec.Args), rec.End)
+	}
+	if cap(r.refs) > 16 {
+		t.Fatalf("kept %d argument slots", cap(r.refs))
+	}
+	if rec, err := r.Next(); err != nil || rec.Argc != 1 || string(rec.Args[0]) != "PING" {
+		t.Fatalf("next: %v %+v", err, rec)
+	}
+}

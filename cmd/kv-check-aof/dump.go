@@ -59,6 +59,9 @@ func newDumper(w *bufio.Writer, db int64, names []string, key *regexp.Regexp) fu
 				w.WriteString("...(" + strconv.FormatInt(rec.Sizes[i], 10) + " bytes)")
 			}
 		}
+		if more := rec.Argc - int64(len(rec.Args)); more > 0 {
+			w.WriteString(" ...(" + strconv.FormatInt(more, 10) + " more arguments)")
+		}
 		w.WriteByte('\n')
 	}
 }

@@ -323,8 +323,8 @@ func verdictText(f *libaof.FileReport) string {
 
 func printProblem(w io.Writer, f *libaof.FileReport) {
 	switch f.Verdict {
-	case libaof.Missing:
-		fmt.Fprintf(w, "%s: missing: %s\n", f.Name, f.Reason)
+	case libaof.Missing, libaof.Unreadable:
+		fmt.Fprintf(w, "%s: %s: %s\n", f.Name, f.Verdict, f.Reason)
 		return
 	}
 	fmt.Fprintf(w, "%s: %s at offset %d (0x%x): %s\n", f.Name, f.Verdict, f.ErrorOffset, f.ErrorOffset, f.Reason)
@@ -399,7 +399,7 @@ func printVerdict(w io.Writer, rep *libaof.Report) {
 	} else if rep.Problem != len(rep.Files)-1 {
 		hint = "it is not the last file: --fix refuses (see --force-truncate-middle)"
 	}
-	if f.Verdict == libaof.Missing || f.Format == "rdb-preamble" && f.OKUpTo < max(f.RDBBytes, 1) {
+	if f.Verdict == libaof.Missing || f.Verdict == libaof.Unreadable || f.Format == "rdb-preamble" && f.OKUpTo < max(f.RDBBytes, 1) {
 		hint = "truncation cannot repair this: restore the file from a backup"
 	}
 	fmt.Fprintf(w, "not valid: %s is %s (%s)\n", f.Name, f.Verdict, hint)
