@@ -37,7 +37,8 @@ type Client struct {
 	authed  bool
 	created time.Time
 
-	lastInteraction int64 // Unix ms, under the engine lock
+	lastInteraction atomic.Int64 // Unix ms of the last read or command, for timeout
+	pauseWaiting    atomic.Bool  // waiting for a CLIENT PAUSE to end: never idle-closed
 	lastCmd         string
 	closeAfterReply bool
 	reply           replyMode
@@ -103,7 +104,7 @@ func (s *Server) newClient(nc net.Conn) (*Client, string) {
 	c.db = s.dbs[0]
 	c.w.Proto = 2
 	c.authed = s.conf.Requirepass == ""
-	c.lastInteraction = time.Now().UnixMilli()
+	c.lastInteraction.Store(time.Now().UnixMilli())
 	c.syncLimits()
 	s.clients[c.id] = c
 	return c, ""
@@ -171,6 +172,8 @@ func (c *Client) serve() {
 		want := c.readSize()
 		n, err := c.conn.Read(c.qbuf[len(c.qbuf) : len(c.qbuf)+want])
 		if n > 0 {
+			// Redis's readQueryFromClient: any input counts as interaction.
+			c.lastInteraction.Store(time.Now().UnixMilli())
 			c.qbuf = c.qbuf[:len(c.qbuf)+n]
 			s.stats.netInputBytes.Add(int64(n))
 			s.stats.ioReadsProcessed.Add(1)
@@ -282,6 +285,10 @@ func (c *Client) processInput() (pos int, wrote, ok bool) {
 			}
 		}
 		if len(ends) > 0 {
+			// Publish the buffer as Redis reports it after processing, before
+			// any reply can reach the client: CLIENT LIST from a client that
+			// has seen the reply must not find the request still buffered.
+			c.qbufLen.Store(int64(len(c.qbuf) - pos))
 			c.execBatch(arena, ends)
 		}
 		if perr != nil && !c.closeAfterReply {
@@ -390,7 +397,10 @@ func (c *Client) execBatch(arena [][]byte, ends []int) {
 			// The replies of the commands before it go out now, as Redis
 			// writes them while the client is blocked.
 			c.flush()
+			c.pauseWaiting.Store(true)
 			s.pause.wait(s, resume)
+			c.pauseWaiting.Store(false)
+			c.lastInteraction.Store(time.Now().UnixMilli())
 			s.mu.Lock()
 			if c.gone() {
 				// Killed (or the server shut down) while it waited: as in

@@ -33,7 +33,7 @@ func (c *Client) process(args [][]byte) {
 	s := c.srv
 	start := time.Now()
 	s.setClock(start)
-	c.lastInteraction = s.now
+	c.lastInteraction.Store(s.now)
 	c.failed = false
 	mark := c.w.Len()
 	if c.reply == replySkipNext {
@@ -41,6 +41,10 @@ func (c *Client) process(args [][]byte) {
 	}
 	cmd := s.lookupCommand(args)
 	switch {
+	case cmd != nil && cmd.meta.Name == "quit":
+		// Redis 7.0 answers QUIT before looking at arity or authentication,
+		// and outside call(): no statistics, no MONITOR line.
+		cmd.fn(c, args)
 	case cmd == nil:
 		if parent := s.cmds[cmdtable.Lookup(args[0])]; parent != nil && len(args) > 1 {
 			c.rejectf(nil, "unknown subcommand '%.128s'. Try %s HELP.", args[1], strings.ToUpper(parent.meta.Name))
@@ -59,6 +63,10 @@ func (c *Client) process(args [][]byte) {
 		c.rejectf(cmd, "wrong number of arguments for '%s' command", cmd.meta.Name)
 	case !c.authed && !cmd.meta.Flags.Has(cmdtable.FlagNoAuth):
 		c.reject(cmd, "NOAUTH Authentication required.")
+	case c.monitor && cmd.meta.Flags&(cmdtable.FlagWrite|cmdtable.FlagReadonly|cmdtable.FlagMayReplicate) != 0:
+		// A monitor is a replica in Redis (CLIENT_SLAVE): processCommand
+		// keeps replicas away from the keyspace.
+		c.rejectf(cmd, "Replica can't interact with the keyspace")
 	default:
 		c.call(cmd, args, start)
 	}

@@ -123,17 +123,16 @@ func (s *Server) infoSection(b *strings.Builder, sec string) {
 		w.kv("io_threads_active", 0)
 	case "clients":
 		b.WriteString("# Clients\r\n")
-		// Other clients' replies were written when their last batch ended:
-		// only query buffers (read through atomics) hold anything now.
-		var maxIn int64
+		var maxIn, maxOut int64
 		for _, cl := range s.clients {
-			maxIn = max(maxIn, cl.qbufCap.Load())
+			q, r := cl.bufferSizes()
+			maxIn, maxOut = max(maxIn, q), max(maxOut, r)
 		}
 		w.kv("connected_clients", len(s.clients))
 		w.kv("cluster_connections", 0)
 		w.kv("maxclients", s.conf.Maxclients)
 		w.kv("client_recent_max_input_buffer", maxIn)
-		w.kv("client_recent_max_output_buffer", 0)
+		w.kv("client_recent_max_output_buffer", maxOut)
 		w.kv("blocked_clients", 0)
 		w.kv("tracking_clients", 0)
 		w.kv("clients_in_timeout_table", 0)

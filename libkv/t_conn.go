@@ -221,7 +221,7 @@ func (c *Client) info(now time.Time, self bool) string {
 	if flags == "" {
 		flags = "N"
 	}
-	idle := (now.UnixMilli() - c.lastInteraction) / 1000
+	idle := (now.UnixMilli() - c.lastInteraction.Load()) / 1000
 	b.WriteString("id=" + strconv.FormatUint(c.id, 10))
 	b.WriteString(" addr=" + c.addr)
 	b.WriteString(" laddr=" + c.laddr)
@@ -234,6 +234,11 @@ func (c *Client) info(now time.Time, self bool) string {
 	b.WriteString(" sub=0 psub=0 ssub=0 multi=-1")
 	qlen := c.qbufLen.Load()
 	qcap, _ := c.bufferSizes()
+	if self {
+		// The running client's buffer still holds the request being
+		// executed, as Redis's querybuf does.
+		qlen = int64(len(c.qbuf))
+	}
 	// Only the client running the command has replies waiting: the others'
 	// output was written when their last batch ended.
 	obl, argvMem := 0, 0

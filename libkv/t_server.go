@@ -88,10 +88,9 @@ func (s *Server) feedMonitors(c *Client, args [][]byte) {
 		line = proto.AppendRepr(line, a)
 	}
 	line = append(line, '\r', '\n')
+	// A monitor sees its own commands too, as in Redis.
 	for _, m := range s.monitors {
-		if m != c {
-			m.asyncWrite(line)
-		}
+		m.asyncWrite(line)
 	}
 }
 
@@ -158,7 +157,8 @@ func (s *Server) memoryOverhead() int64 {
 func (s *Server) clientsMemory() int64 {
 	var total int64
 	for _, c := range s.clients {
-		total += c.qbufCap.Load() + clientStructSize
+		q, r := c.bufferSizes()
+		total += q + r + clientStructSize
 	}
 	return total
 }
