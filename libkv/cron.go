@@ -2,8 +2,6 @@ package libkv
 
 import (
 	"time"
-
-	"github.com/kvkit/kvkit/libkv/dict"
 )
 
 // metric is one of INFO's instantaneous_* figures: the average rate over
@@ -80,6 +78,24 @@ func (s *Server) cron() {
 	if s.activeExpire {
 		s.activeExpireCycle()
 	}
+	s.databasesCron()
+}
+
+// databasesCron is Redis's databasesCron table maintenance: shrink tables
+// left sparse, and with activerehashing spend up to a millisecond per
+// database moving buckets of a table being rehashed.
+func (s *Server) databasesCron() {
+	for _, db := range s.dbs {
+		db.keys.ShrinkIfNeeded()
+		db.expires.ShrinkIfNeeded()
+		if s.conf.Activerehashing {
+			if db.keys.Rehashing() {
+				db.keys.RehashFor(time.Millisecond)
+			} else if db.expires.Rehashing() {
+				db.expires.RehashFor(time.Millisecond)
+			}
+		}
+	}
 }
 
 // Active expiry parameters of Redis 7.0 expire.c, scaled by
@@ -90,10 +106,11 @@ const (
 	expireAcceptedStale = 10 // percent of expired keys in a sample to stop at
 )
 
-// activeExpireCycle samples volatile keys in every database and deletes the
-// expired ones, repeating on a database while more than the accepted share
-// of a sample was expired, within a time budget (expire.c activeExpireCycle,
-// slow cycle).
+// activeExpireCycle walks each database's expires table with a SCAN cursor
+// that persists between cycles, as Redis 7.0's activeExpireCycle (slow
+// cycle) does, deleting the expired keys it meets; it repeats on a database
+// while more than the accepted share of a round was expired, within a time
+// budget.
 func (s *Server) activeExpireCycle() {
 	effort := max(s.conf.ActiveExpireEffort, 1) - 1
 	perLoop := expireKeysPerLoop + expireKeysPerLoop/4*effort
@@ -101,16 +118,20 @@ func (s *Server) activeExpireCycle() {
 	budget := time.Second * time.Duration(expireCyclePercent+2*effort) / time.Duration(100*max(s.conf.Hz, 1))
 	start := time.Now()
 	var sampled, expired int64
-	var sample []dict.Entry[int64]
 	for _, db := range s.dbs {
 		for db.expires.Len() > 0 {
-			sample = db.expires.SomeKeys(sample[:0], perLoop)
-			n, e := len(sample), 0
-			for _, en := range sample {
-				// A sample may hold a key twice; the second sight finds it gone.
-				if t, ok := db.expires.Get(en.Key); ok && t <= s.now {
-					s.deleteExpired(db, en.Key)
-					e++
+			n, e := 0, 0
+			// At most 20 buckets per key wanted, as Redis bounds empty buckets.
+			for buckets := 0; n < perLoop && buckets < perLoop*20; buckets++ {
+				db.expireCursor = db.expires.Scan(db.expireCursor, func(k string, t int64) {
+					n++
+					if t <= s.now {
+						s.deleteExpired(db, k)
+						e++
+					}
+				})
+				if db.expireCursor == 0 {
+					break
 				}
 			}
 			sampled += int64(n)

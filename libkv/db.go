@@ -9,6 +9,8 @@ type DB struct {
 	keys    dict.Dict[*Object]
 	expires dict.Dict[int64] // absolute expiry, Unix milliseconds
 	mem     int64            // accounted bytes of keys, values and expires (see keyMemory)
+
+	expireCursor uint64 // where the active expire cycle resumes its scan of expires
 }
 
 func newDB(id int) *DB {
@@ -161,5 +163,6 @@ func (db *DB) empty() int {
 	db.keys = dict.Dict[*Object]{}
 	db.expires = dict.Dict[int64]{}
 	db.mem = 0
+	db.expireCursor = 0
 	return n
 }

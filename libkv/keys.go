@@ -397,6 +397,7 @@ func cmdSwapDB(c *Client, args [][]byte) {
 		da.keys, db.keys = db.keys, da.keys
 		da.expires, db.expires = db.expires, da.expires
 		da.mem, db.mem = db.mem, da.mem
+		da.expireCursor, db.expireCursor = db.expireCursor, da.expireCursor
 		s.dirty++
 	}
 	c.w.OK()
