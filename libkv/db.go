@@ -116,6 +116,29 @@ func (s *Server) setKey(db *DB, key []byte, o *Object, keepTTL bool) {
 	}
 }
 
+// setString stores a copy of val under key as setKey(newStringObject(val))
+// would, but when key already holds a string whose buffer fits val, that
+// object and buffer are reused: overwrites (the common case of SET and MSET)
+// then allocate nothing. Nothing holds an Object across commands (replies
+// copy bytes), so reuse is invisible. A buffer much larger than val is not
+// kept, so that a shrinking value returns its memory.
+func (s *Server) setString(db *DB, key, val []byte, keepTTL bool) {
+	o := db.get(key)
+	if o == nil || o.typ != TypeString || int(o.c) < len(val) || int(o.c) > 2*len(val)+32 {
+		s.setKey(db, key, newStringObject(val), keepTTL)
+		return
+	}
+	before := valueMemory(o)
+	b := append(o.str()[:0], val...)
+	o.setStr(b)
+	o.enc = stringEncoding(b)
+	o.lru = s.lruClock
+	db.resized(o, before)
+	if !keepTTL {
+		db.removeExpire(key)
+	}
+}
+
 // addKey stores o under a key known to be absent.
 func (s *Server) addKey(db *DB, key []byte, o *Object) {
 	o.lru = s.lruClock

@@ -76,15 +76,24 @@ func (o *Object) setStr(b []byte) {
 // tryObjectEncoding would choose: int for a canonical integer of at most 20
 // bytes, embstr up to 44 bytes, raw beyond.
 func newStringObject(val []byte) *Object {
+	o := &Object{typ: TypeString}
 	b := append([]byte(nil), val...)
-	if len(val) <= 20 {
-		if _, ok := proto.ParseInt(val); ok {
-			o := &Object{typ: TypeString, enc: EncInt}
-			o.setStr(b)
-			return o
+	o.setStr(b)
+	o.enc = stringEncoding(b)
+	return o
+}
+
+// stringEncoding is the encoding tryObjectEncoding gives the string b.
+func stringEncoding(b []byte) Encoding {
+	if len(b) <= 20 {
+		if _, ok := proto.ParseInt(b); ok {
+			return EncInt
 		}
 	}
-	return newRawString(b)
+	if len(b) <= embstrMax {
+		return EncEmbstr
+	}
+	return EncRaw
 }
 
 // newRawString wraps b (not copied) as a string object, embstr or raw by length.

@@ -162,7 +162,7 @@ func (c *Client) setGeneric(flags int, key, val, expire []byte, cmdName string, 
 		return
 	}
 	s := c.srv
-	s.setKey(c.db, key, newStringObject(val), flags&setKeepTTL != 0)
+	s.setString(c.db, key, val, flags&setKeepTTL != 0)
 	s.dirty++
 	if expire != nil {
 		s.setExpire(c.db, key, at)
@@ -189,7 +189,7 @@ func cmdGetSet(c *Client, args [][]byte) {
 	if !c.replyGet(args[1]) {
 		return
 	}
-	c.srv.setKey(c.db, args[1], newStringObject(args[2]), false)
+	c.srv.setString(c.db, args[1], args[2], false)
 	c.srv.dirty++
 }
 
@@ -260,7 +260,7 @@ func cmdMSet(c *Client, args [][]byte) {
 		return
 	}
 	for i := 1; i < len(args); i += 2 {
-		c.srv.setKey(c.db, args[i], newStringObject(args[i+1]), false)
+		c.srv.setString(c.db, args[i], args[i+1], false)
 	}
 	c.srv.dirty += int64(len(args) / 2)
 	c.w.OK()
@@ -278,7 +278,7 @@ func cmdMSetNX(c *Client, args [][]byte) {
 		}
 	}
 	for i := 1; i < len(args); i += 2 {
-		c.srv.setKey(c.db, args[i], newStringObject(args[i+1]), false)
+		c.srv.setString(c.db, args[i], args[i+1], false)
 	}
 	c.srv.dirty += int64(len(args) / 2)
 	c.w.Int(1)
