@@ -795,9 +795,6 @@ func Idle(ctx context.Context, o *Options, report func(open int)) error {
 	return nil
 }
 
-// Percentiles are the percentiles every report shows.
-var Percentiles = []float64{50, 90, 99, 99.9, 99.99}
-
 // Ms converts a histogram value (µs) to milliseconds.
 func Ms(us int64) float64 { return float64(us) / 1000 }
 
