@@ -556,9 +556,9 @@ func (c *conn) loop() {
 		if interval == 0 {
 			start = r.now()
 		}
-		got, err := c.roundTrip(n)
-		end := r.now()
 		measured := start >= r.measure && (r.deadline == 0 || start < r.deadline)
+		got, err := c.roundTrip(n, measured)
+		end := r.now()
 		if got > 0 && measured {
 			c.record(got, (end-start)/1000)
 			r.finished.Add(int64(got))
@@ -580,7 +580,7 @@ func (c *conn) loop() {
 
 func errText(err error) string {
 	var ne *net.OpError
-	if errors.As(err, &ne) && ne.Err != nil {
+	if errors.As(err, &ne) && ne.Err != nil && ne.Addr != nil {
 		return ne.Op + " " + ne.Addr.String() + ": " + ne.Err.Error()
 	}
 	return err.Error()
@@ -631,8 +631,9 @@ type redirect struct {
 }
 
 // roundTrip writes the batch and reads its n replies; it returns how many
-// replies arrived before an I/O or protocol error.
-func (c *conn) roundTrip(n int) (int, error) {
+// replies arrived before an I/O or protocol error. Error replies count
+// only when measuring (not during warm-up).
+func (c *conn) roundTrip(n int, measuring bool) (int, error) {
 	if _, err := c.nc.Net.Write(c.buf); err != nil {
 		return 0, err
 	}
@@ -640,7 +641,6 @@ func (c *conn) roundTrip(n int) (int, error) {
 		c.counts[k] = 0
 	}
 	var redirs []redirect
-	measuring := c.r.now() >= c.r.measure
 	for i := 0; i < n; i++ {
 		msg, err := c.nc.R.Skip()
 		if err != nil {
@@ -674,21 +674,27 @@ const maxRedirects = 5
 // after a MOVED so that later requests go to the right node directly.
 func (c *conn) follow(rd redirect, measuring bool) {
 	req := c.buf[c.offs[rd.req]:c.offs[rd.req+1]]
-	c.sh.mu.Lock()
-	c.sh.redirects++
-	c.sh.mu.Unlock()
+	if measuring {
+		c.sh.mu.Lock()
+		c.sh.redirects++
+		c.sh.mu.Unlock()
+	}
 	moved := false
 	for hop := 0; ; hop++ {
 		if !rd.ask {
 			moved = true
 		}
 		if hop == maxRedirects {
-			c.r.recordError(c.sh, "too many cluster redirects", 1)
+			if measuring {
+				c.r.recordError(c.sh, "too many cluster redirects", 1)
+			}
 			break
 		}
 		rc, err := c.redirectConn(rd.addr)
 		if err != nil {
-			c.r.recordError(c.sh, "redirect to "+rd.addr+": "+errText(err), 1)
+			if measuring {
+				c.r.recordError(c.sh, "redirect to "+rd.addr+": "+errText(err), 1)
+			}
 			break
 		}
 		var out []byte
@@ -713,7 +719,9 @@ func (c *conn) follow(rd redirect, measuring bool) {
 		if err != nil {
 			rc.Close()
 			delete(c.redirects, rd.addr)
-			c.r.recordError(c.sh, "redirect to "+rd.addr+": "+errText(err), 1)
+			if measuring {
+				c.r.recordError(c.sh, "redirect to "+rd.addr+": "+errText(err), 1)
+			}
 			break
 		}
 		if msg == nil {
