@@ -165,26 +165,28 @@ func (r *run) sleep(d time.Duration) {
 }
 
 // claim reserves up to p requests of the budget and returns how many may
-// be sent; 0 means the test is over for this connection.
-func (r *run) claim(p int, now int64) int {
+// be sent (0: the test is over for this connection) and whether they are
+// measured: requests claimed during the warm-up are neither counted against
+// the budget nor recorded, so the two always agree.
+func (r *run) claim(p int, now int64) (int, bool) {
 	if r.stop.Load() {
-		return 0
+		return 0, false
 	}
 	if now < r.measure {
-		return p // warm-up is not part of the budget
+		return p, false
 	}
 	if r.deadline > 0 {
 		if now >= r.deadline {
-			return 0
+			return 0, false
 		}
-		return p
+		return p, true
 	}
 	total := r.issued.Add(int64(p))
 	prev := total - int64(p)
 	if prev >= r.o.Requests {
-		return 0
+		return 0, false
 	}
-	return int(min(int64(p), r.o.Requests-prev))
+	return int(min(int64(p), r.o.Requests-prev)), true
 }
 
 func (r *run) recordError(sh *shard, msg string, n int64) {
@@ -543,7 +545,7 @@ func (c *conn) loop() {
 			next += interval
 			now = r.now()
 		}
-		n := r.claim(o.Pipeline, now)
+		n, measured := r.claim(o.Pipeline, now)
 		if n == 0 {
 			return
 		}
@@ -556,7 +558,6 @@ func (c *conn) loop() {
 		if interval == 0 {
 			start = r.now()
 		}
-		measured := start >= r.measure && (r.deadline == 0 || start < r.deadline)
 		got, err := c.roundTrip(n, measured)
 		end := r.now()
 		if got > 0 && measured {
