@@ -6,7 +6,7 @@ _kv_benchmark() {
 	done
 	local words
 	case "$cmd" in
-	*) words="--clients --cluster --csv --data-size-range --datasize --dbnum --distinct-client-seed --hdr-out --help --host --idle --json --key-maximum --key-minimum --key-pattern --key-prefix --key-stddev --key-zipf-exp --keyspacelen --loop --password --pipeline --plot --port --precision --quiet --ratio --requests --resp3 --rps --seed --socket --stdin-arg --test-time --tests --threads --user --warmup -3 -I -P -a -c -d -h -l -n -p -q -r -s -t -x --version -v" ;;
+	*) words="--clients --cluster --csv --data-size-range --datasize --dbnum --distinct-client-seed --hdr-out --help --host --idle --json --key-maximum --key-minimum --key-pattern --key-prefix --key-stddev --key-zipf-exp --keyspacelen --loop --password --pipeline --plot --port --precision --quiet --ratio --requests --resp3 --rps --seed --show-errors --socket --stdin-arg --test-time --tests --threads --user --warmup -3 -I -P -a -c -d -e -h -l -n -p -q -r -s -t -x --version -v" ;;
 	esac
 	COMPREPLY=($(compgen -W "$words" -- "$cur"))
 }

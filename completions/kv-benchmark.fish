@@ -27,6 +27,7 @@ complete -c kv-benchmark -n '__fish_kv-benchmark_no_subcommand' -f -l csv -d 'ou
 complete -c kv-benchmark -n '__fish_kv-benchmark_no_subcommand' -f -l loop -s l -d 'run the tests forever'
 complete -c kv-benchmark -n '__fish_kv-benchmark_no_subcommand' -f -l tests -s t -r -d 'comma separated list of tests to run'
 complete -c kv-benchmark -n '__fish_kv-benchmark_no_subcommand' -f -l idle -s I -d 'idle mode: open N connections and wait'
+complete -c kv-benchmark -n '__fish_kv-benchmark_no_subcommand' -f -l show-errors -s e -d 'accepted for redis-benchmark compatibility: errors are always counted and their first messages shown'
 complete -c kv-benchmark -n '__fish_kv-benchmark_no_subcommand' -f -l stdin-arg -s x -d 'read the last argument of the command from standard input'
 complete -c kv-benchmark -n '__fish_kv-benchmark_no_subcommand' -f -l threads -r -d 'number of threads (OS threads running connections; default 1, as redis-benchmark\'s single event loop)'
 complete -c kv-benchmark -n '__fish_kv-benchmark_no_subcommand' -f -l cluster -d 'cluster mode: discover masters with CLUSTER SLOTS, tag keys per node, follow MOVED/ASK'

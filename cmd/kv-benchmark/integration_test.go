@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"math"
 	"os"
 	"os/exec"
@@ -334,6 +335,56 @@ func TestIdle(t *testing.T) {
 		}
 		if !strings.HasPrefix(out.String(), "Creating 7 idle connections and waiting forever (Ctrl+C when done)\n") {
 			t.Errorf("output %q", out.String())
+		}
+	})
+}
+
+// --data-size-range draws value sizes from the range; --seed without
+// --distinct-client-seed makes every connection walk the same keys.
+func TestValuesAndSeeds(t *testing.T) {
+	forEachServer(t, func(t *testing.T, srv *testutil.Server) {
+		mustSucceed(t, bench(t, srv, "-t", "set", "-n", "2000", "-r", "50", "--data-size-range", "10-20", "-q"))
+		sizes := map[string]bool{}
+		for i := 0; i < 50; i++ {
+			n := strings.TrimSpace(testutil.RedisCLI(t, srv.Addr(), "STRLEN", fmt.Sprintf("key:%012d", i)))
+			if v, _ := strconv.Atoi(n); v < 10 || v > 20 {
+				t.Fatalf("value size %s outside 10-20", n)
+			}
+			sizes[n] = true
+		}
+		if len(sizes) < 3 {
+			t.Errorf("value sizes %v: not drawn from the range", sizes)
+		}
+		testutil.RedisCLI(t, srv.Addr(), "FLUSHALL")
+		// --rps paces the connections, so that each sends exactly two
+		// requests: its first two keys.
+		seeded := []string{"-t", "set", "-n", "16", "-c", "8", "--rps", "80", "-r", "1000000000", "--seed", "7", "-q"}
+		mustSucceed(t, bench(t, srv, seeded...))
+		if n := dbsize(t, srv); n != 2 {
+			t.Errorf("--seed 7, 8 connections, two requests each: %d keys, want 2 (every connection walks the same sequence)", n)
+		}
+		testutil.RedisCLI(t, srv.Addr(), "FLUSHALL")
+		mustSucceed(t, bench(t, srv, append(seeded, "--distinct-client-seed")...))
+		if n := dbsize(t, srv); n != 16 {
+			t.Errorf("--distinct-client-seed: %d keys, want 16", n)
+		}
+	})
+}
+
+// -l repeats the tests until interrupted.
+func TestLoop(t *testing.T) {
+	forEachServer(t, func(t *testing.T, srv *testutil.Server) {
+		cmd := exec.Command(testutil.Binary(t, "kv-benchmark"), "-p", strconv.Itoa(srv.Port), "-l", "-n", "200", "-c", "2", "-t", "ping_mbulk", "-q")
+		var out bytes.Buffer
+		cmd.Stdout = &out
+		if err := cmd.Start(); err != nil {
+			t.Fatal(err)
+		}
+		time.Sleep(600 * time.Millisecond)
+		cmd.Process.Signal(syscall.SIGINT)
+		cmd.Wait()
+		if n := strings.Count(out.String(), "PING_MBULK: "); n < 3 {
+			t.Errorf("-l ran the test %d times in 0.6s:\n%s", n, out.String())
 		}
 	})
 }

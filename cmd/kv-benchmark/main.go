@@ -66,6 +66,7 @@ func flags() []cli.Flag {
 		&cli.BoolFlag{Name: "loop", Aliases: []string{"l"}, Usage: "run the tests forever"},
 		&cli.StringFlag{Name: "tests", Aliases: []string{"t"}, Usage: "comma separated list of tests to run"},
 		&cli.BoolFlag{Name: "idle", Aliases: []string{"I"}, Usage: "idle mode: open N connections and wait"},
+		&cli.BoolFlag{Name: "show-errors", Aliases: []string{"e"}, Usage: "accepted for redis-benchmark compatibility: errors are always counted and their first messages shown"},
 		&cli.BoolFlag{Name: "stdin-arg", Aliases: []string{"x"}, Usage: "read the last argument of the command from standard input"},
 		&cli.IntFlag{Name: "threads", Usage: "number of threads (OS threads running connections; default 1, as redis-benchmark's single event loop)"},
 		&cli.BoolFlag{Name: "cluster", Usage: "cluster mode: discover masters with CLUSTER SLOTS, tag keys per node, follow MOVED/ASK"},

@@ -175,13 +175,6 @@ func (m *clusterMap) node(i int) (string, []int, int) {
 	return m.masters[i], m.slots[i], m.version
 }
 
-// Masters returns the masters' addresses.
-func (m *clusterMap) Masters() []string {
-	m.mu.RLock()
-	defer m.mu.RUnlock()
-	return append([]string(nil), m.masters...)
-}
-
 // parseRedirect parses "MOVED 3999 127.0.0.1:6381" or "ASK ...": the
 // target address and whether it is an ASK.
 func parseRedirect(msg []byte) (addr string, ask, ok bool) {

@@ -165,26 +165,28 @@ func (r *run) sleep(d time.Duration) {
 }
 
 // claim reserves up to p requests of the budget and returns how many may
-// be sent; 0 means the test is over for this connection.
-func (r *run) claim(p int, now int64) int {
+// be sent (0: the test is over for this connection) and whether they are
+// measured: requests claimed during the warm-up are neither counted against
+// the budget nor recorded, so the two always agree.
+func (r *run) claim(p int, now int64) (int, bool) {
 	if r.stop.Load() {
-		return 0
+		return 0, false
 	}
 	if now < r.measure {
-		return p // warm-up is not part of the budget
+		return p, false
 	}
 	if r.deadline > 0 {
 		if now >= r.deadline {
-			return 0
+			return 0, false
 		}
-		return p
+		return p, true
 	}
 	total := r.issued.Add(int64(p))
 	prev := total - int64(p)
 	if prev >= r.o.Requests {
-		return 0
+		return 0, false
 	}
-	return int(min(int64(p), r.o.Requests-prev))
+	return int(min(int64(p), r.o.Requests-prev)), true
 }
 
 func (r *run) recordError(sh *shard, msg string, n int64) {
@@ -543,7 +545,7 @@ func (c *conn) loop() {
 			next += interval
 			now = r.now()
 		}
-		n := r.claim(o.Pipeline, now)
+		n, measured := r.claim(o.Pipeline, now)
 		if n == 0 {
 			return
 		}
@@ -556,9 +558,8 @@ func (c *conn) loop() {
 		if interval == 0 {
 			start = r.now()
 		}
-		got, err := c.roundTrip(n)
+		got, err := c.roundTrip(n, measured)
 		end := r.now()
-		measured := start >= r.measure && (r.deadline == 0 || start < r.deadline)
 		if got > 0 && measured {
 			c.record(got, (end-start)/1000)
 			r.finished.Add(int64(got))
@@ -580,7 +581,7 @@ func (c *conn) loop() {
 
 func errText(err error) string {
 	var ne *net.OpError
-	if errors.As(err, &ne) && ne.Err != nil {
+	if errors.As(err, &ne) && ne.Err != nil && ne.Addr != nil {
 		return ne.Op + " " + ne.Addr.String() + ": " + ne.Err.Error()
 	}
 	return err.Error()
@@ -631,8 +632,9 @@ type redirect struct {
 }
 
 // roundTrip writes the batch and reads its n replies; it returns how many
-// replies arrived before an I/O or protocol error.
-func (c *conn) roundTrip(n int) (int, error) {
+// replies arrived before an I/O or protocol error. Error replies count
+// only when measuring (not during warm-up).
+func (c *conn) roundTrip(n int, measuring bool) (int, error) {
 	if _, err := c.nc.Net.Write(c.buf); err != nil {
 		return 0, err
 	}
@@ -640,7 +642,6 @@ func (c *conn) roundTrip(n int) (int, error) {
 		c.counts[k] = 0
 	}
 	var redirs []redirect
-	measuring := c.r.now() >= c.r.measure
 	for i := 0; i < n; i++ {
 		msg, err := c.nc.R.Skip()
 		if err != nil {
@@ -674,21 +675,27 @@ const maxRedirects = 5
 // after a MOVED so that later requests go to the right node directly.
 func (c *conn) follow(rd redirect, measuring bool) {
 	req := c.buf[c.offs[rd.req]:c.offs[rd.req+1]]
-	c.sh.mu.Lock()
-	c.sh.redirects++
-	c.sh.mu.Unlock()
+	if measuring {
+		c.sh.mu.Lock()
+		c.sh.redirects++
+		c.sh.mu.Unlock()
+	}
 	moved := false
 	for hop := 0; ; hop++ {
 		if !rd.ask {
 			moved = true
 		}
 		if hop == maxRedirects {
-			c.r.recordError(c.sh, "too many cluster redirects", 1)
+			if measuring {
+				c.r.recordError(c.sh, "too many cluster redirects", 1)
+			}
 			break
 		}
 		rc, err := c.redirectConn(rd.addr)
 		if err != nil {
-			c.r.recordError(c.sh, "redirect to "+rd.addr+": "+errText(err), 1)
+			if measuring {
+				c.r.recordError(c.sh, "redirect to "+rd.addr+": "+errText(err), 1)
+			}
 			break
 		}
 		var out []byte
@@ -713,7 +720,9 @@ func (c *conn) follow(rd redirect, measuring bool) {
 		if err != nil {
 			rc.Close()
 			delete(c.redirects, rd.addr)
-			c.r.recordError(c.sh, "redirect to "+rd.addr+": "+errText(err), 1)
+			if measuring {
+				c.r.recordError(c.sh, "redirect to "+rd.addr+": "+errText(err), 1)
+			}
 			break
 		}
 		if msg == nil {
@@ -794,9 +803,6 @@ func Idle(ctx context.Context, o *Options, report func(open int)) error {
 	<-ctx.Done()
 	return nil
 }
-
-// Percentiles are the percentiles every report shows.
-var Percentiles = []float64{50, 90, 99, 99.9, 99.99}
 
 // Ms converts a histogram value (µs) to milliseconds.
 func Ms(us int64) float64 { return float64(us) / 1000 }

@@ -149,47 +149,39 @@ slow:
 // Skip reads one complete reply and discards it. When the reply is an error
 // (- or RESP3 !), it returns the error text (without the leading '-'), which
 // aliases the Reader's buffer until the next call; otherwise msg is nil.
-// Out-of-band RESP3 push messages (>) before the reply are skipped too, as
-// they are not replies to a command. err is an I/O error or wraps
-// ErrProtocol.
+// A RESP3 push (>) counts as a reply: it is how Redis answers SUBSCRIBE in
+// RESP3, and a benchmark client enables nothing else (client tracking) that
+// would push out of band. err is an I/O error or wraps ErrProtocol.
 func (r *Reader) Skip() (msg []byte, err error) {
-	for {
-		l, err := r.line()
+	l, err := r.line()
+	if err != nil {
+		return nil, err
+	}
+	if len(l) == 0 {
+		return nil, fmt.Errorf("%w: empty line", ErrProtocol)
+	}
+	switch l[0] {
+	case '-':
+		return l[1:], nil
+	case '!':
+		n, err := r.bulkLen(l)
 		if err != nil {
 			return nil, err
 		}
-		if len(l) == 0 {
-			return nil, fmt.Errorf("%w: empty line", ErrProtocol)
+		if n < 0 {
+			return nil, fmt.Errorf("%w: null blob error", ErrProtocol)
 		}
-		switch l[0] {
-		case '-':
-			return l[1:], nil
-		case '!':
-			n, err := r.bulkLen(l)
-			if err != nil {
-				return nil, err
-			}
-			if n < 0 {
-				return nil, fmt.Errorf("%w: null blob error", ErrProtocol)
-			}
-			if err := r.need(n + 2); err != nil {
-				return nil, err
-			}
-			msg = r.buf[r.r : r.r+n]
-			r.r += n + 2
-			return msg, nil
-		case '>':
-			n, err := r.aggLen(l)
-			if err != nil {
-				return nil, err
-			}
-			if err := r.skipN(n); err != nil {
-				return nil, err
-			}
-			continue
+		if err := r.need(n + 2); err != nil {
+			return nil, err
 		}
-		return nil, r.skipRest(l, 0)
+		if r.buf[r.r+n] != '\r' || r.buf[r.r+n+1] != '\n' {
+			return nil, fmt.Errorf("%w: blob error not terminated by CRLF", ErrProtocol)
+		}
+		msg = r.buf[r.r : r.r+n]
+		r.r += n + 2
+		return msg, nil
 	}
+	return nil, r.skipRest(l, 0)
 }
 
 func (r *Reader) bulkLen(l []byte) (int, error) {
@@ -279,20 +271,6 @@ func (r *Reader) skipRest(l []byte, pending int) error {
 	}
 }
 
-func (r *Reader) skipN(n int) error {
-	if n == 0 {
-		return nil
-	}
-	l, err := r.line()
-	if err != nil {
-		return err
-	}
-	if len(l) == 0 {
-		return fmt.Errorf("%w: empty line", ErrProtocol)
-	}
-	return r.skipRest(l, n-1)
-}
-
 // Value is a parsed reply. Kind is the RESP type byte ('+', '-', ':', '$',
 // '*', '_', ',', '#', '(', '=', '%', '~', '>'); Str holds simple strings,
 // errors, bulk and verbatim strings and the text of doubles and big numbers;
@@ -321,15 +299,8 @@ const maxDepth = 64
 
 // ReadValue reads one reply and returns it as a Value, allocating; it is
 // meant for setup commands, not the hot loop. Attributes are read and
-// dropped; out-of-band push messages before the reply are skipped.
-func (r *Reader) ReadValue() (Value, error) {
-	for {
-		v, err := r.readValue(0)
-		if err != nil || v.Kind != '>' {
-			return v, err
-		}
-	}
-}
+// dropped; a push (>) is returned like any reply, as Skip counts it.
+func (r *Reader) ReadValue() (Value, error) { return r.readValue(0) }
 
 func (r *Reader) readValue(depth int) (Value, error) {
 	if depth > maxDepth {

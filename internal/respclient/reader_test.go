@@ -26,7 +26,7 @@ func TestSkip(t *testing.T) {
 		{"=7\r\ntxt:abc\r\n", ""},
 		{"!5\r\nERR x\r\n", "ERR x"},
 		{"|1\r\n+a\r\n+b\r\n:1\r\n", ""},
-		{">2\r\n+invalidate\r\n*0\r\n+OK\r\n", ""},
+		{">3\r\n+subscribe\r\n+ch\r\n:1\r\n", ""},
 	}
 	for _, c := range cases {
 		// One byte at a time exercises every refill path.
