@@ -3,6 +3,7 @@ package main
 import (
 	"bufio"
 	"fmt"
+	"io"
 	"math"
 	"os"
 	"strconv"
@@ -395,6 +396,9 @@ func (kw *keysWriter) EndKey(*librdb.Key) error {
 	return nil
 }
 
+// warnOut receives warnings (tests silence it).
+var warnOut io.Writer = os.Stderr
+
 // warnOnce prints a warning to standard error the first time.
 type warnOnce map[string]bool
 
@@ -402,6 +406,6 @@ func (w warnOnce) warn(format string, args ...any) {
 	msg := fmt.Sprintf(format, args...)
 	if !w[msg] {
 		w[msg] = true
-		fmt.Fprintln(os.Stderr, "kv-rdb: warning:", msg)
+		fmt.Fprintln(warnOut, "kv-rdb: warning:", msg)
 	}
 }

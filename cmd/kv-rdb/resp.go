@@ -241,6 +241,12 @@ func (r *respWriter) endRestore(k *librdb.Key) error {
 		r.warn.warn("key %q holds a value of module %s, which cannot be re-encoded; skipped", k.Key, v.Module.Name)
 		return nil
 	}
+	for i := range v.Fields {
+		if v.Fields[i].Expire >= 0 {
+			r.warn.warn("hash field expiry (Redis 7.4+) cannot be expressed for Redis 7.0 and was dropped")
+			v.Fields[i].Expire = -1
+		}
+	}
 	var err error
 	r.payload, err = librdb.AppendDumpPayload(r.payload[:0], v, librdb.DefaultVersion)
 	if err != nil {
