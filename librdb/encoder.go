@@ -263,7 +263,23 @@ const (
 	setMaxListpackValue   = 64
 )
 
+// dedupe returns the distinct byte strings of elems, first occurrence
+// first. A corrupt source can repeat a member; Redis refuses such a file,
+// so the Encoder never writes one.
+func dedupe(elems [][]byte) [][]byte {
+	seen := make(map[string]struct{}, len(elems))
+	out := elems[:0:0]
+	for _, e := range elems {
+		if _, ok := seen[string(e)]; !ok {
+			seen[string(e)] = struct{}{}
+			out = append(out, e)
+		}
+	}
+	return out
+}
+
 func (e *Encoder) appendSet(dst []byte, elems [][]byte) ([]byte, byte, error) {
+	elems = dedupe(elems)
 	if len(elems) <= SetMaxIntsetEntries {
 		ints := make([]int64, 0, len(elems))
 		for _, m := range elems {
@@ -296,6 +312,18 @@ func (e *Encoder) appendSet(dst []byte, elems [][]byte) ([]byte, byte, error) {
 }
 
 func (e *Encoder) appendHash(dst []byte, fields []HashEntry) ([]byte, byte, error) {
+	// A repeated field keeps its last value (what HSET would do).
+	idx := make(map[string]int, len(fields))
+	uniq := fields[:0:0]
+	for _, f := range fields {
+		if i, ok := idx[string(f.Field)]; ok {
+			uniq[i] = f
+			continue
+		}
+		idx[string(f.Field)] = len(uniq)
+		uniq = append(uniq, f)
+	}
+	fields = uniq
 	small := len(fields) <= HashMaxListpackEntries
 	ttl := false
 	minExp := int64(math.MaxInt64)
@@ -367,7 +395,17 @@ func appendScoreString(dst []byte, s float64) []byte {
 }
 
 func (e *Encoder) appendZSet(dst []byte, members []ZSetEntry) ([]byte, byte, error) {
-	ms := append([]ZSetEntry(nil), members...)
+	// A repeated member keeps its last score (what ZADD would do).
+	idx := make(map[string]int, len(members))
+	ms := make([]ZSetEntry, 0, len(members))
+	for _, m := range members {
+		if i, ok := idx[string(m.Member)]; ok {
+			ms[i] = m
+			continue
+		}
+		idx[string(m.Member)] = len(ms)
+		ms = append(ms, m)
+	}
 	sort.Slice(ms, func(i, j int) bool {
 		if ms[i].Score != ms[j].Score {
 			return ms[i].Score < ms[j].Score
