@@ -12,15 +12,15 @@ import (
 // and the inner visitor replays them in order on a second core. Memory is
 // bounded by a few batches of batchBytes.
 type asyncVisitor struct {
-	inner   librdb.Visitor
-	cur     *batch
-	ch      chan *batch
-	free    chan *batch
-	done    chan struct{}
-	mu      sync.Mutex
-	err     error // the inner visitor's first error
-	ck      librdb.Key
-	ckBuf   []byte
+	inner librdb.Visitor
+	cur   *batch
+	ch    chan *batch
+	free  chan *batch
+	done  chan struct{}
+	mu    sync.Mutex
+	err   error // the inner visitor's first error
+	ck    librdb.Key
+	ckBuf []byte
 }
 
 // batch is a run of recorded calls; fn, if set, runs after them (a record

@@ -21,7 +21,7 @@ type respWriter struct {
 	args    [][]byte // pending command: name, key, elements...
 	num     [24]byte
 	batch   []byte // arena of the pending batch's elements
-	fixed   int // args that start every batch (name, key)
+	fixed   int    // args that start every batch (name, key)
 	warn    warnOnce
 	key     []byte
 	col     *librdb.Collector
