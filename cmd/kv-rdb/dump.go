@@ -70,7 +70,7 @@ func runDump(c *cli.Context) error {
 		return err
 	}
 	defer in.close()
-	err = in.decodeAsync(f, v)
+	err = in.decode(newFilterVisitor(f, v, in.prog))
 	if ferr := flush(); err == nil && ferr != nil {
 		err = ferr
 	}

@@ -74,18 +74,6 @@ func (in *input) decode(v librdb.Visitor) error {
 	return in.result(err)
 }
 
-// decodeAsync runs inner on a second goroutine (asyncVisitor) behind the
-// filter: decoding and formatting then use two cores.
-func (in *input) decodeAsync(f *filter, inner librdb.Visitor) error {
-	av := newAsyncVisitor(inner)
-	err := in.dec.Decode(newFilterVisitor(f, av, in.prog))
-	if ferr := av.finish(); err == nil {
-		err = ferr
-	}
-	in.prog.stop()
-	return in.result(err)
-}
-
 func (in *input) result(err error) error {
 	var re *librdb.Error
 	if errors.As(err, &re) {
