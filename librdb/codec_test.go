@@ -2,12 +2,14 @@ package librdb
 
 import (
 	"bytes"
+	"encoding/hex"
 	"errors"
 	"io"
 	"math/rand"
 	"os"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"testing"
 
 	"github.com/pierrec/lz4/v4"
@@ -317,4 +319,52 @@ func hasDuplicates(k *canonKey) bool {
 		}
 	}
 	return false
+}
+
+func TestZiplist(t *testing.T) {
+	// "a", 5 (4-bit immediate), 300 (int16), -7 (int8), written by hand
+	// after ziplist.c's layout.
+	zl, _ := hex.DecodeString("1700000013000000040000016103f602c02c0104fef9ff")
+	var got []string
+	n, err := ZiplistEach(zl, func(e Entry) error {
+		got = append(got, string(e.Append(nil)))
+		return nil
+	})
+	if err != nil || n != 4 || strings.Join(got, ",") != "a,5,300,-7" {
+		t.Fatalf("n=%d err=%v got %q", n, err, got)
+	}
+	for name, mutate := range map[string]func([]byte){
+		"prevlen": func(b []byte) { b[13] = 9 },
+		"tail":    func(b []byte) { b[4] = 12 },
+		"count":   func(b []byte) { b[8] = 5 },
+		"size":    func(b []byte) { b[0] = 0x16 },
+	} {
+		bad := bytes.Clone(zl)
+		mutate(bad)
+		if _, err := ZiplistEach(bad, nil); err == nil {
+			t.Errorf("bad %s accepted", name)
+		}
+	}
+}
+
+func TestZipmap(t *testing.T) {
+	// f -> vv (with one free byte), g2 -> "" (zipmap.c layout).
+	zm, _ := hex.DecodeString("02016602017676580267320000ff")
+	var got []string
+	n, err := ZipmapEach(zm, func(f, v []byte) error {
+		got = append(got, string(f)+"="+string(v))
+		return nil
+	})
+	if err != nil || n != 2 || strings.Join(got, ",") != "f=vv,g2=" {
+		t.Fatalf("n=%d err=%v got %q", n, err, got)
+	}
+	bad := bytes.Clone(zm)
+	bad[0] = 0xff // not a count, not "unknown" (254)
+	if _, err := ZipmapEach(bad, nil); err == nil {
+		t.Error("count byte 0xff accepted")
+	}
+	bad[0] = 0xfe
+	if _, err := ZipmapEach(bad, nil); err != nil {
+		t.Errorf("count 254 (unknown): %v", err)
+	}
 }
