@@ -17,12 +17,19 @@ type reader struct {
 	crc    uint64
 	crcPos int // buf[:crcPos] is already in crc
 	eof    bool
+	fills  int
 }
 
-const readerBufSize = 1 << 20
+// The buffer starts small, so that decoding a short input (a DUMP
+// payload, a fuzz input) costs little, and grows to readerBufSize once the
+// input proves long.
+const (
+	readerBufStart = 64 << 10
+	readerBufSize  = 1 << 20
+)
 
 func newReader(src io.Reader) *reader {
-	return &reader{src: src, buf: make([]byte, readerBufSize)}
+	return &reader{src: src, buf: make([]byte, readerBufStart)}
 }
 
 // offset returns the stream offset of the next byte to be consumed.
@@ -42,6 +49,11 @@ func (r *reader) fill() error {
 		return io.ErrUnexpectedEOF
 	}
 	r.sum()
+	if r.fills++; r.fills == 4 && len(r.buf) < readerBufSize {
+		nb := make([]byte, readerBufSize)
+		copy(nb, r.buf[:r.w])
+		r.buf = nb
+	}
 	if r.r > 0 {
 		n := copy(r.buf, r.buf[r.r:r.w])
 		r.base += int64(r.r)
@@ -101,7 +113,7 @@ func (r *reader) peek(n int) []byte {
 	return r.buf[r.r : r.r+n]
 }
 
-// next consumes n bytes (n <= readerBufSize) and returns them in place.
+// next consumes n bytes (n <= readerBufStart) and returns them in place.
 func (r *reader) next(n int) ([]byte, error) {
 	if err := r.ensure(n); err != nil {
 		return nil, err
