@@ -42,8 +42,9 @@ var ErrChecksum = errors.New("wrong RDB checksum")
 var lz4Magic = []byte{0x04, 0x22, 0x4D, 0x18}
 
 // Decoder reads one RDB file from a stream. Memory use is bounded by the
-// largest single string, ziplist or listpack in the file (plus a 1 MiB
-// buffer), never by the number or size of keys.
+// largest single string, ziplist, listpack or stream consumer group in the
+// file (plus a read buffer of at most 1 MiB), never by the number or size
+// of keys: collection elements are handed to the Visitor one by one.
 type Decoder struct {
 	r       *reader
 	version int
