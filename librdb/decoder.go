@@ -58,9 +58,12 @@ type Decoder struct {
 	entry   StreamEntry
 	// VerifyChecksum, true by default, makes Decode check the CRC64 trailer.
 	VerifyChecksum bool
-	seen           map[string]struct{} // duplicate check within one compact blob
-	entriesBuf     []Entry
-	intArena       []byte
+	// KeepModules makes Decode keep module payloads in Module.Raw, so that
+	// an Encoder can write them back (the value is then held in memory).
+	KeepModules bool
+	seen        map[string]struct{} // duplicate check within one compact blob
+	entriesBuf  []Entry
+	intArena    []byte
 }
 
 // NewDecoder returns a Decoder reading from src. A stream that starts with
@@ -266,11 +269,9 @@ func (d *Decoder) decode(v Visitor) error {
 			if m.When, _, err = d.readLen(); err != nil {
 				return err
 			}
-			before := d.r.offset()
-			if err := d.skipModule(m.Name); err != nil {
+			if err := d.readModule(m); err != nil {
 				return err
 			}
-			m.Size = d.r.offset() - before
 			if err := call(v.ModuleAux(m)); err != nil {
 				return err
 			}

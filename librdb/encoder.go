@@ -19,9 +19,9 @@ const DefaultVersion = 10
 // version 12, which has no way to store it.
 var ErrFieldTTL = errors.New("hash field expiry needs RDB version 12")
 
-// ErrModuleValue is returned for a module value, whose payload only the
-// module can write.
-var ErrModuleValue = errors.New("module values cannot be re-encoded")
+// ErrModuleValue is returned for a module value decoded without
+// Decoder.KeepModules: only its raw payload can be written back.
+var ErrModuleValue = errors.New("module values cannot be re-encoded (decode with KeepModules)")
 
 // KeyMeta is what precedes a key in the file: expiry (absolute Unix ms),
 // LRU idle seconds and LFU counter, each -1 when absent.
@@ -222,8 +222,28 @@ func (e *Encoder) appendObject(dst []byte, v *Value) ([]byte, byte, error) {
 		return e.appendZSet(dst, v.Members)
 	case KindStream:
 		return e.appendStream(dst, v)
+	case KindModule:
+		if v.Module != nil && v.Module.Raw != nil {
+			// MODULE_2 is self-describing: id, then the opcodes as read.
+			dst = appendLen(dst, v.Module.ID)
+			return append(dst, v.Module.Raw...), TypeModule2, nil
+		}
 	}
 	return dst, 0, ErrModuleValue
+}
+
+// WriteModuleAux writes a module AUX record read with
+// Decoder.KeepModules (its Raw payload); others give ErrModuleValue.
+func (e *Encoder) WriteModuleAux(m *Module) error {
+	if m.Raw == nil {
+		return ErrModuleValue
+	}
+	e.buf = append(e.buf, OpModuleAux)
+	e.buf = appendLen(e.buf, m.ID)
+	e.buf = appendLen(e.buf, moduleOpUint)
+	e.buf = appendLen(e.buf, m.When)
+	e.buf = append(e.buf, m.Raw...)
+	return e.flush(false)
 }
 
 // appendQuicklist writes listpack nodes of at most 8 KiB (list-max-

@@ -18,6 +18,10 @@ type reader struct {
 	crcPos int // buf[:crcPos] is already in crc
 	eof    bool
 	fills  int
+	// capturing copies every consumed byte to captured (raw module
+	// payloads).
+	capturing bool
+	captured  []byte
 }
 
 // The buffer starts small, so that decoding a short input (a DUMP
@@ -99,6 +103,9 @@ func (r *reader) readByte() (byte, error) {
 	}
 	b := r.buf[r.r]
 	r.r++
+	if r.capturing {
+		r.captured = append(r.captured, b)
+	}
 	return b, nil
 }
 
@@ -120,6 +127,9 @@ func (r *reader) next(n int) ([]byte, error) {
 	}
 	b := r.buf[r.r : r.r+n]
 	r.r += n
+	if r.capturing {
+		r.captured = append(r.captured, b...)
+	}
 	return b, nil
 }
 
@@ -138,6 +148,9 @@ func (r *reader) appendN(dst []byte, n uint64) ([]byte, error) {
 			k = int(n)
 		}
 		dst = append(dst, r.buf[r.r:r.r+k]...)
+		if r.capturing {
+			r.captured = append(r.captured, r.buf[r.r:r.r+k]...)
+		}
 		r.r += k
 		n -= uint64(k)
 	}
@@ -155,6 +168,9 @@ func (r *reader) skip(n uint64) error {
 		k := r.w - r.r
 		if uint64(k) > n {
 			k = int(n)
+		}
+		if r.capturing {
+			r.captured = append(r.captured, r.buf[r.r:r.r+k]...)
 		}
 		r.r += k
 		n -= uint64(k)

@@ -23,7 +23,8 @@ func dumpCommand() *cli.Command {
 			"  jsonl    the same objects, one per line (for jq)\n" +
 			"  resp     a RESP command stream (SELECT, SET/RPUSH/SADD/HSET/ZADD/XADD..., PEXPIREAT,\n" +
 			"           FUNCTION LOAD) that redis-cli --pipe or kv-server replays; --restore writes RESTORE\n" +
-			"           commands with DUMP payloads instead, which keeps modules and encodings\n" +
+			"           commands with DUMP payloads instead, which keeps module values, LRU/LFU and\n" +
+			"           pending entries of deleted stream entries\n" +
 			"  keys     one key per line\n" +
 			"  keyvals  one line per key: key and value tokens, non-printable bytes as \\xHH\n" +
 			"In JSON, values are strings, arrays (list, set), objects (hash: field -> value; zset: member ->\n" +
@@ -70,6 +71,8 @@ func runDump(c *cli.Context) error {
 		return err
 	}
 	defer in.close()
+	// RESTORE payloads carry module values as they were read.
+	in.dec.KeepModules = c.Bool("restore")
 	err = in.decode(newFilterVisitor(f, v, in.prog))
 	if ferr := flush(); err == nil && ferr != nil {
 		err = ferr

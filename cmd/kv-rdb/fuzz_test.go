@@ -38,6 +38,7 @@ func FuzzCheckDump(f *testing.F) {
 		}
 		for _, v := range visitors {
 			d := librdb.NewDecoder(bytes.NewReader(data))
+			d.KeepModules = true
 			if cv, ok := v.(*checkVisitor); ok {
 				cv.dec = d
 			}

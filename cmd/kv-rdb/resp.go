@@ -249,8 +249,8 @@ func (r *respWriter) endRestore(k *librdb.Key) error {
 	if len(v.Elems)+len(v.Fields)+len(v.Members) == 0 && v.Kind != librdb.KindString && v.Kind != librdb.KindStream && v.Kind != librdb.KindModule {
 		return nil // Redis skips empty collections when loading; RESTORE refuses them
 	}
-	if v.Kind == librdb.KindModule {
-		r.warn.warn("key %q holds a value of module %s, which cannot be re-encoded; skipped", k.Key, v.Module.Name)
+	if v.Kind == librdb.KindModule && (v.Module == nil || v.Module.Raw == nil) {
+		r.warn.warn("key %q holds a module value that was not kept; skipped", k.Key)
 		return nil
 	}
 	for i := range v.Fields {
