@@ -91,7 +91,7 @@ complete -r -c kv-rdb -n '__fish_kv-rdb_no_subcommand' -a 'convert' -d 're-encod
 complete -c kv-rdb -n '__fish_seen_subcommand_from convert' -f -l output -s o -r -d 'write to `OUT` (- for standard output)'
 complete -c kv-rdb -n '__fish_seen_subcommand_from convert' -f -l rdb-version -r -d 'RDB version `N` to write: 10, 11 or 12'
 complete -c kv-rdb -n '__fish_seen_subcommand_from convert' -f -l strict -d 'fail instead of dropping what the target version cannot hold'
-complete -c kv-rdb -n '__fish_seen_subcommand_from convert' -f -l skip-modules -d 'drop module values (with a warning) instead of failing'
+complete -c kv-rdb -n '__fish_seen_subcommand_from convert' -f -l skip-modules -d 'drop module values and module AUX data (with a warning)'
 complete -c kv-rdb -n '__fish_seen_subcommand_from convert' -f -l lz4 -d 'write an lz4 frame'
 complete -c kv-rdb -n '__fish_seen_subcommand_from convert' -f -l db -r -d 'only keys of database `N` (repeatable)'
 complete -c kv-rdb -n '__fish_seen_subcommand_from convert' -f -l type -r -d 'only keys of `TYPE`: string, list, set, zset, hash, stream, module (repeatable)'

@@ -42,8 +42,9 @@ var ErrChecksum = errors.New("wrong RDB checksum")
 var lz4Magic = []byte{0x04, 0x22, 0x4D, 0x18}
 
 // Decoder reads one RDB file from a stream. Memory use is bounded by the
-// largest single string, ziplist or listpack in the file (plus a 1 MiB
-// buffer), never by the number or size of keys.
+// largest single string, ziplist, listpack or stream consumer group in the
+// file (plus a read buffer of at most 1 MiB), never by the number or size
+// of keys: collection elements are handed to the Visitor one by one.
 type Decoder struct {
 	r       *reader
 	version int
@@ -57,9 +58,12 @@ type Decoder struct {
 	entry   StreamEntry
 	// VerifyChecksum, true by default, makes Decode check the CRC64 trailer.
 	VerifyChecksum bool
-	seen           map[string]struct{} // duplicate check within one compact blob
-	entriesBuf     []Entry
-	intArena       []byte
+	// KeepModules makes Decode keep module payloads in Module.Raw, so that
+	// an Encoder can write them back (the value is then held in memory).
+	KeepModules bool
+	seen        map[string]struct{} // duplicate check within one compact blob
+	entriesBuf  []Entry
+	intArena    []byte
 }
 
 // NewDecoder returns a Decoder reading from src. A stream that starts with
@@ -265,11 +269,9 @@ func (d *Decoder) decode(v Visitor) error {
 			if m.When, _, err = d.readLen(); err != nil {
 				return err
 			}
-			before := d.r.offset()
-			if err := d.skipModule(m.Name); err != nil {
+			if err := d.readModule(m); err != nil {
 				return err
 			}
-			m.Size = d.r.offset() - before
 			if err := call(v.ModuleAux(m)); err != nil {
 				return err
 			}

@@ -19,9 +19,9 @@ const DefaultVersion = 10
 // version 12, which has no way to store it.
 var ErrFieldTTL = errors.New("hash field expiry needs RDB version 12")
 
-// ErrModuleValue is returned for a module value, whose payload only the
-// module can write.
-var ErrModuleValue = errors.New("module values cannot be re-encoded")
+// ErrModuleValue is returned for a module value decoded without
+// Decoder.KeepModules: only its raw payload can be written back.
+var ErrModuleValue = errors.New("module values cannot be re-encoded (decode with KeepModules)")
 
 // KeyMeta is what precedes a key in the file: expiry (absolute Unix ms),
 // LRU idle seconds and LFU counter, each -1 when absent.
@@ -222,8 +222,28 @@ func (e *Encoder) appendObject(dst []byte, v *Value) ([]byte, byte, error) {
 		return e.appendZSet(dst, v.Members)
 	case KindStream:
 		return e.appendStream(dst, v)
+	case KindModule:
+		if v.Module != nil && v.Module.Raw != nil {
+			// MODULE_2 is self-describing: id, then the opcodes as read.
+			dst = appendLen(dst, v.Module.ID)
+			return append(dst, v.Module.Raw...), TypeModule2, nil
+		}
 	}
 	return dst, 0, ErrModuleValue
+}
+
+// WriteModuleAux writes a module AUX record read with
+// Decoder.KeepModules (its Raw payload); others give ErrModuleValue.
+func (e *Encoder) WriteModuleAux(m *Module) error {
+	if m.Raw == nil {
+		return ErrModuleValue
+	}
+	e.buf = append(e.buf, OpModuleAux)
+	e.buf = appendLen(e.buf, m.ID)
+	e.buf = appendLen(e.buf, moduleOpUint)
+	e.buf = appendLen(e.buf, m.When)
+	e.buf = append(e.buf, m.Raw...)
+	return e.flush(false)
 }
 
 // appendQuicklist writes listpack nodes of at most 8 KiB (list-max-
@@ -263,7 +283,23 @@ const (
 	setMaxListpackValue   = 64
 )
 
+// dedupe returns the distinct byte strings of elems, first occurrence
+// first. A corrupt source can repeat a member; Redis refuses such a file,
+// so the Encoder never writes one.
+func dedupe(elems [][]byte) [][]byte {
+	seen := make(map[string]struct{}, len(elems))
+	out := elems[:0:0]
+	for _, e := range elems {
+		if _, ok := seen[string(e)]; !ok {
+			seen[string(e)] = struct{}{}
+			out = append(out, e)
+		}
+	}
+	return out
+}
+
 func (e *Encoder) appendSet(dst []byte, elems [][]byte) ([]byte, byte, error) {
+	elems = dedupe(elems)
 	if len(elems) <= SetMaxIntsetEntries {
 		ints := make([]int64, 0, len(elems))
 		for _, m := range elems {
@@ -296,6 +332,18 @@ func (e *Encoder) appendSet(dst []byte, elems [][]byte) ([]byte, byte, error) {
 }
 
 func (e *Encoder) appendHash(dst []byte, fields []HashEntry) ([]byte, byte, error) {
+	// A repeated field keeps its last value (what HSET would do).
+	idx := make(map[string]int, len(fields))
+	uniq := fields[:0:0]
+	for _, f := range fields {
+		if i, ok := idx[string(f.Field)]; ok {
+			uniq[i] = f
+			continue
+		}
+		idx[string(f.Field)] = len(uniq)
+		uniq = append(uniq, f)
+	}
+	fields = uniq
 	small := len(fields) <= HashMaxListpackEntries
 	ttl := false
 	minExp := int64(math.MaxInt64)
@@ -367,7 +415,17 @@ func appendScoreString(dst []byte, s float64) []byte {
 }
 
 func (e *Encoder) appendZSet(dst []byte, members []ZSetEntry) ([]byte, byte, error) {
-	ms := append([]ZSetEntry(nil), members...)
+	// A repeated member keeps its last score (what ZADD would do).
+	idx := make(map[string]int, len(members))
+	ms := make([]ZSetEntry, 0, len(members))
+	for _, m := range members {
+		if i, ok := idx[string(m.Member)]; ok {
+			ms[i] = m
+			continue
+		}
+		idx[string(m.Member)] = len(ms)
+		ms = append(ms, m)
+	}
 	sort.Slice(ms, func(i, j int) bool {
 		if ms[i].Score != ms[j].Score {
 			return ms[i].Score < ms[j].Score

@@ -17,12 +17,23 @@ type reader struct {
 	crc    uint64
 	crcPos int // buf[:crcPos] is already in crc
 	eof    bool
+	fills  int
+	// capturing copies every consumed byte to captured (raw module
+	// payloads).
+	capturing bool
+	captured  []byte
 }
 
-const readerBufSize = 1 << 20
+// The buffer starts small, so that decoding a short input (a DUMP
+// payload, a fuzz input) costs little, and grows to readerBufSize once the
+// input proves long.
+const (
+	readerBufStart = 64 << 10
+	readerBufSize  = 1 << 20
+)
 
 func newReader(src io.Reader) *reader {
-	return &reader{src: src, buf: make([]byte, readerBufSize)}
+	return &reader{src: src, buf: make([]byte, readerBufStart)}
 }
 
 // offset returns the stream offset of the next byte to be consumed.
@@ -42,6 +53,11 @@ func (r *reader) fill() error {
 		return io.ErrUnexpectedEOF
 	}
 	r.sum()
+	if r.fills++; r.fills == 4 && len(r.buf) < readerBufSize {
+		nb := make([]byte, readerBufSize)
+		copy(nb, r.buf[:r.w])
+		r.buf = nb
+	}
 	if r.r > 0 {
 		n := copy(r.buf, r.buf[r.r:r.w])
 		r.base += int64(r.r)
@@ -87,6 +103,9 @@ func (r *reader) readByte() (byte, error) {
 	}
 	b := r.buf[r.r]
 	r.r++
+	if r.capturing {
+		r.captured = append(r.captured, b)
+	}
 	return b, nil
 }
 
@@ -101,13 +120,16 @@ func (r *reader) peek(n int) []byte {
 	return r.buf[r.r : r.r+n]
 }
 
-// next consumes n bytes (n <= readerBufSize) and returns them in place.
+// next consumes n bytes (n <= readerBufStart) and returns them in place.
 func (r *reader) next(n int) ([]byte, error) {
 	if err := r.ensure(n); err != nil {
 		return nil, err
 	}
 	b := r.buf[r.r : r.r+n]
 	r.r += n
+	if r.capturing {
+		r.captured = append(r.captured, b...)
+	}
 	return b, nil
 }
 
@@ -126,6 +148,9 @@ func (r *reader) appendN(dst []byte, n uint64) ([]byte, error) {
 			k = int(n)
 		}
 		dst = append(dst, r.buf[r.r:r.r+k]...)
+		if r.capturing {
+			r.captured = append(r.captured, r.buf[r.r:r.r+k]...)
+		}
 		r.r += k
 		n -= uint64(k)
 	}
@@ -143,6 +168,9 @@ func (r *reader) skip(n uint64) error {
 		k := r.w - r.r
 		if uint64(k) > n {
 			k = int(n)
+		}
+		if r.capturing {
+			r.captured = append(r.captured, r.buf[r.r:r.r+k]...)
 		}
 		r.r += k
 		n -= uint64(k)

@@ -234,7 +234,8 @@ type Module struct {
 	Name       string
 	EncVersion int
 	When       uint64
-	Size       int64 // bytes of the opaque payload
+	Size       int64  // bytes of the opaque payload
+	Raw        []byte // the payload up to and including its EOF opcode, with Decoder.KeepModules
 }
 
 const moduleCharset = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"

@@ -1,6 +1,7 @@
 package librdb
 
 import (
+	"bytes"
 	"encoding/binary"
 	"errors"
 	"fmt"
@@ -189,11 +190,9 @@ func (d *Decoder) readValue(v Visitor, k *Key) error {
 			return err
 		}
 		m.Name, m.EncVersion = moduleName(m.ID)
-		before := d.r.offset()
-		if err := d.skipModule(m.Name); err != nil {
+		if err := d.readModule(m); err != nil {
 			return err
 		}
-		m.Size = d.r.offset() - before
 		return call(v.ModuleValue(k, m))
 	case TypeModulePreGA:
 		id, _, err := d.readLen()
@@ -374,8 +373,26 @@ func (d *Decoder) readHashTable(v Visitor, k *Key) error {
 	return nil
 }
 
-// skipModule walks a self-describing module payload (MODULE_2 values and
-// module AUX) up to its EOF opcode.
+// readModule walks a self-describing module payload (MODULE_2 values and
+// module AUX) up to its EOF opcode, filling m.Size and, with KeepModules,
+// m.Raw.
+func (d *Decoder) readModule(m *Module) error {
+	before := d.r.offset()
+	if d.KeepModules {
+		d.r.capturing, d.r.captured = true, d.r.captured[:0]
+		defer func() { d.r.capturing = false }()
+	}
+	if err := d.skipModule(m.Name); err != nil {
+		return err
+	}
+	m.Size = d.r.offset() - before
+	if d.KeepModules {
+		m.Raw = bytes.Clone(d.r.captured)
+	}
+	return nil
+}
+
+// skipModule walks a module payload up to its EOF opcode.
 func (d *Decoder) skipModule(name string) error {
 	for {
 		op, _, err := d.readLen()

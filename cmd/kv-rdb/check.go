@@ -20,7 +20,7 @@ func checkCommand() *cli.Command {
 			"empty collections; unlike it, it names the key and the byte offset of the first problem.\n" +
 			"Exit status 0 when the file is valid, 1 when it is corrupt, 2 on bad usage.",
 		Flags: append([]cli.Flag{
-			&cli.IntFlag{Name: "max-version", Usage: "also reject files newer than RDB version `N` (10: what Redis 7.0 loads)"},
+			&cli.IntFlag{Name: "max-version", Usage: "also reject files newer than RDB version `N` (10: what Redis 7.0 loads)", DefaultText: "any"},
 			&cli.BoolFlag{Name: "json", Usage: "print the result as JSON"},
 		}, filterFlags()...),
 		Action: runCheck,

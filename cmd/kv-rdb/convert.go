@@ -22,14 +22,15 @@ func convertCommand() *cli.Command {
 			"Redis would choose at its default thresholds: e.g. a Redis 7.4 (v12) or 7.2 (v11) file becomes\n" +
 			"a v10 file Redis 7.0 loads (listpack sets become intsets or hash tables, stream listpacks 3\n" +
 			"become 2). Hash field expiry, which v10 and v11 cannot hold, is dropped with a warning, or\n" +
-			"refused with --strict. Module values cannot be re-encoded: they are refused unless\n" +
-			"--skip-modules. One key is held in memory at a time. The output is written to a temporary\n" +
+			"refused with --strict. Module values and module AUX data are copied as they are (they are\n" +
+			"self-describing), or dropped with --skip-modules. One key is held in memory at a time. The\n" +
+			"output is written to a temporary\n" +
 			"file, synced and renamed; --lz4 writes an lz4 frame.",
 		Flags: append([]cli.Flag{
 			&cli.StringFlag{Name: "output", Aliases: []string{"o"}, Required: true, Usage: "write to `OUT` (- for standard output)"},
 			&cli.IntFlag{Name: "rdb-version", Value: librdb.DefaultVersion, Usage: "RDB version `N` to write: 10, 11 or 12"},
 			&cli.BoolFlag{Name: "strict", Usage: "fail instead of dropping what the target version cannot hold"},
-			&cli.BoolFlag{Name: "skip-modules", Usage: "drop module values (with a warning) instead of failing"},
+			&cli.BoolFlag{Name: "skip-modules", Usage: "drop module values and module AUX data (with a warning)"},
 			&cli.BoolFlag{Name: "lz4", Usage: "write an lz4 frame"},
 		}, filterFlags()...),
 		Action: runConvert,
@@ -55,6 +56,14 @@ func (cv *convertVisitor) ResizeDB(keys, expires uint64) error {
 	return nil
 }
 
+func (cv *convertVisitor) ModuleAux(m *librdb.Module) error {
+	if cv.skipMod {
+		cv.warn.warn("module AUX data dropped (first: module %s)", m.Name)
+		return nil
+	}
+	return cv.enc.WriteModuleAux(m)
+}
+
 func (cv *convertVisitor) Function(f *librdb.Function) error {
 	code := f.Code
 	if f.PreGA {
@@ -65,10 +74,7 @@ func (cv *convertVisitor) Function(f *librdb.Function) error {
 
 func (cv *convertVisitor) EndKey(k *librdb.Key) error {
 	v := cv.Value()
-	if v.Kind == librdb.KindModule {
-		if !cv.skipMod {
-			return findingError("key %q holds a value of module %s, which cannot be re-encoded (--skip-modules drops it)", k.Key, v.Module.Name)
-		}
+	if v.Kind == librdb.KindModule && cv.skipMod {
 		cv.warn.warn("module values dropped (first: key %q, module %s)", k.Key, v.Module.Name)
 		return nil
 	}
@@ -139,6 +145,7 @@ func runConvert(c *cli.Context) error {
 	if err := enc.WriteHeader(); err != nil {
 		return err
 	}
+	in.dec.KeepModules = !c.Bool("skip-modules")
 	cv := &convertVisitor{enc: enc, db: -1, strict: c.Bool("strict"), skipMod: c.Bool("skip-modules"), warn: warnOnce{}}
 	if err := in.decode(newFilterVisitor(f, cv, in.prog)); err != nil {
 		return err

@@ -3,6 +3,7 @@ package main
 import (
 	"bufio"
 	"fmt"
+	"io"
 	"math"
 	"os"
 	"strconv"
@@ -22,7 +23,8 @@ func dumpCommand() *cli.Command {
 			"  jsonl    the same objects, one per line (for jq)\n" +
 			"  resp     a RESP command stream (SELECT, SET/RPUSH/SADD/HSET/ZADD/XADD..., PEXPIREAT,\n" +
 			"           FUNCTION LOAD) that redis-cli --pipe or kv-server replays; --restore writes RESTORE\n" +
-			"           commands with DUMP payloads instead, which keeps modules and encodings\n" +
+			"           commands with DUMP payloads instead, which keeps module values, LRU/LFU and\n" +
+			"           pending entries of deleted stream entries\n" +
 			"  keys     one key per line\n" +
 			"  keyvals  one line per key: key and value tokens, non-printable bytes as \\xHH\n" +
 			"In JSON, values are strings, arrays (list, set), objects (hash: field -> value; zset: member ->\n" +
@@ -69,6 +71,8 @@ func runDump(c *cli.Context) error {
 		return err
 	}
 	defer in.close()
+	// RESTORE payloads carry module values as they were read.
+	in.dec.KeepModules = c.Bool("restore")
 	err = in.decode(newFilterVisitor(f, v, in.prog))
 	if ferr := flush(); err == nil && ferr != nil {
 		err = ferr
@@ -395,6 +399,9 @@ func (kw *keysWriter) EndKey(*librdb.Key) error {
 	return nil
 }
 
+// warnOut receives warnings (tests silence it).
+var warnOut io.Writer = os.Stderr
+
 // warnOnce prints a warning to standard error the first time.
 type warnOnce map[string]bool
 
@@ -402,6 +409,6 @@ func (w warnOnce) warn(format string, args ...any) {
 	msg := fmt.Sprintf(format, args...)
 	if !w[msg] {
 		w[msg] = true
-		fmt.Fprintln(os.Stderr, "kv-rdb: warning:", msg)
+		fmt.Fprintln(warnOut, "kv-rdb: warning:", msg)
 	}
 }

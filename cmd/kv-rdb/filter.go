@@ -24,7 +24,7 @@ func filterFlags() []cli.Flag {
 		&cli.BoolFlag{Name: "no-expired", Usage: "skip keys whose expiry is already past (relative to --now)"},
 		&cli.StringFlag{Name: "now", Usage: "the time expiry is judged against: Unix `MS`, or RFC 3339 (default: the current time)"},
 		&cli.Int64Flag{Name: "min-size", Usage: "only keys whose memory estimate is at least `BYTES`"},
-		&cli.Int64Flag{Name: "max-size", Usage: "only keys whose memory estimate is at most `BYTES`"},
+		&cli.Int64Flag{Name: "max-size", Usage: "only keys whose memory estimate is at most `BYTES`", DefaultText: "no limit"},
 		&cli.BoolFlag{Name: "quiet", Aliases: []string{"q"}, Usage: "no progress display"},
 	}
 }

@@ -24,6 +24,7 @@ func FuzzCheckDump(f *testing.F) {
 		}
 		f.Add(b)
 	}
+	warnOut = io.Discard
 	f.Fuzz(func(t *testing.T, data []byte) {
 		flt := &filter{now: 0, maxSize: 1 << 62}
 		w := bufio.NewWriter(io.Discard)
@@ -37,6 +38,7 @@ func FuzzCheckDump(f *testing.F) {
 		}
 		for _, v := range visitors {
 			d := librdb.NewDecoder(bytes.NewReader(data))
+			d.KeepModules = true
 			if cv, ok := v.(*checkVisitor); ok {
 				cv.dec = d
 			}

@@ -71,6 +71,10 @@ func (in *input) close() {
 func (in *input) decode(v librdb.Visitor) error {
 	err := in.dec.Decode(v)
 	in.prog.stop()
+	return in.result(err)
+}
+
+func (in *input) result(err error) error {
 	var re *librdb.Error
 	if errors.As(err, &re) {
 		return findingError("%s: %v", in.name, err)

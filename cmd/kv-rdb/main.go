@@ -30,7 +30,12 @@ func App() *cli.App {
 		Description: "kv-rdb reads RDB files written by any Redis version (and Valkey 9), streaming in constant\n" +
 			"memory. FILE is a path or - for standard input; lz4-framed input (kvkit's .rdb.lz4) is\n" +
 			"recognised by its magic and decompressed transparently. Exit status: 0 ok, 1 a finding\n" +
-			"(corrupt input, or differences for diff), 2 bad usage or unreadable input.",
+			"(corrupt input, or differences for diff), 2 bad usage or unreadable input.\n\n" +
+			"Memory estimates (memory, stats, --min-size/--max-size) are what Redis 7.0's MEMORY USAGE key\n" +
+			"SAMPLES 0 reports once the file is loaded: dictionary entry, key, value object and its\n" +
+			"allocations in the encoding Redis 7.0 gives it, rounded to jemalloc size classes; not the\n" +
+			"expires entry, fragmentation or allocator metadata. 'kv-rdb COMMAND --help' describes each\n" +
+			"command and its output.",
 		Version:         version.Version,
 		HideHelpCommand: true,
 		Commands: []*cli.Command{

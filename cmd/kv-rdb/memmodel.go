@@ -8,19 +8,17 @@ import (
 	"github.com/kvkit/kvkit/librdb"
 )
 
-// The memory model: what a key would use in a Redis 7.0 server on 64-bit
-// Linux with jemalloc, for the encoding Redis 7.0 gives it after loading.
-// Counted: the main dictionary entry and bucket, the key's sds, the value's
-// robj, the expires entry, and the value's own allocations (sds strings,
-// listpacks, quicklist nodes, intsets, dict tables and entries, skiplist
-// nodes, stream listpack nodes, rax nodes and consumer groups), each
-// rounded up to jemalloc's size class. Not counted: allocator metadata,
-// fragmentation, client buffers, replication backlog, the shared integer
-// objects' savings beyond the robj itself.
-const memoryModelDoc = "The estimate is what the key would use in a Redis 7.0 server (64-bit, jemalloc) in the encoding\n" +
-	"Redis 7.0 gives it after loading: dictionary entries and buckets, the key and value objects, sds\n" +
-	"strings, listpacks, quicklist nodes, intsets, hash tables, skiplist nodes and stream nodes, each\n" +
-	"rounded up to the allocator's size class. Fragmentation and allocator metadata are not counted."
+// The memory model is Redis 7.0's own (object.c objectComputeSize, as
+// MEMORY USAGE key SAMPLES 0 reports it, 64-bit, jemalloc): the dictionary
+// entry, the key's sds and the value in the encoding Redis 7.0 gives it
+// after loading, allocations rounded to jemalloc's size classes.
+const memoryModelDoc = "The estimate is what MEMORY USAGE key SAMPLES 0 reports in Redis 7.0 (64-bit, jemalloc) once the\n" +
+	"file is loaded: the dictionary entry, the key's sds string and the value in the encoding Redis 7.0\n" +
+	"gives it (robj, sds strings, listpacks, quicklist nodes, intsets, hash tables, skiplist nodes,\n" +
+	"stream nodes, radix trees and consumer groups), each allocation rounded up to the allocator's\n" +
+	"size class. Like MEMORY USAGE it leaves out the expires entry, the main table's bucket,\n" +
+	"allocator fragmentation and metadata; stream listpacks are rebuilt from the entries, so\n" +
+	"deleted-but-not-reclaimed entries are not counted."
 
 // mallocSize rounds n up to jemalloc's size class (4 classes per doubling
 // above 128 bytes, 16-byte spacing below).
@@ -43,6 +41,8 @@ func mallocSize(n int) int {
 func sdsSize(n int) int {
 	h := 9
 	switch {
+	case n == 0:
+		h = 3 // empty strings are type 8 (sds.c)
 	case n < 32:
 		h = 1
 	case n < 256:
@@ -100,15 +100,26 @@ func backlenSize(l int) int {
 	return 5
 }
 
+// sizeof() of Redis 7.0 structures (64-bit), as objectComputeSize adds
+// them (unrounded).
 const (
 	robjSize      = 16
-	dictEntrySize = 32 // 24 bytes, jemalloc class 32
-	dictSize      = 64 // struct dict (56) in its class
-	quicklistSize = 48
+	dictEntrySize = 24
+	dictSize      = 56
+	quicklistSize = 40
 	qlNodeSize    = 32
 	lpHeader      = 7
+	zsetSize      = 16 + 32 // struct zset + struct zskiplist
+	zslHeader     = 640     // header node with 32 levels (536 bytes) in its class
+	zslNodeAvg    = 52      // zmalloc_size of a node at the average 1.33 levels
+	streamSize    = 80
+	streamCGSize  = 40
+	consumerSize  = 24
+	raxNodeCost   = 4 + 8*30 // sizeof(raxNode) + the fixed overhead streamRadixTreeMemoryUsage adds
 )
 
+// dictTable is the bucket array of a dict holding n entries (dictExpand to
+// the next power of two, at least 4), unrounded as objectComputeSize counts.
 func dictTable(n int) int {
 	if n == 0 {
 		return 0
@@ -117,7 +128,18 @@ func dictTable(n int) int {
 	for b < n {
 		b <<= 1
 	}
-	return mallocSize(8 * b)
+	return 8 * b
+}
+
+// raxUsage is streamRadixTreeMemoryUsage for a rax of n 16-byte stream IDs.
+// The node count is fitted to Redis 7.0 streams: the head alone when
+// empty, 2 nodes for one key, 16 for 6 keys.
+func raxUsage(n int) int {
+	nodes := 1
+	if n > 0 {
+		nodes = 1 + n + 9*(n-1)/5
+	}
+	return n*16 + nodes*raxNodeCost
 }
 
 // estimate is one key's memory report.
@@ -144,6 +166,10 @@ type estimator struct {
 	strSize  int
 	stream   int
 	module   int64
+	// stream node simulation
+	nodeEntries int
+	master      []string
+	first       librdb.StreamID
 }
 
 func (e *estimator) begin(k *librdb.Key) {
@@ -199,8 +225,8 @@ func (e *estimator) pair(a, b []byte) {
 	e.largest = max(e.largest, len(a), len(b))
 	e.lpBytes += lpEntrySize(a) + lpEntrySize(b)
 	if e.shape.Kind == librdb.KindZSet {
-		// dict entry + skiplist node (average 1.33 levels) + member sds.
-		e.htBytes += dictEntrySize + mallocSize(24+16*2) + sdsSize(len(a))
+		// dict entry + skiplist node + member sds (shared by both).
+		e.htBytes += dictEntrySize + zslNodeAvg + sdsSize(len(a))
 	} else {
 		e.htBytes += dictEntrySize + sdsSize(len(a)) + sdsSize(len(b))
 	}
@@ -209,34 +235,68 @@ func (e *estimator) pair(a, b []byte) {
 var scoreBuf []byte
 
 func (e *estimator) zmember(m []byte, score float64) {
-	// The listpack stores integral scores as integers, others as text.
-	if score == math.Trunc(score) && math.Abs(score) < 1<<53 {
+	// As d2string (util.c) stores it: integers below 2^52 as integers,
+	// others as %.17g.
+	switch {
+	case score == math.Trunc(score) && math.Abs(score) < 1<<52:
 		scoreBuf = strconv.AppendInt(scoreBuf[:0], int64(score), 10)
-	} else {
-		scoreBuf = strconv.AppendFloat(scoreBuf[:0], score, 'g', -1, 64)
+	case math.IsInf(score, 0):
+		scoreBuf = append(scoreBuf[:0], "-inf"[:3+int(math.Float64bits(score)>>63)]...)
+	default:
+		scoreBuf = strconv.AppendFloat(scoreBuf[:0], score, 'g', 17, 64)
 	}
 	e.pair(m, scoreBuf)
 }
 
+// streamEntry adds an entry to a simulated listpack node, built as
+// streamAppendItem does (t_stream.c): a new node, whose master entry holds
+// the first entry's fields, after 100 entries or 4096 bytes.
 func (e *estimator) streamEntry(se *librdb.StreamEntry) {
 	e.shape.Len++
-	n := 4 // flags, ms-diff, seq-diff, lp-count
-	for _, f := range se.Fields {
-		n += lpEntrySize(f)
-		e.largest = max(e.largest, len(f))
+	nf := len(se.Fields) / 2
+	if e.nodeEntries == 0 || e.nodeEntries >= 100 || e.nodeFill >= 4096 {
+		if e.nodeEntries > 0 {
+			e.stream += e.nodeFill
+		}
+		e.nodes++
+		e.nodeEntries = 0
+		e.master = e.master[:0]
+		// header, count, deleted, field count, fields, terminating 0, end
+		e.nodeFill = 6 + 2 + 2 + 2 + 2 + 1
+		for i := 0; i < nf; i++ {
+			e.master = append(e.master, string(se.Fields[2*i]))
+			e.nodeFill += lpEntrySize(se.Fields[2*i])
+		}
+		e.first = se.ID
 	}
-	e.stream += n
+	e.nodeEntries++
+	same := len(e.master) == nf
+	for i := 0; same && i < nf; i++ {
+		same = e.master[i] == string(se.Fields[2*i])
+	}
+	n := 2 + lpIntSize(int64(se.ID.Ms-e.first.Ms)) + 1 + lpIntSize(int64(se.ID.Seq-e.first.Seq)) + 1 + 2 // flags, ms, seq, lp-count
+	for i := 0; i < nf; i++ {
+		if !same {
+			n += lpEntrySize(se.Fields[2*i])
+		}
+		n += lpEntrySize(se.Fields[2*i+1])
+		e.largest = max(e.largest, len(se.Fields[2*i]), len(se.Fields[2*i+1]))
+	}
+	if !same {
+		n += 2 // field count
+	}
+	e.nodeFill += n
 }
 
 func (e *estimator) streamMeta(m *librdb.StreamMeta) {
-	// Listpack nodes of at most 4 KiB (stream-node-max-bytes) with a rax
-	// node each, the stream struct, groups, PEL entries and consumers.
-	nodes := e.stream/4096 + 1
-	e.stream += nodes*(lpHeader+64) + 64
+	if e.nodeEntries > 0 {
+		e.stream += e.nodeFill
+	}
+	e.stream += streamSize + raxUsage(e.nodes)
 	for _, g := range m.Groups {
-		e.stream += 128 + sdsSize(len(g.Name)) + len(g.Pending)*(32+48)
+		e.stream += streamCGSize + raxUsage(len(g.Pending)) + 32*len(g.Pending)
 		for _, c := range g.Consumers {
-			e.stream += 64 + sdsSize(len(c.Name)) + len(c.Pending)*48
+			e.stream += consumerSize + len(c.Name) + raxUsage(len(c.Pending))
 		}
 	}
 }
@@ -244,10 +304,7 @@ func (e *estimator) streamMeta(m *librdb.StreamMeta) {
 // end returns the estimate for the key.
 func (e *estimator) end() estimate {
 	k := e.k
-	size := dictEntrySize + 8 + sdsSize(len(k.Key)) + robjSize
-	if k.Expire >= 0 {
-		size += dictEntrySize + 8
-	}
+	size := dictEntrySize + sdsSize(len(k.Key)) + robjSize
 	enc := e.shape.Encoding70()
 	switch enc {
 	case "int":
@@ -274,7 +331,7 @@ func (e *estimator) end() estimate {
 	case "hashtable":
 		size += dictSize + dictTable(e.shape.Len) + e.htBytes
 	case "skiplist":
-		size += 16 + dictSize + dictTable(e.shape.Len) + 640 + e.htBytes
+		size += zsetSize + dictSize + dictTable(e.shape.Len) + zslHeader + e.htBytes
 	case "stream":
 		size += e.stream
 	case "module":

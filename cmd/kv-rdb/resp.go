@@ -2,7 +2,6 @@ package main
 
 import (
 	"bufio"
-	"bytes"
 	"strconv"
 
 	"github.com/kvkit/kvkit/librdb"
@@ -20,8 +19,9 @@ type respWriter struct {
 	replace bool
 	db      int
 	args    [][]byte // pending command: name, key, elements...
-	arena   []byte
-	fixed   int // args that start every batch (name, key)
+	num     [24]byte
+	batch   []byte // arena of the pending batch's elements
+	fixed   int    // args that start every batch (name, key)
 	warn    warnOnce
 	key     []byte
 	col     *librdb.Collector
@@ -42,11 +42,11 @@ func newRESPWriter(w *bufio.Writer, restore, replace bool) *respWriter {
 func (r *respWriter) command(args ...[]byte) {
 	r.cmds++
 	r.w.WriteByte('*')
-	r.w.Write(strconv.AppendInt(r.arena[:0], int64(len(args)), 10))
+	r.w.Write(strconv.AppendInt(r.num[:0], int64(len(args)), 10))
 	r.w.WriteString("\r\n")
 	for _, a := range args {
 		r.w.WriteByte('$')
-		r.w.Write(strconv.AppendInt(r.arena[:0], int64(len(a)), 10))
+		r.w.Write(strconv.AppendInt(r.num[:0], int64(len(a)), 10))
 		r.w.WriteString("\r\n")
 		r.w.Write(a)
 		r.w.WriteString("\r\n")
@@ -93,7 +93,7 @@ func (r *respWriter) add(name string, elems ...[]byte) {
 	r.start(name)
 	r.elems++
 	for _, e := range elems {
-		r.args = append(r.args, bytes.Clone(e))
+		r.args = append(r.args, r.keep(e))
 	}
 	if len(r.args)-r.fixed >= respBatch {
 		r.flushBatch()
@@ -105,6 +105,18 @@ func (r *respWriter) flushBatch() {
 		r.command(r.args...)
 	}
 	r.args = r.args[:0]
+	r.batch = r.batch[:0]
+}
+
+// keep copies e into the batch arena. A full arena is replaced, not grown,
+// so earlier slices stay valid until the batch is written.
+func (r *respWriter) keep(e []byte) []byte {
+	if cap(r.batch)-len(r.batch) < len(e) {
+		r.batch = make([]byte, 0, max(64<<10, len(e)))
+	}
+	start := len(r.batch)
+	r.batch = append(r.batch, e...)
+	return r.batch[start:len(r.batch):len(r.batch)]
 }
 
 func (r *respWriter) StringValue(k *librdb.Key, v []byte) error {
@@ -237,9 +249,15 @@ func (r *respWriter) endRestore(k *librdb.Key) error {
 	if len(v.Elems)+len(v.Fields)+len(v.Members) == 0 && v.Kind != librdb.KindString && v.Kind != librdb.KindStream && v.Kind != librdb.KindModule {
 		return nil // Redis skips empty collections when loading; RESTORE refuses them
 	}
-	if v.Kind == librdb.KindModule {
-		r.warn.warn("key %q holds a value of module %s, which cannot be re-encoded; skipped", k.Key, v.Module.Name)
+	if v.Kind == librdb.KindModule && (v.Module == nil || v.Module.Raw == nil) {
+		r.warn.warn("key %q holds a module value that was not kept; skipped", k.Key)
 		return nil
+	}
+	for i := range v.Fields {
+		if v.Fields[i].Expire >= 0 {
+			r.warn.warn("hash field expiry (Redis 7.4+) cannot be expressed for Redis 7.0 and was dropped")
+			v.Fields[i].Expire = -1
+		}
 	}
 	var err error
 	r.payload, err = librdb.AppendDumpPayload(r.payload[:0], v, librdb.DefaultVersion)

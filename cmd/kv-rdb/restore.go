@@ -129,6 +129,7 @@ func runRestore(c *cli.Context) error {
 		return usageError("%v", err)
 	}
 	defer conn.Close()
+	in.dec.KeepModules = !c.Bool("commands")
 	bw := bufio.NewWriterSize(conn, 256<<10)
 	rw := newRESPWriter(bw, !c.Bool("commands"), c.Bool("replace"))
 	rr := &replyReader{r: bufio.NewReaderSize(conn, 64<<10)}
