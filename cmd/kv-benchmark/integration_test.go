@@ -20,9 +20,8 @@ import (
 	"github.com/kvkit/kvkit/internal/testutil"
 )
 
-// servers are the servers every integration test runs against. kv-server
-// joins with one line, {"kv-server", func(t testing.TB) *testutil.Server {
-// return testutil.StartKV(t) }}, once it serves requests.
+// servers are the servers every integration test runs against: Redis 7.0
+// and kvkit's kv-server.
 var servers = []struct {
 	name  string
 	start func(t testing.TB) *testutil.Server
@@ -30,6 +29,7 @@ var servers = []struct {
 	// DEBUG is disabled by default in Redis 7.0; the latency tests slow
 	// the server down with DEBUG SLEEP.
 	{"redis-server", func(t testing.TB) *testutil.Server { return testutil.StartRedis(t, "--enable-debug-command", "yes") }},
+	{"kv-server", func(t testing.TB) *testutil.Server { return testutil.StartKV(t, "--enable-debug-command", "yes") }},
 }
 
 func forEachServer(t *testing.T, f func(t *testing.T, srv *testutil.Server)) {
