@@ -54,6 +54,11 @@ func RepoRoot(t testing.TB) string {
 	return filepath.Dir(strings.TrimSpace(string(out)))
 }
 
+// concurrent names the binaries that run goroutines against shared state,
+// which are worth building with the race detector (it slows the sequential
+// file tools, kv-rdb and kv-check-aof, several times over for nothing).
+var concurrent = map[string]bool{"kv-server": true, "kv-benchmark": true}
+
 var (
 	buildMu  sync.Mutex
 	built    = map[string]string{}
@@ -61,8 +66,8 @@ var (
 )
 
 // Binary builds ./cmd/NAME once per test process and returns the path of
-// the executable. Under the race detector (go test -race) the binary is
-// built with it as well, and Start makes a detected race end the process
+// the executable. Under the race detector (go test -race) a concurrent
+// binary (see concurrent) is built with it as well, and Start makes a detected race end the process
 // (GORACE halt_on_error), so integration tests catch data races in kvkit's
 // servers, not only in the test code.
 func Binary(t testing.TB, name string) string {
@@ -81,7 +86,7 @@ func Binary(t testing.TB, name string) string {
 	}
 	out := filepath.Join(buildDir, name)
 	args := []string{"build", "-o", out}
-	if raceEnabled {
+	if raceEnabled && concurrent[name] {
 		args = append(args, "-race")
 	}
 	cmd := exec.Command("go", append(args, "./cmd/"+name)...)
