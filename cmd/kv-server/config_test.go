@@ -1,12 +1,15 @@
 package main
 
 import (
+	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
+	"syscall"
 	"testing"
+	"time"
 
 	"github.com/kvkit/kvkit/internal/testutil"
 )
@@ -66,5 +69,66 @@ func TestVersionAndHelp(t *testing.T) {
 		if err != nil || !strings.Contains(string(out), "kv-server") {
 			t.Errorf("kv-server %s: %v\n%s", arg, err, out)
 		}
+	}
+}
+
+// TestDaemonize checks daemonize yes: the command returns at once with
+// status 0, a detached server keeps serving, writes its pid file and its
+// log file, and stops on SIGTERM, removing the pid file.
+func TestDaemonize(t *testing.T) {
+	dir := t.TempDir()
+	port := testutil.FreePort(t)
+	pidfile, logfile := filepath.Join(dir, "kv.pid"), filepath.Join(dir, "kv.log")
+	cmd := exec.Command(testutil.Binary(t, "kv-server"), "--port", strconv.Itoa(port), "--bind", "127.0.0.1",
+		"--daemonize", "yes", "--pidfile", pidfile, "--logfile", logfile, "--dir", dir)
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("kv-server --daemonize yes: %v\n%s", err, out)
+	}
+	var pid int
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		if b, err := os.ReadFile(pidfile); err == nil {
+			if n, err := strconv.Atoi(strings.TrimSpace(string(b))); err == nil {
+				pid = n
+				break
+			}
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("no pid file within 10s")
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	proc, _ := os.FindProcess(pid)
+	defer proc.Signal(syscall.SIGKILL) // the daemon is this test's grandchild
+	if pid == cmd.Process.Pid {
+		t.Errorf("pid file holds the launcher's pid %d, not the daemon's", pid)
+	}
+	addr := "127.0.0.1:" + strconv.Itoa(port)
+	for i := 0; ; i++ {
+		if c, err := net.DialTimeout("tcp", addr, time.Second); err == nil {
+			c.Close()
+			break
+		}
+		if i > 500 {
+			t.Fatal("the daemon does not listen")
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	if out := testutil.RedisCLI(t, addr, "PING"); strings.TrimSpace(out) != "PONG" {
+		t.Errorf("PING: %q", out)
+	}
+	proc.Signal(syscall.SIGTERM)
+	for i := 0; ; i++ {
+		if _, err := os.Stat(pidfile); os.IsNotExist(err) {
+			break
+		}
+		if i > 500 {
+			t.Fatal("the pid file is still there 10s after SIGTERM")
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	if log, _ := os.ReadFile(logfile); !strings.Contains(string(log), "Ready to accept connections") ||
+		!strings.Contains(string(log), "Received SIGTERM scheduling shutdown") {
+		t.Errorf("log file:\n%s", log)
 	}
 }
