@@ -15,7 +15,8 @@ import (
 
 	"github.com/kvkit/kvkit/internal/resptest"
 	"github.com/kvkit/kvkit/internal/testutil"
-	"github.com/kvkit/kvkit/libkv/proto"
+
+	"github.com/kvkit/kvkit/internal/sds"
 )
 
 // pair is a kv-server and a redis-server started with the same directives.
@@ -177,7 +178,7 @@ func runScript(t *testing.T, s *session, path string) {
 		} else if rest, ok := strings.CutPrefix(line, "@map "); ok {
 			mode, line = compareMap, rest
 		}
-		parts, err := proto.SplitArgs([]byte(line))
+		parts, err := sds.SplitArgs([]byte(line))
 		if err != nil {
 			t.Fatalf("%s:%d: %v", path, n+1, err)
 		}

@@ -9,6 +9,8 @@ import (
 	"math"
 	"strconv"
 	"strings"
+
+	"github.com/kvkit/kvkit/internal/sds"
 )
 
 // FileType is the type letter of a manifest line: BASE, HISTORY or INCR
@@ -130,14 +132,14 @@ func ParseManifest(rd io.Reader) (*Manifest, error) {
 		if line == "" {
 			return nil, bad("Invalid AOF manifest file format")
 		}
-		argv, ok := SplitArgs(line)
-		if !ok || len(argv) < 6 || len(argv)%2 != 0 {
+		words, err := sds.SplitArgs([]byte(line))
+		if err != nil || len(words) < 6 || len(words)%2 != 0 {
 			return nil, bad("Invalid AOF manifest file format")
 		}
 		fi := FileInfo{}
 		hasName := false
-		for i := 0; i < len(argv); i += 2 {
-			k, v := argv[i], argv[i+1]
+		for i := 0; i < len(words); i += 2 {
+			k, v := string(words[i]), string(words[i+1])
 			switch strings.ToLower(k) {
 			case "file":
 				if strings.ContainsAny(v, `/\`) {
@@ -200,7 +202,7 @@ func readManifestLine(br *bufio.Reader) ([]byte, error) {
 // digits, anything after ignored; 0 when there are no digits.
 func atoll(s string) int64 {
 	i := 0
-	for i < len(s) && isCSpace(s[i]) {
+	for i < len(s) && sds.IsSpace(s[i]) {
 		i++
 	}
 	neg := false
@@ -225,117 +227,8 @@ func atoll(s string) int64 {
 	return int64(n)
 }
 
-func isCSpace(c byte) bool {
-	return c == ' ' || c == '\t' || c == '\n' || c == '\v' || c == '\f' || c == '\r'
-}
-
-func isHex(c byte) bool {
-	return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F')
-}
-
-func unhex(c byte) byte {
-	switch {
-	case c >= '0' && c <= '9':
-		return c - '0'
-	case c >= 'a' && c <= 'f':
-		return c - 'a' + 10
-	}
-	return c - 'A' + 10
-}
-
-// SplitArgs splits a line into words as Redis' sdssplitargs does (sds.c):
-// words are separated by blanks; "double quotes" allow \xHH, \n, \r, \t,
-// \b, \a and \<any> escapes; 'single quotes' allow \'; a closing quote must
-// be followed by a blank or the end of the line. ok is false for unbalanced
-// quotes or a closing quote followed by another character.
-func SplitArgs(line string) (args []string, ok bool) {
-	p := 0
-	at := func(i int) byte { // the C string view: NUL past the end
-		if i < len(line) {
-			return line[i]
-		}
-		return 0
-	}
-	for {
-		for p < len(line) && isCSpace(line[p]) {
-			p++
-		}
-		if p >= len(line) {
-			return args, true
-		}
-		var cur []byte
-		inq, insq := false, false
-		for done := false; !done; {
-			c := at(p)
-			switch {
-			case inq:
-				switch {
-				case c == '\\' && at(p+1) == 'x' && isHex(at(p+2)) && isHex(at(p+3)):
-					cur = append(cur, unhex(at(p+2))<<4|unhex(at(p+3)))
-					p += 3
-				case c == '\\' && at(p+1) != 0:
-					p++
-					switch e := at(p); e {
-					case 'n':
-						cur = append(cur, '\n')
-					case 'r':
-						cur = append(cur, '\r')
-					case 't':
-						cur = append(cur, '\t')
-					case 'b':
-						cur = append(cur, '\b')
-					case 'a':
-						cur = append(cur, '\a')
-					default:
-						cur = append(cur, e)
-					}
-				case c == '"':
-					if n := at(p + 1); n != 0 && !isCSpace(n) {
-						return nil, false
-					}
-					done = true
-				case c == 0:
-					return nil, false
-				default:
-					cur = append(cur, c)
-				}
-			case insq:
-				switch {
-				case c == '\\' && at(p+1) == '\'':
-					p++
-					cur = append(cur, '\'')
-				case c == '\'':
-					if n := at(p + 1); n != 0 && !isCSpace(n) {
-						return nil, false
-					}
-					done = true
-				case c == 0:
-					return nil, false
-				default:
-					cur = append(cur, c)
-				}
-			default:
-				switch c {
-				case ' ', '\n', '\r', '\t', 0:
-					done = true
-				case '"':
-					inq = true
-				case '\'':
-					insq = true
-				default:
-					cur = append(cur, c)
-				}
-			}
-			if p < len(line) {
-				p++
-			}
-		}
-		args = append(args, string(cur))
-	}
-}
-
 // NeedsQuoting reports whether s must be written quoted in a manifest: as
-// Redis' sds.c sdsneedsrepr, when it holds a backslash, a double quote, a
+// Redis' sds.c sdsneedsrepr (written with sds.AppendRepr), when it holds a backslash, a double quote, a
 // blank or a non-printable byte; and, unlike Redis, when it holds a single
 // quote or is empty, which sdssplitargs would not read back unquoted.
 func NeedsQuoting(s string) bool {
@@ -348,41 +241,9 @@ func NeedsQuoting(s string) bool {
 	return s == ""
 }
 
-// Quote returns s as Redis' sdscatrepr writes it: in double quotes, with
-// \\, \", \n, \r, \t, \a, \b and \xHH escapes. SplitArgs reads it back.
-func Quote(s string) string {
-	var b strings.Builder
-	b.WriteByte('"')
-	for i := 0; i < len(s); i++ {
-		switch c := s[i]; c {
-		case '\\', '"':
-			b.WriteByte('\\')
-			b.WriteByte(c)
-		case '\n':
-			b.WriteString(`\n`)
-		case '\r':
-			b.WriteString(`\r`)
-		case '\t':
-			b.WriteString(`\t`)
-		case '\a':
-			b.WriteString(`\a`)
-		case '\b':
-			b.WriteString(`\b`)
-		default:
-			if c >= 0x20 && c <= 0x7e {
-				b.WriteByte(c)
-			} else {
-				fmt.Fprintf(&b, `\x%02x`, c)
-			}
-		}
-	}
-	b.WriteByte('"')
-	return b.String()
-}
-
 func manifestWord(s string) string {
 	if NeedsQuoting(s) {
-		return Quote(s)
+		return string(sds.AppendRepr(nil, []byte(s)))
 	}
 	return s
 }

@@ -9,6 +9,8 @@ import (
 	"testing"
 
 	"github.com/kvkit/kvkit/internal/testutil"
+
+	"github.com/kvkit/kvkit/internal/sds"
 )
 
 func TestParseManifestOfRedis(t *testing.T) {
@@ -114,43 +116,14 @@ func TestParseManifestErrors(t *testing.T) {
 	}
 }
 
-// sdssplitargs results (Redis sds.c and its tests).
-func TestSplitArgs(t *testing.T) {
-	for _, c := range []struct {
-		in   string
-		want []string
-		ok   bool
-	}{
-		{"", nil, true},
-		{"  a  b\tc ", []string{"a", "b", "c"}, true},
-		{`"a b" 'c d'`, []string{"a b", "c d"}, true},
-		{`"\x41\n\r\t\b\a\"\\\z"`, []string{"A\n\r\t\b\a\"\\z"}, true},
-		{`"\x4"`, []string{"x4"}, true},
-		{`'it\'s' '\n'`, []string{"it's", `\n`}, true},
-		{`ab"c d"e`, nil, false},
-		{`ab"c d"`, []string{"abc d"}, true},
-		{`"unterminated`, nil, false},
-		{`'unterminated`, nil, false},
-		{`"a"b`, nil, false},
-		{`""`, []string{""}, true},
-	} {
-		got, ok := SplitArgs(c.in)
-		if ok != c.ok || (ok && !reflect.DeepEqual(got, c.want)) {
-			t.Errorf("SplitArgs(%q) = %q, %v; want %q, %v", c.in, got, ok, c.want, c.ok)
-		}
-	}
-}
-
 func TestQuoteRoundTrip(t *testing.T) {
 	for _, s := range []string{"plain", "with space", "tab\there", `back\slash`, `q"uote`, "\x00\xff\x7f\n\r\a\b", "é"} {
-		q := s
-		if NeedsQuoting(s) {
-			q = Quote(s)
-		} else if s != "plain" {
+		q := manifestWord(s)
+		if q == s && s != "plain" {
 			t.Errorf("%q should need quoting", s)
 		}
-		got, ok := SplitArgs(q)
-		if !ok || len(got) != 1 || got[0] != s {
+		got, err := sds.SplitArgs([]byte(q))
+		if err != nil || len(got) != 1 || string(got[0]) != s {
 			t.Errorf("%q quoted as %s reads back as %q", s, q, got)
 		}
 	}

@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"io"
 	"math"
+
+	"github.com/kvkit/kvkit/internal/sds"
 )
 
 // RecordKind says what a Record holds.
@@ -298,7 +300,7 @@ func (r *Reader) header(prefix byte, what string) (int64, error) {
 // out-of-range values clamp to LONG_MIN/LONG_MAX.
 func strtol(b []byte) (int64, []byte) {
 	i := 0
-	for i < len(b) && isCSpace(b[i]) {
+	for i < len(b) && sds.IsSpace(b[i]) {
 		i++
 	}
 	neg := false

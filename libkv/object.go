@@ -4,7 +4,7 @@ import (
 	"strconv"
 	"unsafe"
 
-	"github.com/kvkit/kvkit/libkv/proto"
+	"github.com/kvkit/kvkit/internal/sds"
 )
 
 // ObjType is a value's type as TYPE reports it (Redis 7.0 server.h OBJ_*).
@@ -86,7 +86,7 @@ func newStringObject(val []byte) *Object {
 // stringEncoding is the encoding tryObjectEncoding gives the string b.
 func stringEncoding(b []byte) Encoding {
 	if len(b) <= 20 {
-		if _, ok := proto.ParseInt(b); ok {
+		if _, ok := sds.ParseInt(b); ok {
 			return EncInt
 		}
 	}
@@ -115,7 +115,7 @@ func newIntObject(n int64) *Object {
 
 // intValue returns an int-encoded string's integer.
 func (o *Object) intValue() int64 {
-	n, _ := proto.ParseInt(o.str())
+	n, _ := sds.ParseInt(o.str())
 	return n
 }
 

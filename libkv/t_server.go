@@ -11,7 +11,8 @@ import (
 
 	"github.com/kvkit/kvkit/internal/version"
 	"github.com/kvkit/kvkit/libkv/cmdtable"
-	"github.com/kvkit/kvkit/libkv/proto"
+
+	"github.com/kvkit/kvkit/internal/sds"
 )
 
 // Server commands (Redis 7.0 server.c, debug.c, object.c, latency.c).
@@ -85,7 +86,7 @@ func (s *Server) feedMonitors(c *Client, args [][]byte) {
 	line = append(line, ']')
 	for _, a := range args {
 		line = append(line, ' ')
-		line = proto.AppendRepr(line, a)
+		line = sds.AppendRepr(line, a)
 	}
 	line = append(line, '\r', '\n')
 	// A monitor sees its own commands too, as in Redis.

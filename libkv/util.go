@@ -5,7 +5,7 @@ import (
 	"math"
 	"strconv"
 
-	"github.com/kvkit/kvkit/libkv/proto"
+	"github.com/kvkit/kvkit/internal/sds"
 )
 
 func sprintf(format string, args ...any) string { return fmt.Sprintf(format, args...) }
@@ -27,12 +27,12 @@ const (
 
 // argInt parses a as a 64-bit integer as Redis's getLongLongFromObject
 // (string2ll: no spaces, no '+', no leading zeros).
-func argInt(a []byte) (int64, bool) { return proto.ParseInt(a) }
+func argInt(a []byte) (int64, bool) { return sds.ParseInt(a) }
 
 // intArg parses args[i] as an integer or writes Redis's "not an integer"
 // error; ok reports success.
 func (c *Client) intArg(a []byte) (int64, bool) {
-	n, ok := proto.ParseInt(a)
+	n, ok := sds.ParseInt(a)
 	if !ok {
 		c.addError(errNotInt)
 	}

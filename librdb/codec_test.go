@@ -8,7 +8,6 @@ import (
 	"math/rand"
 	"os"
 	"path/filepath"
-	"strconv"
 	"strings"
 	"testing"
 
@@ -96,16 +95,6 @@ func TestListpackRoundTrip(t *testing.T) {
 	for _, bad := range [][]byte{lp[:len(lp)-1], append(append([]byte{}, lp[:7]...), 0xff), {7, 0, 0, 0, 1, 0, 0xff}} {
 		if _, err := ListpackEach(bad, nil); err == nil {
 			t.Errorf("%x...: no error", bad[:min(8, len(bad))])
-		}
-	}
-}
-
-func TestParseInt64(t *testing.T) {
-	for s, ok := range map[string]bool{"0": true, "-1": true, "9223372036854775807": true, "-9223372036854775808": true,
-		"9223372036854775808": false, "-0": false, "007": false, " 1": false, "+1": false, "1e3": false, "": false, "-": false, "18446744073709551616": false} {
-		v, got := ParseInt64([]byte(s))
-		if got != ok || ok && strconv.FormatInt(v, 10) != s {
-			t.Errorf("ParseInt64(%q) = %d, %v", s, v, got)
 		}
 	}
 }

@@ -9,6 +9,8 @@ import (
 	"math"
 	"sort"
 	"strconv"
+
+	"github.com/kvkit/kvkit/internal/sds"
 )
 
 // DefaultVersion is the RDB version the Encoder writes unless asked
@@ -183,7 +185,7 @@ func appendLen(dst []byte, n uint64) []byte {
 // bytes and compressible, else raw.
 func (e *Encoder) appendString(dst []byte, s []byte) []byte {
 	if len(s) <= 11 {
-		if v, ok := ParseInt64(s); ok {
+		if v, ok := sds.ParseInt(s); ok {
 			switch {
 			case v >= math.MinInt8 && v <= math.MaxInt8:
 				return append(dst, 0xC0|encInt8, byte(v))
@@ -303,7 +305,7 @@ func (e *Encoder) appendSet(dst []byte, elems [][]byte) ([]byte, byte, error) {
 	if len(elems) <= SetMaxIntsetEntries {
 		ints := make([]int64, 0, len(elems))
 		for _, m := range elems {
-			v, ok := ParseInt64(m)
+			v, ok := sds.ParseInt(m)
 			if !ok {
 				ints = nil
 				break

@@ -4,6 +4,8 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+
+	"github.com/kvkit/kvkit/internal/sds"
 )
 
 // Listpack layout (Redis 7.0 listpack.c): a 4-byte little-endian total size,
@@ -198,9 +200,9 @@ func (b *ListpackBuilder) Len() int { return b.count }
 // Size returns the size in bytes the finished listpack would have.
 func (b *ListpackBuilder) Size() int { return lpHeaderSize + len(b.buf) + 1 }
 
-// AppendString appends s, as an integer when it is one (ParseInt64).
+// AppendString appends s, as an integer when it is one (sds.ParseInt).
 func (b *ListpackBuilder) AppendString(s []byte) {
-	if v, ok := ParseInt64(s); ok {
+	if v, ok := sds.ParseInt(s); ok {
 		b.AppendInt(v)
 		return
 	}

@@ -1,5 +1,7 @@
 package librdb
 
+import "github.com/kvkit/kvkit/internal/sds"
+
 // Shape accumulates, element by element, what decides the encoding Redis
 // 7.0 gives a value once loaded or built by commands (rdb.c rdbLoadObject
 // conversions, t_hash.c/t_set.c/t_zset.c thresholds): its element count,
@@ -22,7 +24,7 @@ func (s *Shape) Reset(k *Key) {
 // String records a string value.
 func (s *Shape) String(v []byte) {
 	s.Len = len(v)
-	_, s.StrInt = ParseInt64(v)
+	_, s.StrInt = sds.ParseInt(v)
 }
 
 // Element records a list element or set member.
@@ -30,7 +32,7 @@ func (s *Shape) Element(e []byte) {
 	s.Len++
 	s.MaxLen = max(s.MaxLen, len(e))
 	if s.Kind == KindSet && !s.NotInt {
-		if _, ok := ParseInt64(e); !ok {
+		if _, ok := sds.ParseInt(e); !ok {
 			s.NotInt = true
 		}
 	}

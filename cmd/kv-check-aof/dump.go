@@ -7,6 +7,8 @@ import (
 	"strings"
 
 	"github.com/kvkit/kvkit/libaof"
+
+	"github.com/kvkit/kvkit/internal/sds"
 )
 
 // dumpArgMax is how much of an argument --dump prints; longer ones end in
@@ -53,7 +55,7 @@ func newDumper(w *bufio.Writer, db int64, names []string, key *regexp.Regexp) fu
 			if i == 0 && !libaof.NeedsQuoting(string(a)) {
 				w.Write(a)
 			} else {
-				w.WriteString(libaof.Quote(string(a)))
+				w.WriteString(string(sds.AppendRepr(nil, a)))
 			}
 			if rec.Sizes[i] > int64(len(a)) {
 				w.WriteString("...(" + strconv.FormatInt(rec.Sizes[i], 10) + " bytes)")

@@ -6,6 +6,8 @@ import (
 	"strconv"
 
 	"github.com/kvkit/kvkit/librdb"
+
+	"github.com/kvkit/kvkit/internal/sds"
 )
 
 // The memory model is Redis 7.0's own (object.c objectComputeSize, as
@@ -55,7 +57,7 @@ func sdsSize(n int) int {
 
 // lpEntrySize is the size of s as a listpack entry (listpack.c).
 func lpEntrySize(s []byte) int {
-	if v, ok := librdb.ParseInt64(s); ok {
+	if v, ok := sds.ParseInt(s); ok {
 		return lpIntSize(v) + 1
 	}
 	n := len(s)
@@ -186,7 +188,7 @@ func (e *estimator) trackInt(s []byte) {
 	if !e.ints {
 		return
 	}
-	v, ok := librdb.ParseInt64(s)
+	v, ok := sds.ParseInt(s)
 	if !ok {
 		e.ints = false
 		return

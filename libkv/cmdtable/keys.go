@@ -1,6 +1,8 @@
 package cmdtable
 
-import "github.com/kvkit/kvkit/libkv/proto"
+import (
+	"github.com/kvkit/kvkit/internal/sds"
+)
 
 // KeyRef is a key found in an argument vector: its index in argv and the
 // flags of the key spec (or getkeys procedure) that found it. Keys found
@@ -146,7 +148,7 @@ func (spec *KeySpec) locate(argv [][]byte) (first, last, step int, valid bool) {
 		if fk.KeyNumIdx >= argc || idx >= argc || idx < 0 {
 			return 0, 0, 0, false
 		}
-		n, ok := proto.ParseInt(argv[idx])
+		n, ok := sds.ParseInt(argv[idx])
 		if !ok || n < 0 {
 			return 0, 0, 0, false
 		}

@@ -9,7 +9,7 @@ import (
 	"strings"
 	"syscall"
 
-	"github.com/kvkit/kvkit/libkv/proto"
+	"github.com/kvkit/kvkit/internal/sds"
 )
 
 // The directives that fit no generic type, with config.c's set, get and
@@ -339,7 +339,7 @@ var percentilesOps = &specialOps{
 		for _, a := range args {
 			// string2d: strtod over the whole string, no leading space, no NaN.
 			f, err := strconv.ParseFloat(a, 64)
-			if a == "" || proto.IsSpace(a[0]) || strings.ContainsRune(a, '_') || (err != nil && !errors.Is(err, strconv.ErrRange)) || f != f {
+			if a == "" || sds.IsSpace(a[0]) || strings.ContainsRune(a, '_') || (err != nil && !errors.Is(err, strconv.ErrRange)) || f != f {
 				v.LatencyTrackingInfoPercentiles = nil
 				return "Invalid latency-tracking-info-percentiles parameters"
 			}

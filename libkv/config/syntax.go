@@ -4,18 +4,18 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/kvkit/kvkit/libkv/proto"
+	"github.com/kvkit/kvkit/internal/sds"
 )
 
 // ErrUnbalancedQuotes is returned by SplitArgs for a line whose quotes do not
 // close, or whose closing quote is followed by something other than a space.
-var ErrUnbalancedQuotes = proto.ErrUnbalancedQuotes
+var ErrUnbalancedQuotes = sds.ErrUnbalancedQuotes
 
 // SplitArgs splits a configuration line into arguments as Redis 7.0's
-// sdssplitargs (sds.c) does; see proto.SplitArgs, which it shares with the
+// sdssplitargs (sds.c) does; see sds.SplitArgs, which it shares with the
 // inline protocol.
 func SplitArgs(line string) ([]string, error) {
-	parts, err := proto.SplitArgs([]byte(line))
+	parts, err := sds.SplitArgs([]byte(line))
 	if err != nil || len(parts) == 0 {
 		return nil, err
 	}
@@ -26,9 +26,9 @@ func SplitArgs(line string) ([]string, error) {
 	return args, nil
 }
 
-// Repr quotes s as Redis 7.0's sdscatrepr (sds.c) does (proto.AppendRepr).
+// Repr quotes s as Redis 7.0's sdscatrepr (sds.c) does (sds.AppendRepr).
 // SplitArgs(Repr(s)) gives back s.
-func Repr(s string) string { return string(proto.AppendRepr(nil, []byte(s))) }
+func Repr(s string) string { return string(sds.AppendRepr(nil, []byte(s))) }
 
 // trimLine trims spaces, tabs, CRs and LFs from both ends, as sdstrim(line,
 // " \t\r\n") does in config.c.
@@ -110,7 +110,7 @@ func parseLL(s string) (int64, bool) {
 // string reads as 0, and out-of-range values saturate (range reports it).
 func strtoll(s string, base int) (v int64, ok, inRange bool) {
 	i := 0
-	for i < len(s) && proto.IsSpace(s[i]) {
+	for i < len(s) && sds.IsSpace(s[i]) {
 		i++
 	}
 	neg := false
@@ -122,7 +122,7 @@ func strtoll(s string, base int) (v int64, ok, inRange bool) {
 	var u uint64
 	over := false
 	for ; i < len(s); i++ {
-		d, isHex := proto.HexDigit(s[i])
+		d, isHex := sds.HexDigit(s[i])
 		if !isHex || int(d) >= base {
 			break
 		}

@@ -7,7 +7,7 @@
 // so whatever outlives the command must be copied.
 package proto
 
-import "errors"
+import "github.com/kvkit/kvkit/internal/sds"
 
 // InlineMax is Redis's PROTO_INLINE_MAX_SIZE: the longest inline request, and
 // the longest multibulk or bulk count line, in bytes.
@@ -28,10 +28,6 @@ type Limits struct {
 type ProtocolError struct{ Msg string }
 
 func (e *ProtocolError) Error() string { return e.Msg }
-
-// ErrUnbalancedQuotes is returned by SplitArgs for an unterminated quote or a
-// closing quote not followed by a space.
-var ErrUnbalancedQuotes = errors.New("unbalanced quotes")
 
 func perr(msg string) error { return &ProtocolError{Msg: "Protocol error: " + msg} }
 
@@ -97,7 +93,7 @@ func (p *Parser) inline(buf []byte, pos int) ([][]byte, int, error) {
 	if len(line) > 0 && line[len(line)-1] == '\r' {
 		line = line[:len(line)-1]
 	}
-	args, err := SplitArgs(line)
+	args, err := sds.SplitArgs(line)
 	if err != nil {
 		return nil, 0, perr("unbalanced quotes in request")
 	}
@@ -119,7 +115,7 @@ func countLine(buf []byte, i int, tooBig string) (v int64, next int, good bool, 
 		return 0, 0, false, nil
 	}
 	if cr > i { // else the line is a bare \r: no '$' or '*' to skip
-		v, good = ParseInt(buf[i+1 : cr])
+		v, good = sds.ParseInt(buf[i+1 : cr])
 	}
 	return v, cr + 2, good, nil
 }
@@ -196,175 +192,4 @@ func (p *Parser) Pending() (start, parsed int, bulkLen int64, ok bool) {
 		return 0, 0, -1, false
 	}
 	return p.start, p.start + p.off, p.bulkLen, true
-}
-
-// ParseInt parses b as Redis's string2ll does: an optional '-', no leading
-// zeros (except "0" itself), no spaces or '+', within int64.
-func ParseInt(b []byte) (int64, bool) {
-	if len(b) == 0 || len(b) > 20 {
-		return 0, false
-	}
-	if len(b) == 1 && b[0] == '0' {
-		return 0, true
-	}
-	neg := false
-	i := 0
-	if b[0] == '-' {
-		neg = true
-		i = 1
-		if len(b) == 1 {
-			return 0, false
-		}
-	}
-	if b[i] < '1' || b[i] > '9' {
-		return 0, false
-	}
-	var v uint64
-	for ; i < len(b); i++ {
-		c := b[i]
-		if c < '0' || c > '9' {
-			return 0, false
-		}
-		d := uint64(c - '0')
-		if v > (1<<64-1-d)/10 {
-			return 0, false
-		}
-		v = v*10 + d
-	}
-	if neg {
-		if v > 1<<63 {
-			return 0, false
-		}
-		return -int64(v), true
-	}
-	if v > 1<<63-1 {
-		return 0, false
-	}
-	return int64(v), true
-}
-
-// IsSpace reports whether c is white space as C's isspace in the "C" locale.
-func IsSpace(c byte) bool {
-	return c == ' ' || c == '\n' || c == '\r' || c == '\t' || c == '\v' || c == '\f'
-}
-
-// HexDigit returns the value of the hexadecimal digit c.
-func HexDigit(c byte) (byte, bool) {
-	switch {
-	case c >= '0' && c <= '9':
-		return c - '0', true
-	case c >= 'a' && c <= 'f':
-		return c - 'a' + 10, true
-	case c >= 'A' && c <= 'F':
-		return c - 'A' + 10, true
-	}
-	return 0, false
-}
-
-// SplitArgs splits line into arguments as Redis's sdssplitargs (sds.c):
-// arguments separated by white space; "double quotes" with \xHH, \n, \r,
-// \t, \b, \a and \<c> escapes; 'single quotes' with \' only; a quote may
-// open in the middle of an argument; a closing quote must be followed by
-// white space or the end. An empty line gives no arguments.
-func SplitArgs(line []byte) ([][]byte, error) {
-	// sdssplitargs works on a C string: a NUL byte ends the line.
-	if z := indexByte(line, 0); z >= 0 {
-		line = line[:z]
-	}
-	var args [][]byte
-	i := 0
-	for {
-		for i < len(line) && IsSpace(line[i]) {
-			i++
-		}
-		if i >= len(line) {
-			return args, nil
-		}
-		var cur []byte
-		inq, insq := false, false
-		for done := false; !done; {
-			if inq {
-				if i >= len(line) {
-					return nil, ErrUnbalancedQuotes
-				}
-				c := line[i]
-				switch {
-				case c == '\\' && i+3 < len(line) && line[i+1] == 'x':
-					h, ok1 := HexDigit(line[i+2])
-					l, ok2 := HexDigit(line[i+3])
-					if ok1 && ok2 {
-						cur = append(cur, h<<4|l)
-						i += 3
-					} else {
-						cur = append(cur, 'x')
-						i++
-					}
-				case c == '\\' && i+1 < len(line):
-					i++
-					switch e := line[i]; e {
-					case 'n':
-						cur = append(cur, '\n')
-					case 'r':
-						cur = append(cur, '\r')
-					case 't':
-						cur = append(cur, '\t')
-					case 'b':
-						cur = append(cur, '\b')
-					case 'a':
-						cur = append(cur, '\a')
-					default:
-						cur = append(cur, e)
-					}
-				case c == '"':
-					if i+1 < len(line) && !IsSpace(line[i+1]) {
-						return nil, ErrUnbalancedQuotes
-					}
-					done = true
-				default:
-					cur = append(cur, c)
-				}
-				i++
-			} else if insq {
-				if i >= len(line) {
-					return nil, ErrUnbalancedQuotes
-				}
-				c := line[i]
-				switch {
-				case c == '\\' && i+1 < len(line) && line[i+1] == '\'':
-					i++
-					cur = append(cur, '\'')
-				case c == '\'':
-					if i+1 < len(line) && !IsSpace(line[i+1]) {
-						return nil, ErrUnbalancedQuotes
-					}
-					done = true
-				default:
-					cur = append(cur, c)
-				}
-				i++
-			} else {
-				if i >= len(line) {
-					break
-				}
-				switch c := line[i]; {
-				// sdssplitargs ends an unquoted argument at these four only:
-				// \v and \f are part of it, although isspace skips them
-				// between arguments.
-				case c == ' ' || c == '\n' || c == '\r' || c == '\t':
-					done = true
-				case c == '"':
-					inq = true
-				case c == '\'':
-					insq = true
-				default:
-					cur = append(cur, c)
-				}
-				i++
-			}
-		}
-		if cur == nil {
-			cur = []byte{}
-		}
-		args = append(args, cur)
-	}
 }
