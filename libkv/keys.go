@@ -208,6 +208,7 @@ func cmdCopy(c *Client, args [][]byte) {
 func (o *Object) dup() *Object {
 	d := *o
 	d.setStr(append([]byte(nil), o.str()...))
+	d.private = true // dupStringObject never returns a shared integer
 	return &d
 }
 
@@ -502,10 +503,13 @@ func cmdScan(c *Client, args [][]byte) {
 		}
 	}
 	var keys []string
-	for iterations := count * 10; ; {
+	// As scanGenericCommand's `do {...} while (cursor && maxiterations--
+	// && ...)`: count*10 wraps around for a huge COUNT (Redis's long
+	// multiplication overflows the same way), leaving a negative budget
+	// that never reaches zero, so the whole table is scanned.
+	for iterations := count * 10; ; iterations-- {
 		cursor = c.db.keys.Scan(cursor, func(k string, _ *Object) { keys = append(keys, k) })
-		iterations--
-		if cursor == 0 || iterations <= 0 || int64(len(keys)) >= count {
+		if cursor == 0 || iterations == 0 || int64(len(keys)) >= count {
 			break
 		}
 	}

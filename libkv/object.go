@@ -2,6 +2,7 @@ package libkv
 
 import (
 	"strconv"
+	"strings"
 	"unsafe"
 
 	"github.com/kvkit/kvkit/libkv/proto"
@@ -56,11 +57,16 @@ const embstrMax = 44
 // need no formatting; other types will keep their structure behind ptr.
 // lru holds the 24-bit LRU clock or the LFU data, as Redis's robj.
 type Object struct {
-	typ  ObjType
-	enc  Encoding
-	lru  uint32
-	ptr  unsafe.Pointer
-	n, c uint32 // a string's length and capacity: strings are at most 512 MB
+	typ ObjType
+	enc Encoding
+	// private marks an int-encoded string in the shared-integer range
+	// that Redis nevertheless holds in an object of its own, with
+	// refcount 1: a COPY (dupStringObject) or a value stored while an LRU
+	// or LFU maxmemory policy forbids sharing. See refcount.
+	private bool
+	lru     uint32
+	ptr     unsafe.Pointer
+	n, c    uint32 // a string's length and capacity: strings are at most 512 MB
 }
 
 // str returns a string object's bytes, owned by the object; appending
@@ -116,3 +122,46 @@ func (o *Object) strLen() int { return int(o.n) }
 // unshare marks a string object raw before it is modified in place (Redis's
 // dbUnshareStringValue): APPEND and SETRANGE always leave raw strings behind.
 func (o *Object) unshare() { o.enc = EncRaw }
+
+// OBJ_SHARED_INTEGERS and OBJ_SHARED_REFCOUNT (server.h): Redis stores the
+// integers 0..9999 as shared objects, whose refcount is INT_MAX.
+const (
+	sharedIntegers = 10000
+	sharedRefcount = 1<<31 - 1
+)
+
+// refcount is the object's reference count as OBJECT REFCOUNT and DEBUG
+// OBJECT report it: shared integers have OBJ_SHARED_REFCOUNT, every other
+// value (kvkit never shares values between keys) 1.
+func (o *Object) refcount() int64 {
+	if o.enc == EncInt && !o.private {
+		if n := o.intValue(); n >= 0 && n < sharedIntegers {
+			return sharedRefcount
+		}
+	}
+	return 1
+}
+
+// noSharedIntegers reports whether a maxmemory limit with an LRU or LFU
+// policy is in force: Redis then gives every value its own object, since
+// shared ones would share their LRU/LFU data (MAXMEMORY_FLAG_NO_SHARED_INTEGERS).
+func (s *Server) noSharedIntegers() bool {
+	p := s.conf.MaxmemoryPolicy
+	return s.conf.Maxmemory != 0 && (strings.HasSuffix(p, "-lru") || strings.HasSuffix(p, "-lfu"))
+}
+
+// newString is newStringObject for a value a command stores (Redis's
+// tryObjectEncoding), marking an int private when sharing is off.
+func (s *Server) newString(val []byte) *Object {
+	o := newStringObject(val)
+	o.private = o.enc == EncInt && s.noSharedIntegers()
+	return o
+}
+
+// newInt is newIntObject for INCR and friends
+// (createStringObjectFromLongLongForValue).
+func (s *Server) newInt(n int64) *Object {
+	o := newIntObject(n)
+	o.private = s.noSharedIntegers()
+	return o
+}

@@ -4,7 +4,6 @@ import (
 	"crypto/sha1"
 	"encoding/binary"
 	"encoding/hex"
-	"math"
 	"strconv"
 	"strings"
 	"time"
@@ -303,23 +302,11 @@ func cmdObjectEncoding(c *Client, args [][]byte) {
 	}
 }
 
-// sharedIntegers is OBJ_SHARED_INTEGERS: Redis stores small integers as
-// shared objects, whose OBJECT REFCOUNT is OBJ_SHARED_REFCOUNT.
-const (
-	sharedIntegers = 10000
-	sharedRefcount = math.MaxInt32
-)
-
 func cmdObjectRefcount(c *Client, args [][]byte) {
 	o := c.objectLookup(args[2])
-	if o == nil {
-		return
+	if o != nil {
+		c.w.Int(o.refcount())
 	}
-	if n := o.intValue(); o.enc == EncInt && n >= 0 && n < sharedIntegers {
-		c.w.Int(sharedRefcount)
-		return
-	}
-	c.w.Int(1)
 }
 
 func cmdObjectIdletime(c *Client, args [][]byte) {
@@ -466,8 +453,8 @@ func cmdDebug(c *Client, args [][]byte) {
 			return
 		}
 		idle := (int64(s.lruClock) - int64(o.lru)) & (1<<24 - 1)
-		c.w.Status(sprintf("Value at:%p refcount:1 encoding:%s serializedlength:%d lru:%d lru_seconds_idle:%d",
-			o, o.enc, o.strLen()+1, o.lru, idle))
+		c.w.Status(sprintf("Value at:%p refcount:%d encoding:%s serializedlength:%d lru:%d lru_seconds_idle:%d",
+			o, o.refcount(), o.enc, rdbStringLen(o.str(), s.conf.Rdbcompression), o.lru, idle))
 	case sub == "digest" && len(args) == 2:
 		d := s.datasetDigest()
 		c.w.Status(hex.EncodeToString(d[:]))

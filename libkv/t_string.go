@@ -162,7 +162,7 @@ func (c *Client) setGeneric(flags int, key, val, expire []byte, cmdName string, 
 		return
 	}
 	s := c.srv
-	s.setKey(c.db, key, newStringObject(val), flags&setKeepTTL != 0)
+	s.setKey(c.db, key, s.newString(val), flags&setKeepTTL != 0)
 	s.dirty++
 	if expire != nil {
 		s.setExpire(c.db, key, at)
@@ -189,7 +189,7 @@ func cmdGetSet(c *Client, args [][]byte) {
 	if !c.replyGet(args[1]) {
 		return
 	}
-	c.srv.setKey(c.db, args[1], newStringObject(args[2]), false)
+	c.srv.setKey(c.db, args[1], c.srv.newString(args[2]), false)
 	c.srv.dirty++
 }
 
@@ -260,7 +260,7 @@ func cmdMSet(c *Client, args [][]byte) {
 		return
 	}
 	for i := 1; i < len(args); i += 2 {
-		c.srv.setKey(c.db, args[i], newStringObject(args[i+1]), false)
+		c.srv.setKey(c.db, args[i], c.srv.newString(args[i+1]), false)
 	}
 	c.srv.dirty += int64(len(args) / 2)
 	c.w.OK()
@@ -278,7 +278,7 @@ func cmdMSetNX(c *Client, args [][]byte) {
 		}
 	}
 	for i := 1; i < len(args); i += 2 {
-		c.srv.setKey(c.db, args[i], newStringObject(args[i+1]), false)
+		c.srv.setKey(c.db, args[i], c.srv.newString(args[i+1]), false)
 	}
 	c.srv.dirty += int64(len(args) / 2)
 	c.w.Int(1)
@@ -298,7 +298,7 @@ func cmdAppend(c *Client, args [][]byte) {
 	s := c.srv
 	o := c.lookupWrite(args[1])
 	if o == nil {
-		s.addKey(c.db, args[1], newStringObject(args[2]))
+		s.addKey(c.db, args[1], s.newString(args[2]))
 		s.dirty++
 		c.w.Int(int64(len(args[2])))
 		return
@@ -455,12 +455,12 @@ func (c *Client) incrBy(key []byte, incr int64) {
 	s := c.srv
 	if o != nil {
 		before := valueMemory(o)
-		o.enc = EncInt
+		o.enc, o.private = EncInt, s.noSharedIntegers()
 		o.setStr(strconv.AppendInt(o.str()[:0], v, 10))
 		o.lru = s.lruClock
 		c.db.resized(o, before)
 	} else {
-		s.addKey(c.db, key, newIntObject(v))
+		s.addKey(c.db, key, s.newInt(v))
 	}
 	s.dirty++
 	c.w.Int(v)
