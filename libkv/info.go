@@ -270,7 +270,7 @@ func (s *Server) infoSection(b *strings.Builder, sec string) {
 		w.kv("role", "master")
 		w.kv("connected_slaves", 0)
 		w.kv("master_failover_state", "no-failover")
-		w.kv("master_replid", s.runID)
+		w.kv("master_replid", s.replID)
 		w.kv("master_replid2", strings.Repeat("0", 40))
 		w.kv("master_repl_offset", 0)
 		w.kv("second_repl_offset", -1)

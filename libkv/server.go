@@ -67,6 +67,7 @@ type Server struct {
 	dirty     int64  // changes since the last save
 	startTime time.Time
 	runID     string
+	replID    string // INFO's master_replid; DEBUG CHANGE-REPL-ID renews it
 	pause     clientPause
 	log       *Logger
 	metrics   metrics
@@ -109,9 +110,8 @@ func New(cfg *config.Config) (*Server, error) {
 	for i := range s.dbs {
 		s.dbs[i] = newDB(i)
 	}
-	var id [20]byte
-	rand.Read(id[:])
-	s.runID = hex.EncodeToString(id[:])
+	s.runID = randomID()
+	s.replID = randomID() // independent of run_id, as in Redis
 	s.execPath, _ = os.Executable()
 	s.cmds = commandTable()
 	s.registerConfigHooks()
@@ -262,3 +262,11 @@ func (s *Server) Logger() *Logger { return s.log }
 // CommandExists reports whether name is a Redis 7.0 command, for
 // rename-command in the configuration file.
 func CommandExists(name string) bool { return cmdtable.Lookup([]byte(name)) != nil }
+
+// randomID is a 40-hex-digit random identifier (Redis's getRandomHexChars),
+// as run_id and the replication id are.
+func randomID() string {
+	var id [20]byte
+	rand.Read(id[:])
+	return hex.EncodeToString(id[:])
+}

@@ -454,6 +454,10 @@ func (s *Server) killClient(self, cl *Client) {
 }
 
 func cmdClientPause(c *Client, args [][]byte) {
+	if len(args) > 4 {
+		c.subcommandSyntaxError(args)
+		return
+	}
 	ms, ok := argInt(args[2])
 	if !ok {
 		c.addError("ERR timeout is not an integer or out of range")
@@ -473,9 +477,6 @@ func cmdClientPause(c *Client, args [][]byte) {
 			c.addError("ERR CLIENT PAUSE mode must be WRITE or ALL")
 			return
 		}
-	} else if len(args) > 4 {
-		c.addError(errSyntax)
-		return
 	}
 	c.srv.pause.start(c.srv, time.Duration(ms)*time.Millisecond, all)
 	c.w.OK()
@@ -521,16 +522,16 @@ func cmdClientNoEvict(c *Client, args [][]byte) {
 // and the reply is 0 for any valid ID, as Redis's for a client that is not
 // blocked.
 func cmdClientUnblock(c *Client, args [][]byte) {
+	if len(args) > 4 {
+		c.subcommandSyntaxError(args)
+		return
+	}
 	if _, ok := argInt(args[2]); !ok {
 		c.addError(errNotInt)
 		return
 	}
 	if len(args) == 4 && !eqFold(args[3], "timeout") && !eqFold(args[3], "error") {
 		c.addError("ERR CLIENT UNBLOCK reason should be TIMEOUT or ERROR")
-		return
-	}
-	if len(args) > 4 {
-		c.addError(errSyntax)
 		return
 	}
 	c.w.Int(0)
@@ -598,4 +599,11 @@ func (c *Client) replyHelp(name string, lines []string) {
 	}
 	c.w.Status("HELP")
 	c.w.Status("    Prints this help.")
+}
+
+// subcommandSyntaxError is Redis's addReplySubcommandSyntaxError, for a
+// known subcommand with an argument count its command refuses.
+func (c *Client) subcommandSyntaxError(args [][]byte) {
+	c.addError(sprintf("ERR unknown subcommand or wrong number of arguments for '%.128s'. Try %s HELP.",
+		args[1], strings.ToUpper(string(args[0]))))
 }

@@ -106,24 +106,37 @@ func cmdLolwut(c *Client, args [][]byte) {
 
 func cmdShutdown(c *Client, args [][]byte) {
 	s := c.srv
+	// As Redis's shutdownCommand: every argument is parsed first (an
+	// unknown one is a syntax error), then ABORT with anything else and
+	// SAVE with NOSAVE are rejected as combinations.
+	var nosave, save, abort, other bool
 	for _, a := range args[1:] {
 		switch {
-		case eqFold(a, "nosave"), eqFold(a, "now"), eqFold(a, "force"):
+		case eqFold(a, "nosave"):
+			nosave = true
 		case eqFold(a, "save"):
-			s.log.Warning("Error trying to save the DB: persistence is not available in this kv-server build")
-			c.addError("ERR Errors trying to SHUTDOWN. Check logs.")
-			return
+			save = true
+		case eqFold(a, "now"), eqFold(a, "force"):
+			other = true
 		case eqFold(a, "abort"):
-			if len(args) != 2 {
-				c.addError(errSyntax)
-				return
-			}
-			c.addError("ERR No shutdown in progress.")
-			return
+			abort = true
 		default:
 			c.addError(errSyntax)
 			return
 		}
+	}
+	if (abort && (nosave || save || other)) || (nosave && save) {
+		c.addError(errSyntax)
+		return
+	}
+	if abort {
+		c.addError("ERR No shutdown in progress.")
+		return
+	}
+	if save {
+		s.log.Warning("Error trying to save the DB: persistence is not available in this kv-server build")
+		c.addError("ERR Errors trying to SHUTDOWN. Check logs.")
+		return
 	}
 	s.log.Warning("User requested shutdown...")
 	s.log.Warning("%s is now ready to exit, bye bye...", "kv-server")
@@ -163,12 +176,18 @@ func (s *Server) clientsMemory() int64 {
 }
 
 func cmdMemoryUsage(c *Client, args [][]byte) {
-	if len(args) > 3 {
-		if len(args) != 5 || !eqFold(args[3], "samples") {
+	// SAMPLES may repeat; each value must be an integer >= 0 (memoryCommand).
+	for j := 3; j < len(args); j += 2 {
+		if !eqFold(args[j], "samples") || j+1 >= len(args) {
 			c.addError(errSyntax)
 			return
 		}
-		if _, ok := c.intArg(args[4]); !ok {
+		n, ok := c.intArg(args[j+1])
+		if !ok {
+			return
+		}
+		if n < 0 {
+			c.addError(errSyntax)
 			return
 		}
 	}
@@ -416,36 +435,23 @@ func cmdDebug(c *Client, args [][]byte) {
 	}
 	sub := strings.ToLower(string(args[1]))
 	switch {
-	case sub == "help":
-		c.replyHelp("DEBUG", []string{
-			"DIGEST",
-			"    Output a hex signature representing the current DB content.",
-			"DIGEST-VALUE <key> [<key> ...]",
-			"    Output a hex signature of the values of all the specified keys.",
-			"OBJECT <key>",
-			"    Show low level info about the `key` and associated value.",
-			"POPULATE <count> [<prefix>] [<size>]",
-			"    Create <count> string keys named key:<num>. If <prefix> is specified then",
-			"    it is used instead of the 'key' prefix. These are not propagated to",
-			"    replicas. Cluster slots are not respected so keys not belonging to the",
-			"    current node can be created in cluster mode.",
-			"SET-ACTIVE-EXPIRE <0|1>",
-			"    Setting it to 0 disables expiring keys in background when they are not",
-			"    accessed (otherwise the Redis behavior). Setting it to 1 reenables back the",
-			"    default.",
-			"SLEEP <seconds>",
-			"    Stop the server for <seconds>. Decimals allowed.",
-		})
+	case sub == "help" && len(args) == 2:
+		c.replyHelp("DEBUG", debugHelp)
 	case sub == "sleep" && len(args) == 3:
-		secs, err := strconv.ParseFloat(string(args[2]), 64)
-		if err != nil {
-			secs = 0
-		}
-		time.Sleep(time.Duration(secs * float64(time.Second)))
+		// strtod: the longest number at the start, 0 when there is none.
+		time.Sleep(time.Duration(strtod(args[2]) * float64(time.Second)))
 		c.w.OK()
 	case sub == "set-active-expire" && len(args) == 3:
-		s.activeExpire = string(args[2]) != "0"
+		s.activeExpire = atoi(args[2]) != 0
 		c.w.OK()
+	case sub == "log" && len(args) == 3:
+		s.log.Warning("DEBUG LOG: %s", args[2])
+		c.w.OK()
+	case sub == "change-repl-id" && len(args) == 2:
+		s.replID = randomID()
+		c.w.OK()
+	case sub == "protocol" && len(args) == 3:
+		c.debugProtocol(strings.ToLower(string(args[2])))
 	case sub == "object" && len(args) == 3:
 		o := c.db.get(args[2])
 		if o == nil {
@@ -470,7 +476,7 @@ func cmdDebug(c *Client, args [][]byte) {
 	case sub == "populate" && len(args) >= 3 && len(args) <= 5:
 		s.debugPopulate(c, args)
 	default:
-		c.addError("ERR unknown subcommand or wrong number of arguments for '" + string(args[1]) + "'. Try DEBUG HELP.")
+		c.subcommandSyntaxError(args)
 	}
 }
 
@@ -508,4 +514,171 @@ func (s *Server) debugPopulate(c *Client, args [][]byte) {
 		s.addKey(c.db, key, newRawString(val))
 	}
 	c.w.OK()
+}
+
+// debugHelp is DEBUG HELP's text, Redis 7.0's (debug.c) word for word: it
+// lists every subcommand Redis has, including those kv-server answers with
+// an error because they concern what it does not have (AOF, replication,
+// crashes, allocator, listpack and quicklist internals).
+var debugHelp = []string{
+	"AOF-FLUSH-SLEEP <microsec>",
+	"    Server will sleep before flushing the AOF, this is used for testing.",
+	"ASSERT",
+	"    Crash by assertion failed.",
+	"CHANGE-REPL-ID",
+	"    Change the replication IDs of the instance.",
+	"    Dangerous: should be used only for testing the replication subsystem.",
+	"CONFIG-REWRITE-FORCE-ALL",
+	"    Like CONFIG REWRITE but writes all configuration options, including",
+	"    keywords not listed in original configuration file or default values.",
+	"CRASH-AND-RECOVER [<milliseconds>]",
+	"    Hard crash and restart after a <milliseconds> delay (default 0).",
+	"DIGEST",
+	"    Output a hex signature representing the current DB content.",
+	"DIGEST-VALUE <key> [<key> ...]",
+	"    Output a hex signature of the values of all the specified keys.",
+	"ERROR <string>",
+	"    Return a Redis protocol error with <string> as message. Useful for clients",
+	"    unit tests to simulate Redis errors.",
+	"LEAK <string>",
+	"    Create a memory leak of the input string.",
+	"LOG <message>",
+	"    Write <message> to the server log.",
+	"HTSTATS <dbid>",
+	"    Return hash table statistics of the specified Redis database.",
+	"HTSTATS-KEY <key>",
+	"    Like HTSTATS but for the hash table stored at <key>'s value.",
+	"LOADAOF",
+	"    Flush the AOF buffers on disk and reload the AOF in memory.",
+	"REPLICATE <string>",
+	"    Replicates the provided string to replicas, allowing data divergence.",
+	"MALLCTL <key> [<val>]",
+	"    Get or set a malloc tuning integer.",
+	"MALLCTL-STR <key> [<val>]",
+	"    Get or set a malloc tuning string.",
+	"OBJECT <key>",
+	"    Show low level info about `key` and associated value.",
+	"DROP-CLUSTER-PACKET-FILTER <packet-type>",
+	"    Drop all packets that match the filtered type. Set to -1 allow all packets.",
+	"OOM",
+	"    Crash the server simulating an out-of-memory error.",
+	"PANIC",
+	"    Crash the server simulating a panic.",
+	"POPULATE <count> [<prefix>] [<size>]",
+	"    Create <count> string keys named key:<num>. If <prefix> is specified then",
+	"    it is used instead of the 'key' prefix. These are not propagated to",
+	"    replicas. Cluster slots are not respected so keys not belonging to the",
+	"    current node can be created in cluster mode.",
+	"PROTOCOL <type>",
+	"    Reply with a test value of the specified type. <type> can be: string,",
+	"    integer, double, bignum, null, array, set, map, attrib, push, verbatim,",
+	"    true, false.",
+	"RELOAD [option ...]",
+	"    Save the RDB on disk and reload it back to memory. Valid <option> values:",
+	"    * MERGE: conflicting keys will be loaded from RDB.",
+	"    * NOFLUSH: the existing database will not be removed before load, but",
+	"      conflicting keys will generate an exception and kill the server.",
+	"    * NOSAVE: the database will be loaded from an existing RDB file.",
+	"    Examples:",
+	"    * DEBUG RELOAD: verify that the server is able to persist, flush and reload",
+	"      the database.",
+	"    * DEBUG RELOAD NOSAVE: replace the current database with the contents of an",
+	"      existing RDB file.",
+	"    * DEBUG RELOAD NOSAVE NOFLUSH MERGE: add the contents of an existing RDB",
+	"      file to the database.",
+	"RESTART [<milliseconds>]",
+	"    Graceful restart: save config, db, restart after a <milliseconds> delay (default 0).",
+	"SDSLEN <key>",
+	"    Show low level SDS string info representing `key` and value.",
+	"SEGFAULT",
+	"    Crash the server with sigsegv.",
+	"SET-ACTIVE-EXPIRE <0|1>",
+	"    Setting it to 0 disables expiring keys in background when they are not",
+	"    accessed (otherwise the Redis behavior). Setting it to 1 reenables back the",
+	"    default.",
+	"QUICKLIST-PACKED-THRESHOLD <size>",
+	"    Sets the threshold for elements to be inserted as plain vs packed nodes",
+	"    Default value is 1GB, allows values up to 4GB. Setting to 0 restores to default.",
+	"SET-SKIP-CHECKSUM-VALIDATION <0|1>",
+	"    Enables or disables checksum checks for RDB files and RESTORE's payload.",
+	"SLEEP <seconds>",
+	"    Stop the server for <seconds>. Decimals allowed.",
+	"STRINGMATCH-TEST",
+	"    Run a fuzz tester against the stringmatchlen() function.",
+	"STRUCTSIZE",
+	"    Return the size of different Redis core C structures.",
+	"LISTPACK <key>",
+	"    Show low level info about the listpack encoding of <key>.",
+	"QUICKLIST <key> [<0|1>]",
+	"    Show low level info about the quicklist encoding of <key>.",
+	"    The optional argument (0 by default) sets the level of detail",
+	"CLIENT-EVICTION",
+	"    Show low level client eviction pools info (maxmemory-clients).",
+	"PAUSE-CRON <0|1>",
+	"    Stop periodic cron job processing.",
+	"REPLYBUFFER PEAK-RESET-TIME <NEVER||RESET|time>",
+	"    Sets the time (in milliseconds) to wait between client reply buffer peak resets.",
+	"    In case NEVER is provided the last observed peak will never be reset",
+	"    In case RESET is provided the peak reset time will be restored to the default value",
+	"REPLYBUFFER RESIZING <0|1>",
+	"    Enable or disable the reply buffer resize cron job",
+	"CLUSTERLINK KILL <to|from|all> <node-id>",
+	"    Kills the link based on the direction to/from (both) with the provided node.",
+}
+
+// debugProtocol is DEBUG PROTOCOL: one test value of each RESP type, as
+// Redis's debug.c sends them (attributes only in RESP3, then a real reply;
+// push refused in RESP2).
+func (c *Client) debugProtocol(name string) {
+	switch name {
+	case "string":
+		c.w.BulkString("Hello World")
+	case "integer":
+		c.w.Int(12345)
+	case "double":
+		c.w.Double(3.141)
+	case "bignum":
+		c.w.BigNumber("1234567999999999999999999999999999999")
+	case "null":
+		c.w.Null()
+	case "array", "set":
+		if name == "set" {
+			c.w.Set(3)
+		} else {
+			c.w.Array(3)
+		}
+		for j := int64(0); j < 3; j++ {
+			c.w.Int(j)
+		}
+	case "map":
+		c.w.Map(3)
+		for j := int64(0); j < 3; j++ {
+			c.w.Int(j)
+			c.w.Bool(j == 1)
+		}
+	case "attrib":
+		if c.w.Resp3() {
+			c.w.Raw([]byte("|1\r\n"))
+			c.w.BulkString("key-popularity")
+			c.w.Array(2)
+			c.w.BulkString("key:123")
+			c.w.Int(90)
+		}
+		c.w.BulkString("Some real reply following the attribute")
+	case "push":
+		if !c.w.Resp3() {
+			c.addError("ERR RESP2 is not supported by this command")
+			return
+		}
+		c.w.Push(2)
+		c.w.BulkString("server-cpu-usage")
+		c.w.Int(42)
+		c.w.BulkString("Some real reply following the push reply")
+	case "true", "false":
+		c.w.Bool(name == "true")
+	case "verbatim":
+		c.w.Verbatim("txt", "This is a verbatim\nstring")
+	default:
+		c.addError("ERR Wrong protocol type name. Please use one of the following: string|integer|double|bignum|null|array|set|map|attrib|push|verbatim|true|false")
+	}
 }
