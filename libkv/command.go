@@ -111,7 +111,12 @@ func (c *Client) call(cmd *command, args [][]byte, start time.Time) {
 	if !cmd.meta.Flags.Has(cmdtable.FlagSkipSlowlog) {
 		s.slowlog.record(s, c, logged, dur)
 	}
-	s.latency.sample(s, "command", dur)
+	// call() files fast commands under their own latency event.
+	event := "command"
+	if cmd.meta.Flags.Has(cmdtable.FlagFast) {
+		event = "fast-command"
+	}
+	s.latency.sample(s, event, dur)
 }
 
 // redacted stands for a secret in MONITOR and SLOWLOG, as Redis's

@@ -150,7 +150,9 @@ func (s *Server) activeExpireCycle() {
 }
 
 func (s *Server) finishExpireCycle(start time.Time, sampled, expired int64) {
-	s.stats.expireCycleCPU += time.Since(start)
+	elapsed := time.Since(start)
+	s.stats.expireCycleCPU += elapsed
+	s.latency.sample(s, "expire-cycle", elapsed) // as activeExpireCycle
 	perc := 0.0
 	if sampled > 0 {
 		perc = float64(expired) / float64(sampled)

@@ -13,14 +13,17 @@ import (
 	"github.com/kvkit/kvkit/internal/version"
 )
 
-// infoDefault are the sections of a bare INFO, in Redis 7.0's order
-// (server.c genRedisInfoString); "all" adds commandstats and latencystats,
-// "everything" adds modules as well.
+// infoOrder are the INFO sections in Redis 7.0's order (server.c
+// genRedisInfoString). "module_list" is the "# Modules" list of loaded
+// modules, printed (empty) for a bare INFO, "all", "everything",
+// "module_list" and "modules"; "modules" itself selects the modules' own
+// fields, of which kv-server has none.
 var infoOrder = []string{"server", "clients", "memory", "persistence", "stats", "replication", "cpu",
-	"modules", "commandstats", "errorstats", "latencystats", "cluster", "keyspace"}
+	"module_list", "commandstats", "errorstats", "latencystats", "cluster", "keyspace"}
 
+// infoDefault are the sections of a bare INFO and of "default".
 var infoDefault = map[string]bool{"server": true, "clients": true, "memory": true, "persistence": true,
-	"stats": true, "replication": true, "cpu": true, "errorstats": true, "cluster": true, "keyspace": true}
+	"stats": true, "replication": true, "cpu": true, "module_list": true, "errorstats": true, "cluster": true, "keyspace": true}
 
 func cmdInfo(c *Client, args [][]byte) {
 	want := map[string]bool{}
@@ -33,16 +36,12 @@ func cmdInfo(c *Client, args [][]byte) {
 			for k := range infoDefault {
 				want[k] = true
 			}
-		case "all":
-			for _, k := range infoOrder {
-				if k != "modules" {
-					want[k] = true
-				}
-			}
-		case "everything":
+		case "all", "everything":
 			for _, k := range infoOrder {
 				want[k] = true
 			}
+		case "modules":
+			want["module_list"] = true
 		default:
 			want[name] = true
 		}
@@ -293,7 +292,7 @@ func (s *Server) infoSection(b *strings.Builder, sec string) {
 		// its lock, so the process's usage is the honest figure.
 		w.kv("used_cpu_sys_main_thread", f6(sys))
 		w.kv("used_cpu_user_main_thread", f6(user))
-	case "modules":
+	case "module_list":
 		b.WriteString("# Modules\r\n")
 	case "commandstats":
 		b.WriteString("# Commandstats\r\n")
