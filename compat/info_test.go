@@ -1,6 +1,7 @@
 package compat
 
 import (
+	"bytes"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -8,6 +9,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/kvkit/kvkit/internal/resptest"
 	"github.com/kvkit/kvkit/internal/testutil"
 )
 
@@ -80,5 +82,43 @@ func TestMemoryUsage(t *testing.T) {
 		if a*10 < b*8 || a*10 > b*12 {
 			t.Errorf("MEMORY USAGE of a %d-byte value: kv-server %d, redis-server %d", len(v), a, b)
 		}
+	}
+}
+
+// mapKeys returns the keys of a map reply, with the keys of nested maps
+// as parent/key.
+func mapKeys(t *testing.T, raw []byte, prefix string) []string {
+	t.Helper()
+	_, elems, err := resptest.Elements(raw)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var keys []string
+	for i := 0; i+1 < len(elems); i += 2 {
+		k := prefix + strings.TrimSpace(string(elems[i][bytes.IndexByte(elems[i], '\n')+1:]))
+		keys = append(keys, k)
+		if elems[i+1][0] == '%' {
+			keys = append(keys, mapKeys(t, elems[i+1], k+"/")...)
+		}
+	}
+	return keys
+}
+
+// TestMemoryStatsFields compares MEMORY STATS's field names and order,
+// nested database maps included, with Redis 7.0's (the figures are each
+// server's own).
+func TestMemoryStatsFields(t *testing.T) {
+	p := startPair(t)
+	s := p.session(t, 3)
+	s.do(compareExact, "SET", "a", "1")
+	s.do(compareExact, "SELECT", "2")
+	s.do(compareExact, "SET", "b", "1")
+	a := mapKeys(t, s.do(compareSkip, "MEMORY", "STATS"), "")
+	raw, err := s.redis.Do("MEMORY", "STATS")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if b := mapKeys(t, raw, ""); strings.Join(a, " ") != strings.Join(b, " ") {
+		t.Errorf("MEMORY STATS fields:\n  kv-server:    %v\n  redis-server: %v", a, b)
 	}
 }

@@ -193,7 +193,7 @@ func (s *Server) infoSection(b *strings.Builder, sec string) {
 		w.kv("mem_clients_normal", s.clientsMemory())
 		w.kv("mem_cluster_links", 0)
 		w.kv("mem_aof_buffer", 0)
-		w.kv("mem_allocator", "go-"+runtime.Version())
+		w.kv("mem_allocator", memAllocator())
 		w.kv("active_defrag_running", 0)
 		w.kv("lazyfree_pending_objects", 0)
 		w.kv("lazyfreed_objects", 0)
