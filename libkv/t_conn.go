@@ -132,10 +132,6 @@ func cmdHello(c *Client, args [][]byte) {
 			j += 2
 		case eqFold(args[j], "setname") && more >= 1:
 			name = args[j+1]
-			if !validClientName(name) {
-				c.addError(errClientName)
-				return
-			}
 			j++
 		default:
 			c.addError("ERR Syntax error in HELLO option '" + string(args[j]) + "'")
@@ -153,7 +149,13 @@ func cmdHello(c *Client, args [][]byte) {
 		c.addError("NOAUTH HELLO must be called with the client already authenticated, otherwise the HELLO AUTH <user> <pass> option can be used to authenticate the client and select the RESP protocol version at the same time")
 		return
 	}
+	// The name is checked after AUTH, as helloCommand does: a bad name
+	// fails the command but leaves the client authenticated.
 	if name != nil {
+		if !validClientName(name) {
+			c.addError(errClientName)
+			return
+		}
 		c.name = string(name)
 	}
 	if ver != 0 {
