@@ -6,6 +6,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 )
 
 // debugObjectFields returns DEBUG OBJECT's reply without the fields that
@@ -65,4 +66,26 @@ func TestDebugObject(t *testing.T) {
 		t.Errorf("DEBUG OBJECT with rdbcompression no: %q, want serializedlength:102", a)
 	}
 	s.do(compareExact, "CONFIG", "SET", "rdbcompression", "yes")
+}
+
+// TestSharedIntegerIdle checks the LRU clock of Redis's shared integers:
+// all keys holding a small integer share one object, created at startup,
+// so such a key's OBJECT IDLETIME counts from the last access to any key
+// with that value (or from startup), not from its own SET.
+func TestSharedIntegerIdle(t *testing.T) {
+	p := startPair(t)
+	s := p.session(t, 2)
+	time.Sleep(1500 * time.Millisecond)
+	s.do(compareExact, "SET", "never", "7")         // shared, untouched since startup
+	s.do(compareExact, "SET", "read", "8")          // shared, read below
+	s.do(compareExact, "SET", "other", "8")         // reading "read" refreshes this one too
+	s.do(compareExact, "SET", "private", "1000000") // its own object
+	s.do(compareExact, "GET", "read")
+	a, b := intReply(t, s.kv, "OBJECT", "IDLETIME", "never"), intReply(t, s.redis, "OBJECT", "IDLETIME", "never")
+	if a < 1 || b < 1 || a-b > 1 || b-a > 1 {
+		t.Errorf("OBJECT IDLETIME of a shared integer never read: kv-server %d, redis-server %d; want the time since startup", a, b)
+	}
+	for _, key := range []string{"read", "other", "private"} {
+		s.do(compareExact, "OBJECT", "IDLETIME", key)
+	}
 }

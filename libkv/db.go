@@ -73,7 +73,7 @@ func (c *Client) lookupRead(key []byte) *Object {
 	}
 	s.stats.keyspaceHits++
 	if !c.noTouch {
-		o.lru = s.lruClock
+		s.touch(o)
 	}
 	return o
 }
@@ -86,7 +86,7 @@ func (c *Client) lookupWrite(key []byte) *Object {
 	}
 	o := c.db.get(key)
 	if o != nil && !c.noTouch {
-		o.lru = c.srv.lruClock
+		c.srv.touch(o)
 	}
 	return o
 }
@@ -103,7 +103,7 @@ func (c *Client) exists(key []byte) bool {
 // setKey stores o under key, replacing any value. keepTTL keeps an existing
 // expiry (SET KEEPTTL); otherwise it is removed, as Redis's setKey.
 func (s *Server) setKey(db *DB, key []byte, o *Object, keepTTL bool) {
-	o.lru = s.lruClock
+	s.created(o)
 	if old := db.get(key); old != nil {
 		db.mem -= valueMemory(old)
 	} else {
@@ -118,7 +118,7 @@ func (s *Server) setKey(db *DB, key []byte, o *Object, keepTTL bool) {
 
 // addKey stores o under a key known to be absent.
 func (s *Server) addKey(db *DB, key []byte, o *Object) {
-	o.lru = s.lruClock
+	s.created(o)
 	db.keys.SetBytes(key, o)
 	db.mem += keyMemory(key, o)
 }

@@ -134,12 +134,53 @@ const (
 // OBJECT report it: shared integers have OBJ_SHARED_REFCOUNT, every other
 // value (kvkit never shares values between keys) 1.
 func (o *Object) refcount() int64 {
-	if o.enc == EncInt && !o.private {
-		if n := o.intValue(); n >= 0 && n < sharedIntegers {
-			return sharedRefcount
-		}
+	if _, ok := o.sharedInt(); ok {
+		return sharedRefcount
 	}
 	return 1
+}
+
+// sharedInt returns the value of a string Redis would hold as one of its
+// shared integer objects.
+func (o *Object) sharedInt() (int64, bool) {
+	if o.enc != EncInt || o.private {
+		return 0, false
+	}
+	n := o.intValue()
+	return n, n >= 0 && n < sharedIntegers
+}
+
+// touch records an access to o (lookupKey's LRU update). A shared
+// integer's access time is its shared object's, so touching one key with
+// the value 7 refreshes every key holding 7, as in Redis.
+func (s *Server) touch(o *Object) {
+	if n, ok := o.sharedInt(); ok {
+		s.sharedLRU[n] = s.lruClock
+		return
+	}
+	o.lru = s.lruClock
+}
+
+// created sets a new value's LRU field as createObject does; a shared
+// integer keeps its shared object's.
+func (s *Server) created(o *Object) {
+	if _, ok := o.sharedInt(); !ok {
+		o.lru = s.lruClock
+	}
+}
+
+// lru returns o's LRU clock value: its own or its shared object's.
+func (s *Server) lru(o *Object) uint32 {
+	if n, ok := o.sharedInt(); ok {
+		return s.sharedLRU[n]
+	}
+	return o.lru
+}
+
+// idleTime is estimateObjectIdleTime in seconds: the LRU clock's distance
+// from o's, modulo the 24-bit clock.
+func (s *Server) idleTime(o *Object) int64 {
+	return (int64(s.lruClock) - int64(s.lru(o))) & (1<<24 - 1)
 }
 
 // noSharedIntegers reports whether a maxmemory limit with an LRU or LFU

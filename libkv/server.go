@@ -64,6 +64,9 @@ type Server struct {
 	latency   latencyMonitor
 	now       int64  // command time snapshot, Unix ms
 	lruClock  uint32 // Redis's 24-bit LRU clock, seconds resolution
+	// sharedLRU is the LRU field of each of Redis's shared integer
+	// objects: every key holding the same small integer shares it.
+	sharedLRU [sharedIntegers]uint32
 	dirty     int64  // changes since the last save
 	startTime time.Time
 	runID     string
@@ -117,6 +120,9 @@ func New(cfg *config.Config) (*Server, error) {
 	s.registerConfigHooks()
 	s.refreshNetSettings()
 	s.updateClock()
+	for i := range s.sharedLRU {
+		s.sharedLRU[i] = s.lruClock // createSharedObjects runs at startup
+	}
 	s.startupMemory = s.memoryOverhead()
 	s.peakMemory = s.startupMemory
 	return s, nil

@@ -387,8 +387,7 @@ func cmdObjectIdletime(c *Client, args [][]byte) {
 	if o == nil {
 		return
 	}
-	idle := (int64(c.srv.lruClock) - int64(o.lru)) & (1<<24 - 1)
-	c.w.Int(idle)
+	c.w.Int(c.srv.idleTime(o))
 }
 
 func cmdObjectFreq(c *Client, args [][]byte) {
@@ -512,9 +511,8 @@ func cmdDebug(c *Client, args [][]byte) {
 			c.addError(errNoSuchKey)
 			return
 		}
-		idle := (int64(s.lruClock) - int64(o.lru)) & (1<<24 - 1)
 		c.w.Status(sprintf("Value at:%p refcount:%d encoding:%s serializedlength:%d lru:%d lru_seconds_idle:%d",
-			o, o.refcount(), o.enc, rdbStringLen(o.str(), s.conf.Rdbcompression), o.lru, idle))
+			o, o.refcount(), o.enc, rdbStringLen(o.str(), s.conf.Rdbcompression), s.lru(o), s.idleTime(o)))
 	case sub == "digest" && len(args) == 2:
 		d := s.datasetDigest()
 		c.w.Status(hex.EncodeToString(d[:]))

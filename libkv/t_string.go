@@ -457,7 +457,7 @@ func (c *Client) incrBy(key []byte, incr int64) {
 		before := valueMemory(o)
 		o.enc, o.private = EncInt, s.noSharedIntegers()
 		o.setStr(strconv.AppendInt(o.str()[:0], v, 10))
-		o.lru = s.lruClock
+		s.created(o)
 		c.db.resized(o, before)
 	} else {
 		s.addKey(c.db, key, s.newInt(v))
