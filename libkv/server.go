@@ -52,22 +52,22 @@ type Server struct {
 	cfg  *config.Config
 	conf *config.Values // &cfg.Values: the settings the engine reads
 
-	dbs       []*DB
-	clients   map[uint64]*Client
-	monitors  []*Client
-	nextID    atomic.Uint64
-	stats     Stats
-	cmds      map[*cmdtable.Command]*command
-	cmdStats  map[string]*cmdStat
-	errStats  map[string]int64
-	slowlog   slowlog
-	latency   latencyMonitor
-	now       int64  // command time snapshot, Unix ms
-	lruClock  uint32 // Redis's 24-bit LRU clock, seconds resolution
+	dbs      []*DB
+	clients  map[uint64]*Client
+	monitors []*Client
+	nextID   atomic.Uint64
+	stats    Stats
+	cmds     map[*cmdtable.Command]*command
+	cmdStats map[string]*cmdStat
+	errStats map[string]int64
+	slowlog  slowlog
+	latency  latencyMonitor
+	now      int64  // command time snapshot, Unix ms
+	lruClock uint32 // Redis's 24-bit LRU clock, seconds resolution
 	// sharedLRU is the LRU field of each of Redis's shared integer
 	// objects: every key holding the same small integer shares it.
 	sharedLRU [sharedIntegers]uint32
-	dirty     int64  // changes since the last save
+	dirty     int64 // changes since the last save
 	startTime time.Time
 	runID     string
 	replID    string // INFO's master_replid; DEBUG CHANGE-REPL-ID renews it

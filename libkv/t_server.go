@@ -9,7 +9,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/kvkit/kvkit/internal/version"
 	"github.com/kvkit/kvkit/libkv/cmdtable"
 	"github.com/kvkit/kvkit/libkv/proto"
 )
@@ -96,15 +95,6 @@ func (s *Server) feedMonitors(c *Client, args [][]byte) {
 
 // cmdLolwut: Redis 7.0 has no artwork of its own version, so LOLWUT prints
 // the version line (lolwutUnstableCommand) unless VERSION asks otherwise.
-func cmdLolwut(c *Client, args [][]byte) {
-	if len(args) >= 3 && eqFold(args[1], "version") {
-		if _, ok := c.intArg(args[2]); !ok {
-			return
-		}
-	}
-	c.w.Verbatim("txt", "Redis ver. "+version.RedisVersion+"\n")
-}
-
 func cmdShutdown(c *Client, args [][]byte) {
 	s := c.srv
 	// As Redis's shutdownCommand: every argument is parsed first (an
