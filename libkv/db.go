@@ -116,9 +116,15 @@ func (s *Server) setKey(db *DB, key []byte, o *Object, keepTTL bool) {
 	}
 }
 
-// addKey stores o under a key known to be absent.
+// addKey stores a new object o under a key known to be absent.
 func (s *Server) addKey(db *DB, key []byte, o *Object) {
 	s.created(o)
+	s.linkKey(db, key, o)
+}
+
+// linkKey stores an existing value o under a key known to be absent,
+// keeping its access data (RENAME and MOVE, as Redis's dbAdd).
+func (s *Server) linkKey(db *DB, key []byte, o *Object) {
 	db.keys.SetBytes(key, o)
 	db.mem += keyMemory(key, o)
 }

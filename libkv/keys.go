@@ -99,7 +99,7 @@ func (c *Client) rename(args [][]byte, nx bool) {
 		s.deleteKey(c.db, dst)
 	}
 	s.deleteKey(c.db, src)
-	s.addKey(c.db, dst, o)
+	s.linkKey(c.db, dst, o)
 	if expire >= 0 {
 		s.setExpire(c.db, dst, expire)
 	}
@@ -148,7 +148,7 @@ func cmdMove(c *Client, args [][]byte) {
 	expire := c.db.expireAt(args[1])
 	if s.expireIfNeeded(dst, args[1]) || dst.get(args[1]) == nil {
 		s.deleteKey(c.db, args[1])
-		s.addKey(dst, args[1], o)
+		s.linkKey(dst, args[1], o)
 		if expire >= 0 {
 			s.setExpire(dst, args[1], expire)
 		}

@@ -1,6 +1,7 @@
 package libkv
 
 import (
+	"math/rand/v2"
 	"strconv"
 	"strings"
 	"unsafe"
@@ -150,26 +151,45 @@ func (o *Object) sharedInt() (int64, bool) {
 	return n, n >= 0 && n < sharedIntegers
 }
 
-// touch records an access to o (lookupKey's LRU update). A shared
-// integer's access time is its shared object's, so touching one key with
-// the value 7 refreshes every key holding 7, as in Redis.
+// touch records an access to o (lookupKey's update): the LRU clock, or
+// under an LFU policy the LFU counter (updateLFU). A shared integer's
+// access data is its shared object's, so touching one key with the value
+// 7 refreshes every key holding 7, as in Redis.
 func (s *Server) touch(o *Object) {
+	v := s.touched(s.lru(o))
 	if n, ok := o.sharedInt(); ok {
-		s.sharedLRU[n] = s.lruClock
+		s.sharedLRU[n] = v
 		return
 	}
-	o.lru = s.lruClock
+	o.lru = v
 }
 
-// created sets a new value's LRU field as createObject does; a shared
-// integer keeps its shared object's.
+// touched is the LRU field after an access that found it at lru.
+func (s *Server) touched(lru uint32) uint32 {
+	if s.lfuPolicy() {
+		return s.lfuTime()<<8 | s.lfuLogIncr(s.lfuDecr(lru))
+	}
+	return s.lruClock
+}
+
+// created sets a new value's LRU field as createObject does: the LRU
+// clock, or under an LFU policy the current minute and LFU_INIT_VAL. A
+// shared integer keeps its shared object's.
 func (s *Server) created(o *Object) {
 	if _, ok := o.sharedInt(); !ok {
-		o.lru = s.lruClock
+		o.lru = s.initialLRU()
 	}
 }
 
-// lru returns o's LRU clock value: its own or its shared object's.
+// initialLRU is createObject's LRU field for a new object.
+func (s *Server) initialLRU() uint32 {
+	if s.lfuPolicy() {
+		return s.lfuTime()<<8 | lfuInitVal
+	}
+	return s.lruClock
+}
+
+// lru returns o's LRU field: its own or its shared object's.
 func (s *Server) lru(o *Object) uint32 {
 	if n, ok := o.sharedInt(); ok {
 		return s.sharedLRU[n]
@@ -177,10 +197,62 @@ func (s *Server) lru(o *Object) uint32 {
 	return o.lru
 }
 
+// lfuInitVal is LFU_INIT_VAL: a new object's LFU counter.
+const lfuInitVal = 5
+
+// lfuPolicy reports whether maxmemory-policy is an LFU one: the LRU field
+// then holds the minute of the last decrement (16 bits) and a logarithmic
+// access counter (8 bits).
+func (s *Server) lfuPolicy() bool { return strings.HasSuffix(s.conf.MaxmemoryPolicy, "-lfu") }
+
+// lfuTime is LFUGetTimeInMinutes: the Unix time in minutes, 16 bits.
+func (s *Server) lfuTime() uint32 { return uint32(s.now/60000) & 0xffff }
+
+// lfuDecr is LFUDecrAndReturn: the counter of LRU field lru, less one for
+// each lfu-decay-time minutes since its last update.
+func (s *Server) lfuDecr(lru uint32) uint32 {
+	ldt, counter := lru>>8, lru&0xff
+	if s.conf.LfuDecayTime == 0 {
+		return counter
+	}
+	now := s.lfuTime()
+	elapsed := now - ldt
+	if now < ldt {
+		elapsed = 0xffff - ldt + now
+	}
+	if periods := elapsed / uint32(s.conf.LfuDecayTime); periods > 0 {
+		if periods > counter {
+			return 0
+		}
+		return counter - periods
+	}
+	return counter
+}
+
+// lfuLogIncr is LFULogIncr: the counter grows with probability
+// 1/((counter-LFU_INIT_VAL)*lfu-log-factor+1), so always from 5 and below.
+func (s *Server) lfuLogIncr(counter uint32) uint32 {
+	if counter == 255 {
+		return 255
+	}
+	base := max(float64(counter)-lfuInitVal, 0)
+	if rand.Float64() < 1/(base*float64(s.conf.LfuLogFactor)+1) {
+		counter++
+	}
+	return counter
+}
+
 // idleTime is estimateObjectIdleTime in seconds: the LRU clock's distance
-// from o's, modulo the 24-bit clock.
+// from o's. When the 24-bit clock has wrapped Redis computes
+// clock + (LRU_CLOCK_MAX - lru), one second short of the modular distance;
+// kept as is.
 func (s *Server) idleTime(o *Object) int64 {
-	return (int64(s.lruClock) - int64(s.lru(o))) & (1<<24 - 1)
+	const lruClockMax = 1<<24 - 1
+	clock, lru := int64(s.lruClock), int64(s.lru(o))
+	if clock >= lru {
+		return clock - lru
+	}
+	return clock + (lruClockMax - lru)
 }
 
 // noSharedIntegers reports whether a maxmemory limit with an LRU or LFU

@@ -121,7 +121,7 @@ func New(cfg *config.Config) (*Server, error) {
 	s.refreshNetSettings()
 	s.updateClock()
 	for i := range s.sharedLRU {
-		s.sharedLRU[i] = s.lruClock // createSharedObjects runs at startup
+		s.sharedLRU[i] = s.initialLRU() // createSharedObjects runs at startup
 	}
 	s.startupMemory = s.memoryOverhead()
 	s.peakMemory = s.startupMemory

@@ -377,14 +377,23 @@ func cmdObjectIdletime(c *Client, args [][]byte) {
 	if o == nil {
 		return
 	}
+	if c.srv.lfuPolicy() {
+		c.addError("ERR An LFU maxmemory policy is selected, idle time not tracked. Please note that when switching between policies at runtime LRU and LFU data will take some time to adjust.")
+		return
+	}
 	c.w.Int(c.srv.idleTime(o))
 }
 
 func cmdObjectFreq(c *Client, args [][]byte) {
-	if c.objectLookup(args[2]) == nil {
+	o := c.objectLookup(args[2])
+	if o == nil {
 		return
 	}
-	c.addError("ERR An LFU maxmemory policy is not selected, access frequency not tracked. Please note that when switching between policies at runtime LRU and LFU data will take some time to adjust.")
+	if !c.srv.lfuPolicy() {
+		c.addError("ERR An LFU maxmemory policy is not selected, access frequency not tracked. Please note that when switching between policies at runtime LRU and LFU data will take some time to adjust.")
+		return
+	}
+	c.w.Int(int64(c.srv.lfuDecr(c.srv.lru(o))))
 }
 
 func cmdObjectHelp(c *Client, args [][]byte) {

@@ -454,10 +454,17 @@ func (c *Client) incrBy(key []byte, incr int64) {
 	v += incr
 	s := c.srv
 	if o != nil {
+		// Redis updates a private int object in place when the result is
+		// outside the shared range (keeping the access data the lookup
+		// just refreshed); otherwise it stores a new object.
+		_, shared := o.sharedInt()
+		inPlace := o.enc == EncInt && !shared && (v < 0 || v >= sharedIntegers)
 		before := valueMemory(o)
 		o.enc, o.private = EncInt, s.noSharedIntegers()
 		o.setStr(strconv.AppendInt(o.str()[:0], v, 10))
-		s.created(o)
+		if !inPlace {
+			s.created(o)
+		}
 		c.db.resized(o, before)
 	} else {
 		s.addKey(c.db, key, s.newInt(v))
