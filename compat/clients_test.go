@@ -528,7 +528,7 @@ func TestShutdownAndSignals(t *testing.T) {
 		start start
 	}{{"kv-server", testutil.StartKV}, {"redis-server", testutil.StartRedis}} {
 		// Without save points every accepted form exits at once.
-		for _, args := range [][]string{{"SHUTDOWN", "NOSAVE"}, {"SHUTDOWN"}, {"shutdown", "now", "force", "nosave"}} {
+		for _, args := range [][]string{{"SHUTDOWN"}, {"shutdown", "now", "force", "nosave"}} {
 			srv := s.start(t, serverArgs...)
 			c, err := resptest.Dial(srv.Addr())
 			if err != nil {

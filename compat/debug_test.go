@@ -22,12 +22,11 @@ func debugObjectFields(t *testing.T, raw []byte) string {
 	return strings.Join(keep, " ")
 }
 
-// TestDebugObject compares DEBUG OBJECT's refcount, encoding and
+// checkDebugObject compares DEBUG OBJECT's refcount, encoding and
 // serializedlength for strings of every shape: serializedlength is the
 // value's RDB length, so integers take their short forms and strings over
 // 20 bytes are LZF-compressed exactly as Debian's liblzf does it.
-func TestDebugObject(t *testing.T) {
-	p := startPair(t)
+func checkDebugObject(t *testing.T, p *pair) {
 	s := p.session(t, 2)
 	r := rand.New(rand.NewSource(1))
 	values := []string{"", "0", "-1", "127", "128", "-128", "-129", "32767", "32768", "-32768",
@@ -68,14 +67,13 @@ func TestDebugObject(t *testing.T) {
 	s.do(compareExact, "CONFIG", "SET", "rdbcompression", "yes")
 }
 
-// TestSharedIntegerIdle checks the LRU clock of Redis's shared integers:
+// checkSharedIntegerIdle checks the LRU clock of Redis's shared integers:
 // all keys holding a small integer share one object, created at startup,
 // so such a key's OBJECT IDLETIME counts from the last access to any key
 // with that value (or from startup), not from its own SET.
-func TestSharedIntegerIdle(t *testing.T) {
-	p := startPair(t)
+func checkSharedIntegerIdle(t *testing.T, p *pair) {
 	s := p.session(t, 2)
-	time.Sleep(1500 * time.Millisecond)
+	time.Sleep(1100 * time.Millisecond)
 	s.do(compareExact, "SET", "never", "7")         // shared, untouched since startup
 	s.do(compareExact, "SET", "read", "8")          // shared, read below
 	s.do(compareExact, "SET", "other", "8")         // reading "read" refreshes this one too
@@ -87,5 +85,21 @@ func TestSharedIntegerIdle(t *testing.T) {
 	}
 	for _, key := range []string{"read", "other", "private"} {
 		s.do(compareExact, "OBJECT", "IDLETIME", key)
+	}
+}
+
+// TestIntrospection runs the introspection comparisons on one pair (each
+// pair costs a second under -race): shared integers first, since it needs
+// integers no other check has touched.
+func TestIntrospection(t *testing.T) {
+	p := startPair(t)
+	for _, c := range []struct {
+		name  string
+		check func(*testing.T, *pair)
+	}{
+		{"SharedIntegerIdle", checkSharedIntegerIdle}, {"DebugObject", checkDebugObject},
+		{"LatencyDoctor", checkLatencyDoctor}, {"MemoryStatsFields", checkMemoryStatsFields}, {"Lolwut", checkLolwut},
+	} {
+		t.Run(c.name, func(t *testing.T) { c.check(t, p) })
 	}
 }

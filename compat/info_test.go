@@ -104,11 +104,10 @@ func mapKeys(t *testing.T, raw []byte, prefix string) []string {
 	return keys
 }
 
-// TestMemoryStatsFields compares MEMORY STATS's field names and order,
+// checkMemoryStatsFields compares MEMORY STATS's field names and order,
 // nested database maps included, with Redis 7.0's (the figures are each
 // server's own).
-func TestMemoryStatsFields(t *testing.T) {
-	p := startPair(t)
+func checkMemoryStatsFields(t *testing.T, p *pair) {
 	s := p.session(t, 3)
 	s.do(compareExact, "SET", "a", "1")
 	s.do(compareExact, "SELECT", "2")

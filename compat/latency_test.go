@@ -9,12 +9,11 @@ import (
 // depend on how long each server really slept and when.
 var latencyNumbers = regexp.MustCompile(`\d+(\.\d+)?`)
 
-// TestLatencyDoctor compares LATENCY DOCTOR's text with latency monitoring
+// checkLatencyDoctor compares LATENCY DOCTOR's text with latency monitoring
 // disabled, enabled without spikes, and after a DEBUG SLEEP spike under
 // three slowlog settings (each selects different advice); in the spike
 // reports the figures are masked, the words must match.
-func TestLatencyDoctor(t *testing.T) {
-	p := startPair(t)
+func checkLatencyDoctor(t *testing.T, p *pair) {
 	s := p.session(t, 2)
 	doctor := func(masked bool) {
 		t.Helper()

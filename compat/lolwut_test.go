@@ -31,13 +31,12 @@ func lolwutShape(raw []byte) (first string, widths []int, caption string) {
 	return lines[0], widths, caption
 }
 
-// TestLolwut compares LOLWUT's art: the version line by default, Georg
+// checkLolwut compares LOLWUT's art: the version line by default, Georg
 // Nees's Schotter for VERSION 5 (its first row of squares is never
 // rotated, so the first line must match exactly) and the Plaguemon
 // skyline for VERSION 6 (its top row is always sky), with their size
 // arguments and limits.
-func TestLolwut(t *testing.T) {
-	p := startPair(t)
+func checkLolwut(t *testing.T, p *pair) {
 	for _, proto := range []int{2, 3} {
 		s := p.session(t, proto)
 		s.do(compareExact, "LOLWUT")
