@@ -98,7 +98,8 @@ func TestIntrospection(t *testing.T) {
 		check func(*testing.T, *pair)
 	}{
 		{"SharedIntegerIdle", checkSharedIntegerIdle}, {"DebugObject", checkDebugObject},
-		{"LatencyDoctor", checkLatencyDoctor}, {"MemoryStatsFields", checkMemoryStatsFields}, {"Lolwut", checkLolwut},
+		{"LatencyDoctor", checkLatencyDoctor}, {"MemoryStatsFields", checkMemoryStatsFields},
+		{"MemoryUsageExact", checkMemoryUsageExact}, {"Lolwut", checkLolwut},
 	} {
 		t.Run(c.name, func(t *testing.T) { c.check(t, p) })
 	}

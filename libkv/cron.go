@@ -56,6 +56,9 @@ func (s *Server) cronLoop() {
 // clients, and the active expire cycle.
 func (s *Server) cron() {
 	s.updateClock()
+	if s.pauseCron {
+		return
+	}
 	now := time.Now()
 	if now.Sub(s.metrics.lastSample) >= 100*time.Millisecond {
 		s.metrics.ops.track(s.stats.commandsProcessed, now)

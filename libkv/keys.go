@@ -206,6 +206,11 @@ func cmdCopy(c *Client, args [][]byte) {
 
 // dup returns a deep copy of o with the same encoding (COPY).
 func (o *Object) dup() *Object {
+	if o.enc == EncRaw { // createRawStringObject: a new sds of the length
+		d := newRawString(append([]byte(nil), o.str()...))
+		d.lru = o.lru
+		return d
+	}
 	d := *o
 	d.setStr(append([]byte(nil), o.str()...))
 	d.private = true // dupStringObject never returns a shared integer

@@ -65,9 +65,12 @@ type Object struct {
 	// refcount 1: a COPY (dupStringObject) or a value stored while an LRU
 	// or LFU maxmemory policy forbids sharing. See refcount.
 	private bool
-	lru     uint32
-	ptr     unsafe.Pointer
-	n, c    uint32 // a string's length and capacity: strings are at most 512 MB
+	// sds is a raw string's sds header type (sdsType5...): with the
+	// capacity it gives the allocation Redis would have for the value.
+	sds  uint8
+	lru  uint32
+	ptr  unsafe.Pointer
+	n, c uint32 // a string's length and capacity: strings are at most 512 MB
 }
 
 // str returns a string object's bytes, owned by the object; appending
@@ -79,29 +82,137 @@ func (o *Object) setStr(b []byte) {
 	o.ptr, o.n, o.c = unsafe.Pointer(unsafe.SliceData(b)), uint32(len(b)), uint32(cap(b))
 }
 
-// newStringObject stores a copy of val with the encoding Redis's
-// tryObjectEncoding would choose: int for a canonical integer of at most 20
-// bytes, embstr up to 44 bytes, raw beyond.
+// newStringObject stores a copy of val, a command's argument, with the
+// encoding Redis's tryObjectEncoding would choose: int for a canonical
+// integer of at most 20 bytes, embstr up to 44 bytes, raw beyond. A raw
+// value's allocation is the argument's (sdsnewlen, or for arguments of 32
+// KB and more the query buffer sized for the bulk and its CRLF), less its
+// free space when that exceeds a tenth of the length
+// (trimStringObjectIfNeeded).
 func newStringObject(val []byte) *Object {
-	b := append([]byte(nil), val...)
 	if len(val) <= 20 {
 		if _, ok := proto.ParseInt(val); ok {
 			o := &Object{typ: TypeString, enc: EncInt}
-			o.setStr(b)
+			o.setStr(append([]byte(nil), val...))
 			return o
 		}
 	}
-	return newRawString(b)
+	if len(val) <= embstrMax {
+		return newRawString(append([]byte(nil), val...))
+	}
+	n := int64(len(val))
+	t, alloc := sdsNewAlloc(n)
+	if n >= protoMbulkBigArg {
+		t, alloc = sdsNewAlloc(n + 2)
+	}
+	if alloc-n > n/10 {
+		alloc = n // sdsRemoveFreeSpace keeps the header type
+	}
+	return newSdsObject(val, t, alloc)
 }
 
-// newRawString wraps b (not copied) as a string object, embstr or raw by length.
+// protoMbulkBigArg is PROTO_MBULK_BIG_ARG: bulk arguments from this size
+// are read into a query buffer of their own, which becomes the value.
+const protoMbulkBigArg = 32 * 1024
+
+// newRawString wraps b (not copied) as a string object, embstr or raw by
+// length, as createStringObject; a raw one's allocation is sdsnewlen's.
 func newRawString(b []byte) *Object {
-	o := &Object{typ: TypeString, enc: EncRaw}
 	if len(b) <= embstrMax {
-		o.enc = EncEmbstr
+		o := &Object{typ: TypeString, enc: EncEmbstr}
+		o.setStr(b)
+		return o
 	}
-	o.setStr(b)
+	t, alloc := sdsNewAlloc(int64(len(b)))
+	return newSdsObject(b, t, alloc)
+}
+
+// newSdsObject is a raw string holding a copy of b in an sds of type t
+// with room for alloc bytes.
+func newSdsObject(b []byte, t uint8, alloc int64) *Object {
+	o := &Object{typ: TypeString, enc: EncRaw, sds: t}
+	buf := make([]byte, len(b), alloc)
+	copy(buf, b)
+	o.setStr(buf)
 	return o
+}
+
+// sds header types (sds.h SDS_TYPE_5 ... SDS_TYPE_64).
+const (
+	sdsType5 uint8 = iota
+	sdsType8
+	sdsType16
+	sdsType32
+	sdsType64
+)
+
+// sdsReqType is sdsReqType: the smallest header for a length.
+func sdsReqType(n int64) uint8 {
+	switch {
+	case n < 1<<5:
+		return sdsType5
+	case n < 1<<8:
+		return sdsType8
+	case n < 1<<16:
+		return sdsType16
+	case n < 1<<32:
+		return sdsType32
+	}
+	return sdsType64
+}
+
+// sdsHdrSize is the header size of an sds type.
+func sdsHdrSize(t uint8) int64 { return [...]int64{1, 3, 5, 9, 17}[t] }
+
+// sdsTypeMax is the largest alloc an sds type can record.
+func sdsTypeMax(t uint8) int64 {
+	return [...]int64{1<<5 - 1, 1<<8 - 1, 1<<16 - 1, 1<<32 - 1, 1<<63 - 1}[t]
+}
+
+// sdsNewAlloc is sdsnewlen's type and alloc for a string of n bytes: the
+// allocator's usable size less header and NUL (a type 5 header records
+// no alloc: it is the length; an empty string gets type 8).
+func sdsNewAlloc(n int64) (uint8, int64) {
+	t := sdsReqType(n)
+	if t == sdsType5 {
+		if n > 0 {
+			return t, n
+		}
+		t = sdsType8
+	}
+	return t, sdsUsable(t, n)
+}
+
+// sdsUsable is the alloc field after allocating an sds of type t for n
+// bytes (s_malloc_usable): the size class, less header and NUL, capped
+// at what the type can record.
+func sdsUsable(t uint8, n int64) int64 {
+	h := sdsHdrSize(t)
+	return min(jemallocSize(h+n+1)-h-1, sdsTypeMax(t))
+}
+
+// makeRoomFor is sdsMakeRoomFor (greedy): when fewer than add bytes are
+// free, the string moves to an sds for twice the needed length (plus 1 MB
+// beyond 1 MB), never type 5.
+func (o *Object) makeRoomFor(add int64) {
+	n, alloc := int64(o.n), int64(o.c)
+	if o.sds == sdsType5 {
+		alloc = n
+	}
+	if alloc-n >= add {
+		return
+	}
+	newlen := n + add
+	if newlen < 1<<20 {
+		newlen *= 2
+	} else {
+		newlen += 1 << 20
+	}
+	t := max(sdsReqType(newlen), sdsType8)
+	buf := make([]byte, n, sdsUsable(t, newlen))
+	copy(buf, o.str())
+	o.setStr(buf)
+	o.sds = t
 }
 
 // newIntObject is a string holding n, int encoded (as INCR stores results).
@@ -120,9 +231,20 @@ func (o *Object) intValue() int64 {
 // strLen is the length of a string object's value.
 func (o *Object) strLen() int { return int(o.n) }
 
-// unshare marks a string object raw before it is modified in place (Redis's
-// dbUnshareStringValue): APPEND and SETRANGE always leave raw strings behind.
-func (o *Object) unshare() { o.enc = EncRaw }
+// unshare makes a string object raw before it is modified in place
+// (Redis's dbUnshareStringValue): an int or embstr value is copied into a
+// new sds of its length (createRawStringObject), so APPEND and SETRANGE
+// always leave raw strings behind.
+func (o *Object) unshare() {
+	if o.enc == EncRaw {
+		return
+	}
+	t, alloc := sdsNewAlloc(int64(o.n))
+	buf := make([]byte, o.n, alloc)
+	copy(buf, o.str())
+	o.setStr(buf)
+	o.enc, o.sds, o.private = EncRaw, t, false
+}
 
 // OBJ_SHARED_INTEGERS and OBJ_SHARED_REFCOUNT (server.h): Redis stores the
 // integers 0..9999 as shared objects, whose refcount is INT_MAX.

@@ -71,6 +71,7 @@ type Server struct {
 	startTime time.Time
 	runID     string
 	replID    string // INFO's master_replid; DEBUG CHANGE-REPL-ID renews it
+	pauseCron bool   // DEBUG PAUSE-CRON: the cron's periodic work is skipped
 	pause     clientPause
 	log       *Logger
 	metrics   metrics

@@ -4,12 +4,15 @@ import (
 	"crypto/sha1"
 	"encoding/binary"
 	"encoding/hex"
+	"math/rand/v2"
 	"runtime"
 	"strconv"
 	"strings"
 	"time"
 
 	"github.com/kvkit/kvkit/libkv/cmdtable"
+	"github.com/kvkit/kvkit/libkv/config"
+	"github.com/kvkit/kvkit/libkv/glob"
 	"github.com/kvkit/kvkit/libkv/proto"
 )
 
@@ -504,6 +507,49 @@ func cmdDebug(c *Client, args [][]byte) {
 		c.w.OK()
 	case sub == "protocol" && len(args) == 3:
 		c.debugProtocol(strings.ToLower(string(args[2])))
+	case sub == "error" && len(args) == 3:
+		// The argument is the whole error line, newlines made spaces; sent
+		// as raw protocol, it counts in no error statistics (debug.c).
+		msg := strings.NewReplacer("\r", " ", "\n", " ").Replace(string(args[2]))
+		c.w.Raw([]byte("-" + msg + "\r\n"))
+	case (sub == "leak" || sub == "replicate") && len(args) == 3:
+		// LEAK leaks the string on purpose; REPLICATE feeds replicas, of
+		// which kv-server has none.
+		c.w.OK()
+	case (sub == "set-skip-checksum-validation" || sub == "set-disable-deny-scripts") && len(args) == 3:
+		// Flags for RDB/RESTORE checksums and scripts, which kv-server
+		// does not have: accepted as Redis accepts them.
+		c.w.OK()
+	case sub == "pause-cron" && len(args) == 3:
+		s.pauseCron = atoi(args[2]) != 0
+		c.w.OK()
+	case sub == "quicklist-packed-threshold" && len(args) == 3:
+		n, ok := config.ParseMemory(string(args[2]))
+		if !ok || n > 1<<32-1<<20 {
+			c.addError("ERR argument must be a memory value bigger than 1 and smaller than 4gb")
+			return
+		}
+		c.w.OK() // no lists yet: nothing to apply it to
+	case sub == "stringmatch-test" && len(args) == 2:
+		stringmatchTest()
+		c.w.Status("Apparently Redis did not crash: test passed")
+	case sub == "sdslen" && len(args) == 3:
+		c.debugSdslen(args[2])
+	case (sub == "listpack" || sub == "htstats-key") && len(args) == 3,
+		sub == "quicklist" && (len(args) == 3 || len(args) == 4):
+		if c.db.get(args[2]) == nil {
+			c.addError(errNoSuchKey)
+			return
+		}
+		// Only strings exist so far: none is a listpack, quicklist or
+		// hash table.
+		c.addError(map[string]string{
+			"listpack":    "ERR Not a listpack encoded object.",
+			"quicklist":   "ERR Not a quicklist encoded object.",
+			"htstats-key": "ERR The value stored at the specified key is not represented using an hash table",
+		}[sub])
+	case sub == "client-eviction" && len(args) == 2 && s.conf.MaxmemoryClients == 0:
+		c.addError("ERR maxmemory-clients is disabled.")
 	case sub == "object" && len(args) == 3:
 		o := c.db.get(args[2])
 		if o == nil {
@@ -731,5 +777,53 @@ func (c *Client) debugProtocol(name string) {
 		c.w.Verbatim("txt", "This is a verbatim\nstring")
 	default:
 		c.addError("ERR Wrong protocol type name. Please use one of the following: string|integer|double|bignum|null|array|set|map|attrib|push|verbatim|true|false")
+	}
+}
+
+// debugSdslen is DEBUG SDSLEN: the key's and the value's sds length, free
+// space and allocation, as Redis's memory layout would have them.
+func (c *Client) debugSdslen(key []byte) {
+	o := c.db.get(key)
+	if o == nil {
+		c.addError(errNoSuchKey)
+		return
+	}
+	if o.typ != TypeString || o.enc == EncInt {
+		c.addError("ERR Not an sds encoded string.")
+		return
+	}
+	kt, kalloc := sdsNewAlloc(int64(len(key)))
+	keyAvail := kalloc - int64(len(key))
+	if kt == sdsType5 {
+		keyAvail = 0
+	}
+	n := int64(o.n)
+	var avail, zmalloc int64
+	switch {
+	case o.enc == EncEmbstr: // an sdshdr8 inside the object's allocation
+		zmalloc = valueMemory(o) - robjSize
+	case o.sds == sdsType5:
+		zmalloc = valueMemory(o) - robjSize
+	default:
+		avail = int64(o.c) - n
+		zmalloc = valueMemory(o) - robjSize
+	}
+	c.w.Status(sprintf("key_sds_len:%d, key_sds_avail:%d, key_zmalloc: %d, val_sds_len:%d, val_sds_avail:%d, val_zmalloc: %d",
+		len(key), keyAvail, sdsAllocSize(int64(len(key))), n, avail, zmalloc))
+}
+
+// stringmatchTest is DEBUG STRINGMATCH-TEST (util.c
+// stringmatchlen_fuzz_test): glob matching of random patterns against
+// random strings, which must simply not crash or hang.
+func stringmatchTest() {
+	r := rand.New(rand.NewPCG(1, 2))
+	const alphabet = "*?[]^-\\ab"
+	pat, str := make([]byte, 32), make([]byte, 32)
+	for i := 0; i < 1000; i++ {
+		for j := range pat {
+			pat[j] = alphabet[r.IntN(len(alphabet))]
+			str[j] = alphabet[r.IntN(len(alphabet))]
+		}
+		glob.Match(pat[:r.IntN(len(pat))], str[:r.IntN(len(str))], r.IntN(2) == 0)
 	}
 }
