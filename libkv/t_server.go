@@ -12,6 +12,7 @@ import (
 
 	"github.com/kvkit/kvkit/libkv/cmdtable"
 	"github.com/kvkit/kvkit/libkv/config"
+	"github.com/kvkit/kvkit/libkv/dict"
 	"github.com/kvkit/kvkit/libkv/glob"
 	"github.com/kvkit/kvkit/libkv/proto"
 )
@@ -548,6 +549,20 @@ func cmdDebug(c *Client, args [][]byte) {
 			"quicklist":   "ERR Not a quicklist encoded object.",
 			"htstats-key": "ERR The value stored at the specified key is not represented using an hash table",
 		}[sub])
+	case sub == "structsize" && len(args) == 2:
+		// The C sizes kv-server's memory accounting assumes (memory.go).
+		c.w.BulkString(sprintf("bits:64 robj:%d dictentry:%d sdshdr5:1 sdshdr8:3 sdshdr16:5 sdshdr32:9 sdshdr64:17 ", robjSize, dictEntrySize))
+	case sub == "htstats" && len(args) == 3:
+		id, ok := c.intArg(args[2])
+		if !ok {
+			return
+		}
+		if id < 0 || id >= int64(len(s.dbs)) {
+			c.addError("ERR Out of range database")
+			return
+		}
+		db := s.dbs[id]
+		c.w.Verbatim("txt", "[Dictionary HT]\n"+htStats(&db.keys)+"[Expires HT]\n"+htStats(&db.expires))
 	case sub == "client-eviction" && len(args) == 2 && s.conf.MaxmemoryClients == 0:
 		c.addError("ERR maxmemory-clients is disabled.")
 	case sub == "object" && len(args) == 3:
@@ -826,4 +841,45 @@ func stringmatchTest() {
 		}
 		glob.Match(pat[:r.IntN(len(pat))], str[:r.IntN(len(str))], r.IntN(2) == 0)
 	}
+}
+
+// htStats is dictGetStats for one table (dict.c): size, elements, used
+// slots, chain lengths and their distribution (lengths from 49 up are
+// counted but, as in Redis, not listed). A resize in progress is finished
+// first, so only the main table is reported.
+func htStats[V any](d *dict.Dict[V]) string {
+	for d.Rehashing() {
+		d.RehashFor(time.Millisecond)
+	}
+	if d.Len() == 0 {
+		return "Hash table 0 stats (main hash table):\nNo stats available for empty dictionaries\n"
+	}
+	const vectLen = 50 // DICT_STATS_VECTLEN
+	var clvector [vectLen]int64
+	var slots, maxChain, total int64
+	size := int64(d.Buckets())
+	var cursor uint64
+	for {
+		// Without a resize, each Scan step visits exactly one bucket.
+		var chain int64
+		cursor = d.Scan(cursor, func(string, V) { chain++ })
+		if chain > 0 {
+			slots++
+			total += chain
+			maxChain = max(maxChain, chain)
+		}
+		clvector[min(chain, vectLen-1)]++
+		if cursor == 0 {
+			break
+		}
+	}
+	var b strings.Builder
+	b.WriteString(sprintf("Hash table 0 stats (main hash table):\n table size: %d\n number of elements: %d\n different slots: %d\n max chain length: %d\n avg chain length (counted): %.02f\n avg chain length (computed): %.02f\n Chain length distribution:\n",
+		size, d.Len(), slots, maxChain, float32(total)/float32(slots), float32(d.Len())/float32(slots)))
+	for i := 0; i < vectLen-1; i++ {
+		if clvector[i] != 0 {
+			b.WriteString(sprintf("   %d: %d (%.02f%%)\n", i, clvector[i], float32(clvector[i])/float32(size)*100))
+		}
+	}
+	return b.String()
 }
