@@ -98,7 +98,7 @@ func TestIntrospection(t *testing.T) {
 		check func(*testing.T, *pair)
 	}{
 		{"SharedIntegerIdle", checkSharedIntegerIdle}, {"DebugObject", checkDebugObject},
-		{"LatencyDoctor", checkLatencyDoctor}, {"MemoryStatsFields", checkMemoryStatsFields},
+		{"LatencyDoctor", checkLatencyDoctor}, {"LatencyHistogram", checkLatencyHistogram}, {"MemoryStatsFields", checkMemoryStatsFields},
 		{"MemoryUsageExact", checkMemoryUsageExact}, {"Lolwut", checkLolwut},
 	} {
 		t.Run(c.name, func(t *testing.T) { c.check(t, p) })

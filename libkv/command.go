@@ -104,7 +104,9 @@ func (c *Client) call(cmd *command, args [][]byte, start time.Time) {
 	if st.hist == nil {
 		st.hist = newLatencyHistogram()
 	}
-	st.hist.RecordValue(max(dur.Nanoseconds(), 1))
+	// As updateCommandLatencyHistogram: whole microseconds in nanoseconds,
+	// clamped to the histogram's range.
+	st.hist.RecordValue(min(max(dur.Microseconds()*1000, 1), 1_000_000_000))
 	if c.failed {
 		st.failed++
 	}

@@ -6,6 +6,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/kvkit/kvkit/libkv/cmdtable"
 )
 
 // latencyHistoryLen is LATENCY_TS_LEN: samples kept per event.
@@ -275,4 +277,165 @@ func cmdLatencyHelp(c *Client, args [][]byte) {
 		"    Return a cumulative distribution of latencies in the format of a histogram for the specified command names.",
 		"    If no commands are specified then all histograms are replied.",
 	})
+}
+
+// cmdLatencyGraph is LATENCY GRAPH <event>: Redis's ASCII sparkline of the
+// event's samples (latency.c latencyCommandGenSparkeline, sparkline.c),
+// each labelled with how long ago it happened.
+func cmdLatencyGraph(c *Client, args [][]byte) {
+	e := c.srv.latency.events[string(args[2])]
+	if e == nil {
+		c.addError(sprintf("ERR No samples available for event '%s'", args[2]))
+		return
+	}
+	now := time.Now().Unix()
+	seq := make([]sparkSample, 0, len(e.history))
+	lo, hi := e.history[0].latency, e.history[0].latency
+	for _, h := range e.history {
+		lo, hi = min(lo, h.latency), max(hi, h.latency)
+		elapsed := now - h.time
+		var label string
+		switch {
+		case elapsed < 60:
+			label = sprintf("%ds", elapsed)
+		case elapsed < 3600:
+			label = sprintf("%dm", elapsed/60)
+		case elapsed < 3600*24:
+			label = sprintf("%dh", elapsed/3600)
+		default:
+			label = sprintf("%dd", elapsed/(3600*24))
+		}
+		seq = append(seq, sparkSample{float64(h.latency), label})
+	}
+	var b strings.Builder
+	b.WriteString(sprintf("%s - high %d ms, low %d ms (all time high %d ms)\n", args[2], hi, lo, e.max))
+	b.WriteString(strings.Repeat("-", 80) + "\n")
+	sparkline(&b, seq, 80, 4)
+	c.w.Verbatim("txt", b.String())
+}
+
+// sparkSample is one value of a sparkline and its label.
+type sparkSample struct {
+	value float64
+	label string
+}
+
+// sparkline is sparklineRender with SPARKLINE_FILL: rows of "_o#" and "|"
+// scaled between the samples' minimum and maximum, then the labels
+// written vertically below a blank line, in blocks of columns samples.
+func sparkline(b *strings.Builder, seq []sparkSample, columns, rows int) {
+	const fill = "_o#"
+	lo, hi := seq[0].value, seq[0].value
+	labels := 0
+	for _, s := range seq {
+		lo, hi = min(lo, s.value), max(hi, s.value)
+		if s.label != "" {
+			labels++
+		}
+	}
+	relmax := hi - lo
+	if relmax == 0 {
+		relmax = 1
+	}
+	steps := len(fill) * rows
+	for off := 0; off < len(seq); off += columns {
+		if off != 0 {
+			b.WriteByte('\n')
+		}
+		part := seq[off:min(off+columns, len(seq))]
+		chars := make([]byte, len(part))
+		for row, more := 0, true; more; {
+			more = false
+			for j := range chars {
+				chars[j] = ' '
+			}
+			for j, s := range part {
+				step := int(float64(int((s.value-lo)*float64(steps))) / relmax)
+				step = min(max(step, 0), steps-1)
+				if row < rows {
+					more = true
+					idx := step - (rows-row-1)*len(fill)
+					if idx >= 0 && idx < len(fill) {
+						chars[j] = fill[idx]
+					} else if idx >= len(fill) {
+						chars[j] = '|'
+					}
+					continue
+				}
+				if labels > 0 && row-rows < 1 { // one blank line above the labels
+					more = true
+					break
+				}
+				if k := row - rows - 1; len(s.label) > k {
+					more = true
+					chars[j] = s.label[k]
+				}
+			}
+			if more {
+				row++
+				b.Write(chars)
+				b.WriteByte('\n')
+			}
+		}
+	}
+}
+
+// cmdLatencyHistogram is LATENCY HISTOGRAM [command ...]: each command's
+// call count and its latency distribution as Redis reports it (latency.c
+// fillCommandCDF): cumulative counts at power-of-two nanosecond levels from
+// 1024, labelled in microseconds, only where the count grows. Named
+// commands are looked up as Redis does: unknown ones are skipped, a
+// container brings its subcommands, and a name given twice is listed twice.
+func cmdLatencyHistogram(c *Client, args [][]byte) {
+	s := c.srv
+	var names []string
+	if len(args) == 2 {
+		for _, name := range sortedKeys(s.cmdStats) {
+			if s.cmdStats[name].hist != nil {
+				names = append(names, name)
+			}
+		}
+	} else {
+		for _, a := range args[2:] {
+			meta := cmdtable.LookupFullName(a)
+			if meta == nil {
+				continue
+			}
+			for _, m := range append([]*cmdtable.Command{meta}, meta.Subcommands...) {
+				if st := s.cmdStats[m.Name]; st != nil && st.hist != nil {
+					names = append(names, m.Name)
+				}
+			}
+		}
+	}
+	c.w.Map(len(names))
+	for _, name := range names {
+		h := s.cmdStats[name].hist
+		c.w.BulkString(name)
+		c.w.Map(2)
+		c.w.BulkString("calls")
+		c.w.Int(h.TotalCount())
+		c.w.BulkString("histogram_usec")
+		bars := h.Distribution()
+		var levels [][2]int64
+		var cum, prev int64
+		i := 0
+		for level := int64(1024); cum < h.TotalCount(); level *= 2 {
+			for i < len(bars) && bars[i].From <= level {
+				cum += bars[i].Count
+				i++
+			}
+			if cum > prev {
+				// The level's highest equivalent value: sub-buckets of
+				// level/128 nanoseconds at 2 significant digits.
+				levels = append(levels, [2]int64{(level + level/128 - 1) / 1000, cum})
+			}
+			prev = cum
+		}
+		c.w.Map(len(levels))
+		for _, l := range levels {
+			c.w.Int(l[0])
+			c.w.Int(l[1])
+		}
+	}
 }

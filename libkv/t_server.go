@@ -27,6 +27,7 @@ var serverCommands = map[string]cmdFunc{
 	"slowlog|help":   cmdSlowlogHelp,
 	"latency|latest": cmdLatencyLatest, "latency|history": cmdLatencyHistory, "latency|reset": cmdLatencyReset,
 	"latency|doctor": cmdLatencyDoctor, "latency|help": cmdLatencyHelp,
+	"latency|graph": cmdLatencyGraph, "latency|histogram": cmdLatencyHistogram,
 	"debug":        cmdDebug,
 	"memory|usage": cmdMemoryUsage, "memory|stats": cmdMemoryStats, "memory|doctor": cmdMemoryDoctor,
 	"memory|malloc-stats": cmdMemoryMallocStats, "memory|purge": cmdMemoryPurge, "memory|help": cmdMemoryHelp,
