@@ -206,8 +206,9 @@ func cmdCopy(c *Client, args [][]byte) {
 
 // dup returns a deep copy of o with the same encoding (COPY).
 func (o *Object) dup() *Object {
-	if o.enc == EncRaw { // createRawStringObject: a new sds of the length
-		d := newRawString(append([]byte(nil), o.str()...))
+	if o.enc == EncRaw { // createRawStringObject: raw, a new sds of the length
+		t, alloc := sdsNewAlloc(int64(o.n))
+		d := newSdsObject(o.str(), t, alloc)
 		d.lru = o.lru
 		return d
 	}
