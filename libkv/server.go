@@ -72,10 +72,14 @@ type Server struct {
 	runID     string
 	replID    string // INFO's master_replid; DEBUG CHANGE-REPL-ID renews it
 	pauseCron bool   // DEBUG PAUSE-CRON: the cron's periodic work is skipped
-	pause     clientPause
-	log       *Logger
-	metrics   metrics
-	net       atomic.Pointer[netSettings]
+	// unixSocket is the socket file Start listens on, removed on close:
+	// closing runs outside the engine lock, where conf may be rewritten
+	// by CONFIG SET (a failed multi-directive SET restores it whole).
+	unixSocket string
+	pause      clientPause
+	log        *Logger
+	metrics    metrics
+	net        atomic.Pointer[netSettings]
 
 	activeExpire  bool  // DEBUG SET-ACTIVE-EXPIRE
 	startupMemory int64 // used_memory_startup
@@ -159,6 +163,7 @@ func (s *Server) Start() error {
 			os.Chmod(s.conf.Unixsocket, os.FileMode(s.conf.Unixsocketperm))
 		}
 		s.listeners = append(s.listeners, ln)
+		s.unixSocket = s.conf.Unixsocket
 	}
 	if len(s.listeners) == 0 {
 		return errors.New("Configured to not listen anywhere, exiting.")
@@ -176,8 +181,8 @@ func (s *Server) closeListeners() {
 	for _, ln := range s.listeners {
 		ln.Close()
 	}
-	if s.conf.Unixsocket != "" && len(s.listeners) > 0 {
-		os.Remove(s.conf.Unixsocket)
+	if s.unixSocket != "" {
+		os.Remove(s.unixSocket)
 	}
 }
 
