@@ -527,21 +527,24 @@ func TestShutdownAndSignals(t *testing.T) {
 		name  string
 		start start
 	}{{"kv-server", testutil.StartKV}, {"redis-server", testutil.StartRedis}} {
+		// Without save points every accepted form exits at once.
+		for _, args := range [][]string{{"SHUTDOWN"}, {"shutdown", "now", "force", "nosave"}} {
+			srv := s.start(t, serverArgs...)
+			c, err := resptest.Dial(srv.Addr())
+			if err != nil {
+				t.Fatal(err)
+			}
+			c.Write(resptest.Encode(args...))
+			data, closed := c.ReadUntilClose(10 * time.Second)
+			c.Close()
+			if len(data) != 0 || !closed {
+				t.Errorf("%s: %q sent %q, closed=%v; want nothing and a close", s.name, args, data, closed)
+			}
+			if code := waitExit(t, srv); code != 0 {
+				t.Errorf("%s: exit status %d after %q, want 0", s.name, code, args)
+			}
+		}
 		srv := s.start(t, serverArgs...)
-		c, err := resptest.Dial(srv.Addr())
-		if err != nil {
-			t.Fatal(err)
-		}
-		c.Write(resptest.Encode("SHUTDOWN", "NOSAVE"))
-		data, closed := c.ReadUntilClose(10 * time.Second)
-		c.Close()
-		if len(data) != 0 || !closed {
-			t.Errorf("%s: SHUTDOWN NOSAVE sent %q, closed=%v; want nothing and a close", s.name, data, closed)
-		}
-		if code := waitExit(t, srv); code != 0 {
-			t.Errorf("%s: exit status %d after SHUTDOWN NOSAVE, want 0", s.name, code)
-		}
-		srv = s.start(t, serverArgs...)
 		srv.Cmd.Process.Signal(syscall.SIGTERM)
 		if code := waitExit(t, srv); code != 0 {
 			t.Errorf("%s: exit status %d after SIGTERM, want 0", s.name, code)

@@ -193,11 +193,26 @@ func runScript(t *testing.T, s *session, path string) {
 // TestDiffScripts runs every testdata/diff/*.txt script against both
 // servers, in RESP2 and RESP3, from an empty dataset.
 func TestDiffScripts(t *testing.T) {
-	scripts, err := filepath.Glob("testdata/diff/*.txt")
+	runScripts(t, "testdata/diff/*.txt")
+}
+
+// TestDiffScriptsRequirepass runs the testdata/auth/*.txt scripts against
+// a pair started with requirepass: each session starts unauthenticated
+// (so the RESP3 run's opening HELLO 3 fails and the script's own commands
+// decide the protocol).
+func TestDiffScriptsRequirepass(t *testing.T) {
+	runScripts(t, "testdata/auth/*.txt", "--requirepass", "secret")
+}
+
+// runScripts runs the scripts matching pattern on one pair started with
+// extra directives, each in RESP2 and RESP3, after a FLUSHALL, then
+// compares DEBUG DIGEST.
+func runScripts(t *testing.T, pattern string, extra ...string) {
+	scripts, err := filepath.Glob(pattern)
 	if err != nil || len(scripts) == 0 {
-		t.Fatalf("no scripts in testdata/diff: %v", err)
+		t.Fatalf("no scripts match %s: %v", pattern, err)
 	}
-	p := startPair(t)
+	p := startPair(t, extra...)
 	for _, path := range scripts {
 		for _, proto := range []int{2, 3} {
 			t.Run(fmt.Sprintf("%s/RESP%d", filepath.Base(path), proto), func(t *testing.T) {

@@ -104,14 +104,21 @@ func (c *Client) call(cmd *command, args [][]byte, start time.Time) {
 	if st.hist == nil {
 		st.hist = newLatencyHistogram()
 	}
-	st.hist.RecordValue(max(dur.Nanoseconds(), 1))
+	// As updateCommandLatencyHistogram: whole microseconds in nanoseconds,
+	// clamped to the histogram's range.
+	st.hist.RecordValue(min(max(dur.Microseconds()*1000, 1), 1_000_000_000))
 	if c.failed {
 		st.failed++
 	}
 	if !cmd.meta.Flags.Has(cmdtable.FlagSkipSlowlog) {
 		s.slowlog.record(s, c, logged, dur)
 	}
-	s.latency.sample(s, "command", dur)
+	// call() files fast commands under their own latency event.
+	event := "command"
+	if cmd.meta.Flags.Has(cmdtable.FlagFast) {
+		event = "fast-command"
+	}
+	s.latency.sample(s, event, dur)
 }
 
 // redacted stands for a secret in MONITOR and SLOWLOG, as Redis's

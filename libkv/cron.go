@@ -56,6 +56,9 @@ func (s *Server) cronLoop() {
 // clients, and the active expire cycle.
 func (s *Server) cron() {
 	s.updateClock()
+	if s.pauseCron {
+		return
+	}
 	now := time.Now()
 	if now.Sub(s.metrics.lastSample) >= 100*time.Millisecond {
 		s.metrics.ops.track(s.stats.commandsProcessed, now)
@@ -150,7 +153,9 @@ func (s *Server) activeExpireCycle() {
 }
 
 func (s *Server) finishExpireCycle(start time.Time, sampled, expired int64) {
-	s.stats.expireCycleCPU += time.Since(start)
+	elapsed := time.Since(start)
+	s.stats.expireCycleCPU += elapsed
+	s.latency.sample(s, "expire-cycle", elapsed) // as activeExpireCycle
 	perc := 0.0
 	if sampled > 0 {
 		perc = float64(expired) / float64(sampled)

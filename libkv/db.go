@@ -1,6 +1,10 @@
 package libkv
 
-import "github.com/kvkit/kvkit/libkv/dict"
+import (
+	"unsafe"
+
+	"github.com/kvkit/kvkit/libkv/dict"
+)
 
 // DB is one of the numbered databases (SELECT n): the keyspace and the
 // expires table, both keyed by the key's bytes as a string.
@@ -73,7 +77,7 @@ func (c *Client) lookupRead(key []byte) *Object {
 	}
 	s.stats.keyspaceHits++
 	if !c.noTouch {
-		o.lru = s.lruClock
+		s.touch(o)
 	}
 	return o
 }
@@ -86,7 +90,7 @@ func (c *Client) lookupWrite(key []byte) *Object {
 	}
 	o := c.db.get(key)
 	if o != nil && !c.noTouch {
-		o.lru = c.srv.lruClock
+		c.srv.touch(o)
 	}
 	return o
 }
@@ -103,7 +107,7 @@ func (c *Client) exists(key []byte) bool {
 // setKey stores o under key, replacing any value. keepTTL keeps an existing
 // expiry (SET KEEPTTL); otherwise it is removed, as Redis's setKey.
 func (s *Server) setKey(db *DB, key []byte, o *Object, keepTTL bool) {
-	o.lru = s.lruClock
+	s.created(o)
 	if old := db.get(key); old != nil {
 		db.mem -= valueMemory(old)
 	} else {
@@ -116,32 +120,48 @@ func (s *Server) setKey(db *DB, key []byte, o *Object, keepTTL bool) {
 	}
 }
 
-// setString stores a copy of val under key as setKey(newStringObject(val))
-// would, but when key already holds a string whose buffer fits val, that
-// object and buffer are reused: overwrites (the common case of SET and MSET)
-// then allocate nothing. Nothing holds an Object across commands (replies
-// copy bytes), so reuse is invisible. A buffer much larger than val is not
-// kept, so that a shrinking value returns its memory.
+// setString stores val under key as setKey(s.newString(val)) would, but
+// when key already holds a string whose buffer can take val, that object and
+// buffer are reused, so overwrites (the common case of SET and MSET)
+// allocate nothing. The object ends as a new one would be (encoding, sds
+// layout, access data), so nothing a client sees changes; nothing holds an
+// Object across commands, since replies copy bytes. A buffer much larger
+// than needed is not reused, so a shrinking value returns its memory.
 func (s *Server) setString(db *DB, key, val []byte, keepTTL bool) {
 	o := db.get(key)
-	if o == nil || o.typ != TypeString || int(o.c) < len(val) || int(o.c) > 2*len(val)+32 {
-		s.setKey(db, key, newStringObject(val), keepTTL)
+	enc, t, alloc := stringLayout(val)
+	need := int64(len(val))
+	if enc == EncRaw {
+		need = alloc
+	}
+	if o == nil || o.typ != TypeString || int64(o.c) < need || int64(o.c) > 2*need+64 {
+		s.setKey(db, key, s.newString(val), keepTTL)
 		return
 	}
 	before := valueMemory(o)
-	b := append(o.str()[:0], val...)
-	o.setStr(b)
-	o.enc = stringEncoding(b)
-	o.lru = s.lruClock
-	db.resized(o, before)
+	b := append(o.str()[:0], val...) // within capacity: no allocation
+	o.ptr, o.n = unsafe.Pointer(unsafe.SliceData(b)), uint32(len(b))
+	o.enc, o.sds = enc, 0
+	if enc == EncRaw {
+		o.sds, o.c = t, uint32(alloc) // the allocation Redis's new sds would have
+	}
+	o.private = enc == EncInt && s.noSharedIntegers()
+	s.created(o)
+	db.mem += valueMemory(o) - before
 	if !keepTTL {
 		db.removeExpire(key)
 	}
 }
 
-// addKey stores o under a key known to be absent.
+// addKey stores a new object o under a key known to be absent.
 func (s *Server) addKey(db *DB, key []byte, o *Object) {
-	o.lru = s.lruClock
+	s.created(o)
+	s.linkKey(db, key, o)
+}
+
+// linkKey stores an existing value o under a key known to be absent,
+// keeping its access data (RENAME and MOVE, as Redis's dbAdd).
+func (s *Server) linkKey(db *DB, key []byte, o *Object) {
 	db.keys.SetBytes(key, o)
 	db.mem += keyMemory(key, o)
 }

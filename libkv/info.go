@@ -13,14 +13,17 @@ import (
 	"github.com/kvkit/kvkit/internal/version"
 )
 
-// infoDefault are the sections of a bare INFO, in Redis 7.0's order
-// (server.c genRedisInfoString); "all" adds commandstats and latencystats,
-// "everything" adds modules as well.
+// infoOrder are the INFO sections in Redis 7.0's order (server.c
+// genRedisInfoString). "module_list" is the "# Modules" list of loaded
+// modules, printed (empty) for a bare INFO, "all", "everything",
+// "module_list" and "modules"; "modules" itself selects the modules' own
+// fields, of which kv-server has none.
 var infoOrder = []string{"server", "clients", "memory", "persistence", "stats", "replication", "cpu",
-	"modules", "commandstats", "errorstats", "latencystats", "cluster", "keyspace"}
+	"module_list", "commandstats", "errorstats", "latencystats", "cluster", "keyspace"}
 
+// infoDefault are the sections of a bare INFO and of "default".
 var infoDefault = map[string]bool{"server": true, "clients": true, "memory": true, "persistence": true,
-	"stats": true, "replication": true, "cpu": true, "errorstats": true, "cluster": true, "keyspace": true}
+	"stats": true, "replication": true, "cpu": true, "module_list": true, "errorstats": true, "cluster": true, "keyspace": true}
 
 func cmdInfo(c *Client, args [][]byte) {
 	want := map[string]bool{}
@@ -33,16 +36,12 @@ func cmdInfo(c *Client, args [][]byte) {
 			for k := range infoDefault {
 				want[k] = true
 			}
-		case "all":
-			for _, k := range infoOrder {
-				if k != "modules" {
-					want[k] = true
-				}
-			}
-		case "everything":
+		case "all", "everything":
 			for _, k := range infoOrder {
 				want[k] = true
 			}
+		case "modules":
+			want["module_list"] = true
 		default:
 			want[name] = true
 		}
@@ -194,7 +193,7 @@ func (s *Server) infoSection(b *strings.Builder, sec string) {
 		w.kv("mem_clients_normal", s.clientsMemory())
 		w.kv("mem_cluster_links", 0)
 		w.kv("mem_aof_buffer", 0)
-		w.kv("mem_allocator", "go-"+runtime.Version())
+		w.kv("mem_allocator", memAllocator())
 		w.kv("active_defrag_running", 0)
 		w.kv("lazyfree_pending_objects", 0)
 		w.kv("lazyfreed_objects", 0)
@@ -270,7 +269,7 @@ func (s *Server) infoSection(b *strings.Builder, sec string) {
 		w.kv("role", "master")
 		w.kv("connected_slaves", 0)
 		w.kv("master_failover_state", "no-failover")
-		w.kv("master_replid", s.runID)
+		w.kv("master_replid", s.replID)
 		w.kv("master_replid2", strings.Repeat("0", 40))
 		w.kv("master_repl_offset", 0)
 		w.kv("second_repl_offset", -1)
@@ -293,7 +292,7 @@ func (s *Server) infoSection(b *strings.Builder, sec string) {
 		// its lock, so the process's usage is the honest figure.
 		w.kv("used_cpu_sys_main_thread", f6(sys))
 		w.kv("used_cpu_user_main_thread", f6(user))
-	case "modules":
+	case "module_list":
 		b.WriteString("# Modules\r\n")
 	case "commandstats":
 		b.WriteString("# Commandstats\r\n")

@@ -99,7 +99,7 @@ func (c *Client) rename(args [][]byte, nx bool) {
 		s.deleteKey(c.db, dst)
 	}
 	s.deleteKey(c.db, src)
-	s.addKey(c.db, dst, o)
+	s.linkKey(c.db, dst, o)
 	if expire >= 0 {
 		s.setExpire(c.db, dst, expire)
 	}
@@ -148,7 +148,7 @@ func cmdMove(c *Client, args [][]byte) {
 	expire := c.db.expireAt(args[1])
 	if s.expireIfNeeded(dst, args[1]) || dst.get(args[1]) == nil {
 		s.deleteKey(c.db, args[1])
-		s.addKey(dst, args[1], o)
+		s.linkKey(dst, args[1], o)
 		if expire >= 0 {
 			s.setExpire(dst, args[1], expire)
 		}
@@ -206,8 +206,15 @@ func cmdCopy(c *Client, args [][]byte) {
 
 // dup returns a deep copy of o with the same encoding (COPY).
 func (o *Object) dup() *Object {
+	if o.enc == EncRaw { // createRawStringObject: raw, a new sds of the length
+		t, alloc := sdsNewAlloc(int64(o.n))
+		d := newSdsObject(o.str(), t, alloc)
+		d.lru = o.lru
+		return d
+	}
 	d := *o
 	d.setStr(append([]byte(nil), o.str()...))
+	d.private = true // dupStringObject never returns a shared integer
 	return &d
 }
 
@@ -502,10 +509,13 @@ func cmdScan(c *Client, args [][]byte) {
 		}
 	}
 	var keys []string
-	for iterations := count * 10; ; {
+	// As scanGenericCommand's `do {...} while (cursor && maxiterations--
+	// && ...)`: count*10 wraps around for a huge COUNT (Redis's long
+	// multiplication overflows the same way), leaving a negative budget
+	// that never reaches zero, so the whole table is scanned.
+	for iterations := count * 10; ; iterations-- {
 		cursor = c.db.keys.Scan(cursor, func(k string, _ *Object) { keys = append(keys, k) })
-		iterations--
-		if cursor == 0 || iterations <= 0 || int64(len(keys)) >= count {
+		if cursor == 0 || iterations == 0 || int64(len(keys)) >= count {
 			break
 		}
 	}

@@ -34,19 +34,14 @@ func jemallocSize(n int64) int64 {
 	return (n + step - 1) &^ (step - 1)
 }
 
-// sdsAllocSize is the allocation of an sds string of length n: header by
-// length class (sdshdr8/16/32/64), the bytes and the terminating NUL.
+// sdsAllocSize is the allocation of an sds string created for n bytes
+// (sdsnewlen), as a key's copy in the keyspace is.
 func sdsAllocSize(n int64) int64 {
-	hdr := int64(3)
-	switch {
-	case n >= 1<<32:
-		hdr = 17
-	case n >= 1<<16:
-		hdr = 9
-	case n >= 1<<8:
-		hdr = 5
+	t := sdsReqType(n)
+	if t == sdsType5 && n == 0 {
+		t = sdsType8
 	}
-	return jemallocSize(hdr + n + 1)
+	return jemallocSize(sdsHdrSize(t) + n + 1)
 }
 
 // valueMemory is Redis's objectComputeSize for o.
@@ -56,9 +51,12 @@ func valueMemory(o *Object) int64 {
 		return robjSize
 	case EncEmbstr:
 		return jemallocSize(robjSize + 3 + int64(o.n) + 1)
-	default:
-		return robjSize + sdsAllocSize(int64(o.c))
 	}
+	alloc := int64(o.c)
+	if o.sds == sdsType5 {
+		alloc = int64(o.n)
+	}
+	return robjSize + jemallocSize(sdsHdrSize(o.sds)+alloc+1)
 }
 
 // keyMemory is what MEMORY USAGE reports for key holding o: the value, the

@@ -1,7 +1,9 @@
 package libkv
 
 import (
+	"math/rand/v2"
 	"strconv"
+	"strings"
 	"unsafe"
 
 	"github.com/kvkit/kvkit/internal/sds"
@@ -56,8 +58,16 @@ const embstrMax = 44
 // need no formatting; other types will keep their structure behind ptr.
 // lru holds the 24-bit LRU clock or the LFU data, as Redis's robj.
 type Object struct {
-	typ  ObjType
-	enc  Encoding
+	typ ObjType
+	enc Encoding
+	// private marks an int-encoded string in the shared-integer range
+	// that Redis nevertheless holds in an object of its own, with
+	// refcount 1: a COPY (dupStringObject) or a value stored while an LRU
+	// or LFU maxmemory policy forbids sharing. See refcount.
+	private bool
+	// sds is a raw string's sds header type (sdsType5...): with the
+	// capacity it gives the allocation Redis would have for the value.
+	sds  uint8
 	lru  uint32
 	ptr  unsafe.Pointer
 	n, c uint32 // a string's length and capacity: strings are at most 512 MB
@@ -72,38 +82,150 @@ func (o *Object) setStr(b []byte) {
 	o.ptr, o.n, o.c = unsafe.Pointer(unsafe.SliceData(b)), uint32(len(b)), uint32(cap(b))
 }
 
-// newStringObject stores a copy of val with the encoding Redis's
-// tryObjectEncoding would choose: int for a canonical integer of at most 20
-// bytes, embstr up to 44 bytes, raw beyond.
+// newStringObject stores a copy of val, a command's argument, with the
+// encoding Redis's tryObjectEncoding would choose: int for a canonical
+// integer of at most 20 bytes, embstr up to 44 bytes, raw beyond. A raw
+// value's allocation is the argument's (sdsnewlen, or for arguments of 32
+// KB and more the query buffer sized for the bulk and its CRLF), less its
+// free space when that exceeds a tenth of the length
+// (trimStringObjectIfNeeded).
 func newStringObject(val []byte) *Object {
-	o := &Object{typ: TypeString}
-	b := append([]byte(nil), val...)
-	o.setStr(b)
-	o.enc = stringEncoding(b)
-	return o
+	switch enc, t, alloc := stringLayout(val); enc {
+	case EncInt:
+		o := &Object{typ: TypeString, enc: EncInt}
+		o.setStr(append([]byte(nil), val...))
+		return o
+	case EncEmbstr:
+		return newRawString(append([]byte(nil), val...))
+	default:
+		return newSdsObject(val, t, alloc)
+	}
 }
 
-// stringEncoding is the encoding tryObjectEncoding gives the string b.
-func stringEncoding(b []byte) Encoding {
-	if len(b) <= 20 {
-		if _, ok := sds.ParseInt(b); ok {
-			return EncInt
+// stringLayout is how newStringObject stores val: its encoding and, for a
+// raw string, the sds header type and the allocation Redis would have.
+func stringLayout(val []byte) (enc Encoding, t uint8, alloc int64) {
+	if len(val) <= 20 {
+		if _, ok := sds.ParseInt(val); ok {
+			return EncInt, 0, 0
 		}
 	}
-	if len(b) <= embstrMax {
-		return EncEmbstr
+	if len(val) <= embstrMax {
+		return EncEmbstr, 0, 0
 	}
-	return EncRaw
+	n := int64(len(val))
+	t, alloc = sdsNewAlloc(n)
+	if n >= protoMbulkBigArg {
+		t, alloc = sdsNewAlloc(n + 2)
+	}
+	if alloc-n > n/10 {
+		alloc = n // sdsRemoveFreeSpace keeps the header type
+	}
+	return EncRaw, t, alloc
 }
 
-// newRawString wraps b (not copied) as a string object, embstr or raw by length.
+// protoMbulkBigArg is PROTO_MBULK_BIG_ARG: bulk arguments from this size
+// are read into a query buffer of their own, which becomes the value.
+const protoMbulkBigArg = 32 * 1024
+
+// newRawString wraps b (not copied) as a string object, embstr or raw by
+// length, as createStringObject; a raw one's allocation is sdsnewlen's.
 func newRawString(b []byte) *Object {
-	o := &Object{typ: TypeString, enc: EncRaw}
 	if len(b) <= embstrMax {
-		o.enc = EncEmbstr
+		o := &Object{typ: TypeString, enc: EncEmbstr}
+		o.setStr(b)
+		return o
 	}
-	o.setStr(b)
+	t, alloc := sdsNewAlloc(int64(len(b)))
+	return newSdsObject(b, t, alloc)
+}
+
+// newSdsObject is a raw string holding a copy of b in an sds of type t
+// with room for alloc bytes.
+func newSdsObject(b []byte, t uint8, alloc int64) *Object {
+	o := &Object{typ: TypeString, enc: EncRaw, sds: t}
+	buf := make([]byte, len(b), alloc)
+	copy(buf, b)
+	o.setStr(buf)
 	return o
+}
+
+// sds header types (sds.h SDS_TYPE_5 ... SDS_TYPE_64).
+const (
+	sdsType5 uint8 = iota
+	sdsType8
+	sdsType16
+	sdsType32
+	sdsType64
+)
+
+// sdsReqType is sdsReqType: the smallest header for a length.
+func sdsReqType(n int64) uint8 {
+	switch {
+	case n < 1<<5:
+		return sdsType5
+	case n < 1<<8:
+		return sdsType8
+	case n < 1<<16:
+		return sdsType16
+	case n < 1<<32:
+		return sdsType32
+	}
+	return sdsType64
+}
+
+// sdsHdrSize is the header size of an sds type.
+func sdsHdrSize(t uint8) int64 { return [...]int64{1, 3, 5, 9, 17}[t] }
+
+// sdsTypeMax is the largest alloc an sds type can record.
+func sdsTypeMax(t uint8) int64 {
+	return [...]int64{1<<5 - 1, 1<<8 - 1, 1<<16 - 1, 1<<32 - 1, 1<<63 - 1}[t]
+}
+
+// sdsNewAlloc is sdsnewlen's type and alloc for a string of n bytes: the
+// allocator's usable size less header and NUL (a type 5 header records
+// no alloc: it is the length; an empty string gets type 8).
+func sdsNewAlloc(n int64) (uint8, int64) {
+	t := sdsReqType(n)
+	if t == sdsType5 {
+		if n > 0 {
+			return t, n
+		}
+		t = sdsType8
+	}
+	return t, sdsUsable(t, n)
+}
+
+// sdsUsable is the alloc field after allocating an sds of type t for n
+// bytes (s_malloc_usable): the size class, less header and NUL, capped
+// at what the type can record.
+func sdsUsable(t uint8, n int64) int64 {
+	h := sdsHdrSize(t)
+	return min(jemallocSize(h+n+1)-h-1, sdsTypeMax(t))
+}
+
+// makeRoomFor is sdsMakeRoomFor (greedy): when fewer than add bytes are
+// free, the string moves to an sds for twice the needed length (plus 1 MB
+// beyond 1 MB), never type 5.
+func (o *Object) makeRoomFor(add int64) {
+	n, alloc := int64(o.n), int64(o.c)
+	if o.sds == sdsType5 {
+		alloc = n
+	}
+	if alloc-n >= add {
+		return
+	}
+	newlen := n + add
+	if newlen < 1<<20 {
+		newlen *= 2
+	} else {
+		newlen += 1 << 20
+	}
+	t := max(sdsReqType(newlen), sdsType8)
+	buf := make([]byte, n, sdsUsable(t, newlen))
+	copy(buf, o.str())
+	o.setStr(buf)
+	o.sds = t
 }
 
 // newIntObject is a string holding n, int encoded (as INCR stores results).
@@ -122,6 +244,172 @@ func (o *Object) intValue() int64 {
 // strLen is the length of a string object's value.
 func (o *Object) strLen() int { return int(o.n) }
 
-// unshare marks a string object raw before it is modified in place (Redis's
-// dbUnshareStringValue): APPEND and SETRANGE always leave raw strings behind.
-func (o *Object) unshare() { o.enc = EncRaw }
+// unshare makes a string object raw before it is modified in place
+// (Redis's dbUnshareStringValue): an int or embstr value is copied into a
+// new sds of its length (createRawStringObject), so APPEND and SETRANGE
+// always leave raw strings behind.
+func (o *Object) unshare() {
+	if o.enc == EncRaw {
+		return
+	}
+	t, alloc := sdsNewAlloc(int64(o.n))
+	buf := make([]byte, o.n, alloc)
+	copy(buf, o.str())
+	o.setStr(buf)
+	o.enc, o.sds, o.private = EncRaw, t, false
+}
+
+// OBJ_SHARED_INTEGERS and OBJ_SHARED_REFCOUNT (server.h): Redis stores the
+// integers 0..9999 as shared objects, whose refcount is INT_MAX.
+const (
+	sharedIntegers = 10000
+	sharedRefcount = 1<<31 - 1
+)
+
+// refcount is the object's reference count as OBJECT REFCOUNT and DEBUG
+// OBJECT report it: shared integers have OBJ_SHARED_REFCOUNT, every other
+// value (kvkit never shares values between keys) 1.
+func (o *Object) refcount() int64 {
+	if _, ok := o.sharedInt(); ok {
+		return sharedRefcount
+	}
+	return 1
+}
+
+// sharedInt returns the value of a string Redis would hold as one of its
+// shared integer objects.
+func (o *Object) sharedInt() (int64, bool) {
+	if o.enc != EncInt || o.private {
+		return 0, false
+	}
+	n := o.intValue()
+	return n, n >= 0 && n < sharedIntegers
+}
+
+// touch records an access to o (lookupKey's update): the LRU clock, or
+// under an LFU policy the LFU counter (updateLFU). A shared integer's
+// access data is its shared object's, so touching one key with the value
+// 7 refreshes every key holding 7, as in Redis.
+func (s *Server) touch(o *Object) {
+	v := s.touched(s.lru(o))
+	if n, ok := o.sharedInt(); ok {
+		s.sharedLRU[n] = v
+		return
+	}
+	o.lru = v
+}
+
+// touched is the LRU field after an access that found it at lru.
+func (s *Server) touched(lru uint32) uint32 {
+	if s.lfuPolicy() {
+		return s.lfuTime()<<8 | s.lfuLogIncr(s.lfuDecr(lru))
+	}
+	return s.lruClock
+}
+
+// created sets a new value's LRU field as createObject does: the LRU
+// clock, or under an LFU policy the current minute and LFU_INIT_VAL. A
+// shared integer keeps its shared object's.
+func (s *Server) created(o *Object) {
+	if _, ok := o.sharedInt(); !ok {
+		o.lru = s.initialLRU()
+	}
+}
+
+// initialLRU is createObject's LRU field for a new object.
+func (s *Server) initialLRU() uint32 {
+	if s.lfuPolicy() {
+		return s.lfuTime()<<8 | lfuInitVal
+	}
+	return s.lruClock
+}
+
+// lru returns o's LRU field: its own or its shared object's.
+func (s *Server) lru(o *Object) uint32 {
+	if n, ok := o.sharedInt(); ok {
+		return s.sharedLRU[n]
+	}
+	return o.lru
+}
+
+// lfuInitVal is LFU_INIT_VAL: a new object's LFU counter.
+const lfuInitVal = 5
+
+// lfuPolicy reports whether maxmemory-policy is an LFU one: the LRU field
+// then holds the minute of the last decrement (16 bits) and a logarithmic
+// access counter (8 bits).
+func (s *Server) lfuPolicy() bool { return strings.HasSuffix(s.conf.MaxmemoryPolicy, "-lfu") }
+
+// lfuTime is LFUGetTimeInMinutes: the Unix time in minutes, 16 bits.
+func (s *Server) lfuTime() uint32 { return uint32(s.now/60000) & 0xffff }
+
+// lfuDecr is LFUDecrAndReturn: the counter of LRU field lru, less one for
+// each lfu-decay-time minutes since its last update.
+func (s *Server) lfuDecr(lru uint32) uint32 {
+	ldt, counter := lru>>8, lru&0xff
+	if s.conf.LfuDecayTime == 0 {
+		return counter
+	}
+	now := s.lfuTime()
+	elapsed := now - ldt
+	if now < ldt {
+		elapsed = 0xffff - ldt + now
+	}
+	if periods := elapsed / uint32(s.conf.LfuDecayTime); periods > 0 {
+		if periods > counter {
+			return 0
+		}
+		return counter - periods
+	}
+	return counter
+}
+
+// lfuLogIncr is LFULogIncr: the counter grows with probability
+// 1/((counter-LFU_INIT_VAL)*lfu-log-factor+1), so always from 5 and below.
+func (s *Server) lfuLogIncr(counter uint32) uint32 {
+	if counter == 255 {
+		return 255
+	}
+	base := max(float64(counter)-lfuInitVal, 0)
+	if rand.Float64() < 1/(base*float64(s.conf.LfuLogFactor)+1) {
+		counter++
+	}
+	return counter
+}
+
+// idleTime is estimateObjectIdleTime in seconds: the LRU clock's distance
+// from o's. When the 24-bit clock has wrapped Redis computes
+// clock + (LRU_CLOCK_MAX - lru), one second short of the modular distance;
+// kept as is.
+func (s *Server) idleTime(o *Object) int64 {
+	const lruClockMax = 1<<24 - 1
+	clock, lru := int64(s.lruClock), int64(s.lru(o))
+	if clock >= lru {
+		return clock - lru
+	}
+	return clock + (lruClockMax - lru)
+}
+
+// noSharedIntegers reports whether a maxmemory limit with an LRU or LFU
+// policy is in force: Redis then gives every value its own object, since
+// shared ones would share their LRU/LFU data (MAXMEMORY_FLAG_NO_SHARED_INTEGERS).
+func (s *Server) noSharedIntegers() bool {
+	p := s.conf.MaxmemoryPolicy
+	return s.conf.Maxmemory != 0 && (strings.HasSuffix(p, "-lru") || strings.HasSuffix(p, "-lfu"))
+}
+
+// newString is newStringObject for a value a command stores (Redis's
+// tryObjectEncoding), marking an int private when sharing is off.
+func (s *Server) newString(val []byte) *Object {
+	o := newStringObject(val)
+	o.private = o.enc == EncInt && s.noSharedIntegers()
+	return o
+}
+
+// newInt is newIntObject for INCR and friends
+// (createStringObjectFromLongLongForValue).
+func (s *Server) newInt(n int64) *Object {
+	o := newIntObject(n)
+	o.private = s.noSharedIntegers()
+	return o
+}

@@ -52,25 +52,34 @@ type Server struct {
 	cfg  *config.Config
 	conf *config.Values // &cfg.Values: the settings the engine reads
 
-	dbs       []*DB
-	clients   map[uint64]*Client
-	monitors  []*Client
-	nextID    atomic.Uint64
-	stats     Stats
-	cmds      map[*cmdtable.Command]*command
-	cmdStats  map[string]*cmdStat
-	errStats  map[string]int64
-	slowlog   slowlog
-	latency   latencyMonitor
-	now       int64  // command time snapshot, Unix ms
-	lruClock  uint32 // Redis's 24-bit LRU clock, seconds resolution
-	dirty     int64  // changes since the last save
+	dbs      []*DB
+	clients  map[uint64]*Client
+	monitors []*Client
+	nextID   atomic.Uint64
+	stats    Stats
+	cmds     map[*cmdtable.Command]*command
+	cmdStats map[string]*cmdStat
+	errStats map[string]int64
+	slowlog  slowlog
+	latency  latencyMonitor
+	now      int64  // command time snapshot, Unix ms
+	lruClock uint32 // Redis's 24-bit LRU clock, seconds resolution
+	// sharedLRU is the LRU field of each of Redis's shared integer
+	// objects: every key holding the same small integer shares it.
+	sharedLRU [sharedIntegers]uint32
+	dirty     int64 // changes since the last save
 	startTime time.Time
 	runID     string
-	pause     clientPause
-	log       *Logger
-	metrics   metrics
-	net       atomic.Pointer[netSettings]
+	replID    string // INFO's master_replid; DEBUG CHANGE-REPL-ID renews it
+	pauseCron bool   // DEBUG PAUSE-CRON: the cron's periodic work is skipped
+	// unixSocket is the socket file Start listens on, removed on close:
+	// closing runs outside the engine lock, where conf may be rewritten
+	// by CONFIG SET (a failed multi-directive SET restores it whole).
+	unixSocket string
+	pause      clientPause
+	log        *Logger
+	metrics    metrics
+	net        atomic.Pointer[netSettings]
 
 	activeExpire  bool  // DEBUG SET-ACTIVE-EXPIRE
 	startupMemory int64 // used_memory_startup
@@ -109,14 +118,16 @@ func New(cfg *config.Config) (*Server, error) {
 	for i := range s.dbs {
 		s.dbs[i] = newDB(i)
 	}
-	var id [20]byte
-	rand.Read(id[:])
-	s.runID = hex.EncodeToString(id[:])
+	s.runID = randomID()
+	s.replID = randomID() // independent of run_id, as in Redis
 	s.execPath, _ = os.Executable()
 	s.cmds = commandTable()
 	s.registerConfigHooks()
 	s.refreshNetSettings()
 	s.updateClock()
+	for i := range s.sharedLRU {
+		s.sharedLRU[i] = s.initialLRU() // createSharedObjects runs at startup
+	}
 	s.startupMemory = s.memoryOverhead()
 	s.peakMemory = s.startupMemory
 	return s, nil
@@ -152,6 +163,7 @@ func (s *Server) Start() error {
 			os.Chmod(s.conf.Unixsocket, os.FileMode(s.conf.Unixsocketperm))
 		}
 		s.listeners = append(s.listeners, ln)
+		s.unixSocket = s.conf.Unixsocket
 	}
 	if len(s.listeners) == 0 {
 		return errors.New("Configured to not listen anywhere, exiting.")
@@ -169,8 +181,8 @@ func (s *Server) closeListeners() {
 	for _, ln := range s.listeners {
 		ln.Close()
 	}
-	if s.conf.Unixsocket != "" && len(s.listeners) > 0 {
-		os.Remove(s.conf.Unixsocket)
+	if s.unixSocket != "" {
+		os.Remove(s.unixSocket)
 	}
 }
 
@@ -262,3 +274,11 @@ func (s *Server) Logger() *Logger { return s.log }
 // CommandExists reports whether name is a Redis 7.0 command, for
 // rename-command in the configuration file.
 func CommandExists(name string) bool { return cmdtable.Lookup([]byte(name)) != nil }
+
+// randomID is a 40-hex-digit random identifier (Redis's getRandomHexChars),
+// as run_id and the replication id are.
+func randomID() string {
+	var id [20]byte
+	rand.Read(id[:])
+	return hex.EncodeToString(id[:])
+}

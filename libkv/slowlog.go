@@ -58,6 +58,10 @@ func (l *slowlog) record(s *Server, c *Client, args [][]byte, d time.Duration) {
 }
 
 func cmdSlowlogGet(c *Client, args [][]byte) {
+	if len(args) > 3 {
+		c.subcommandSyntaxError(args)
+		return
+	}
 	count := int64(10)
 	if len(args) == 3 {
 		n, ok := argInt(args[2])

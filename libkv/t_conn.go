@@ -132,10 +132,6 @@ func cmdHello(c *Client, args [][]byte) {
 			j += 2
 		case eqFold(args[j], "setname") && more >= 1:
 			name = args[j+1]
-			if !validClientName(name) {
-				c.addError(errClientName)
-				return
-			}
 			j++
 		default:
 			c.addError("ERR Syntax error in HELLO option '" + string(args[j]) + "'")
@@ -153,7 +149,13 @@ func cmdHello(c *Client, args [][]byte) {
 		c.addError("NOAUTH HELLO must be called with the client already authenticated, otherwise the HELLO AUTH <user> <pass> option can be used to authenticate the client and select the RESP protocol version at the same time")
 		return
 	}
+	// The name is checked after AUTH, as helloCommand does: a bad name
+	// fails the command but leaves the client authenticated.
 	if name != nil {
+		if !validClientName(name) {
+			c.addError(errClientName)
+			return
+		}
 		c.name = string(name)
 	}
 	if ver != 0 {
@@ -454,6 +456,10 @@ func (s *Server) killClient(self, cl *Client) {
 }
 
 func cmdClientPause(c *Client, args [][]byte) {
+	if len(args) > 4 {
+		c.subcommandSyntaxError(args)
+		return
+	}
 	ms, ok := argInt(args[2])
 	if !ok {
 		c.addError("ERR timeout is not an integer or out of range")
@@ -473,9 +479,6 @@ func cmdClientPause(c *Client, args [][]byte) {
 			c.addError("ERR CLIENT PAUSE mode must be WRITE or ALL")
 			return
 		}
-	} else if len(args) > 4 {
-		c.addError(errSyntax)
-		return
 	}
 	c.srv.pause.start(c.srv, time.Duration(ms)*time.Millisecond, all)
 	c.w.OK()
@@ -521,16 +524,16 @@ func cmdClientNoEvict(c *Client, args [][]byte) {
 // and the reply is 0 for any valid ID, as Redis's for a client that is not
 // blocked.
 func cmdClientUnblock(c *Client, args [][]byte) {
+	if len(args) > 4 {
+		c.subcommandSyntaxError(args)
+		return
+	}
 	if _, ok := argInt(args[2]); !ok {
 		c.addError(errNotInt)
 		return
 	}
 	if len(args) == 4 && !eqFold(args[3], "timeout") && !eqFold(args[3], "error") {
 		c.addError("ERR CLIENT UNBLOCK reason should be TIMEOUT or ERROR")
-		return
-	}
-	if len(args) > 4 {
-		c.addError(errSyntax)
 		return
 	}
 	c.w.Int(0)
@@ -598,4 +601,11 @@ func (c *Client) replyHelp(name string, lines []string) {
 	}
 	c.w.Status("HELP")
 	c.w.Status("    Prints this help.")
+}
+
+// subcommandSyntaxError is Redis's addReplySubcommandSyntaxError, for a
+// known subcommand with an argument count its command refuses.
+func (c *Client) subcommandSyntaxError(args [][]byte) {
+	c.addError(sprintf("ERR unknown subcommand or wrong number of arguments for '%.128s'. Try %s HELP.",
+		args[1], strings.ToUpper(string(args[0]))))
 }

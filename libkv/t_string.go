@@ -298,7 +298,7 @@ func cmdAppend(c *Client, args [][]byte) {
 	s := c.srv
 	o := c.lookupWrite(args[1])
 	if o == nil {
-		s.addKey(c.db, args[1], newStringObject(args[2]))
+		s.addKey(c.db, args[1], s.newString(args[2]))
 		s.dirty++
 		c.w.Int(int64(len(args[2])))
 		return
@@ -312,6 +312,7 @@ func cmdAppend(c *Client, args [][]byte) {
 	}
 	before := valueMemory(o)
 	o.unshare()
+	o.makeRoomFor(int64(len(args[2]))) // sdscatlen
 	o.setStr(append(o.str(), args[2]...))
 	c.db.resized(o, before)
 	s.dirty++
@@ -395,8 +396,12 @@ func cmdSetRange(c *Client, args [][]byte) {
 		if !c.checkStringLength(offset, int64(len(val))) {
 			return
 		}
-		o = &Object{typ: TypeString, enc: EncRaw}
-		o.setStr(make([]byte, offset+int64(len(val))))
+		// createObject(OBJ_STRING, sdsnewlen(NULL, offset+len)): raw even
+		// when short.
+		n := offset + int64(len(val))
+		t, alloc := sdsNewAlloc(n)
+		o = &Object{typ: TypeString, enc: EncRaw, sds: t}
+		o.setStr(make([]byte, n, alloc))
 		s.addKey(c.db, args[1], o)
 	} else {
 		if o.typ != TypeString {
@@ -414,17 +419,15 @@ func cmdSetRange(c *Client, args [][]byte) {
 		o.unshare()
 		defer c.db.resized(o, before)
 	}
+	// sdsgrowzero: room as sdsMakeRoomFor gives it, then zeros.
+	if need := offset + int64(len(val)); need > int64(o.n) {
+		o.makeRoomFor(need - int64(o.n))
+	}
 	b := o.str()
 	if need := int(offset) + len(val); need > len(b) {
-		if need <= cap(b) {
-			old := len(b)
-			b = b[:need]
-			clear(b[old:])
-		} else {
-			nb := make([]byte, need)
-			copy(nb, b)
-			b = nb
-		}
+		old := len(b)
+		b = b[:need]
+		clear(b[old:])
 	}
 	copy(b[offset:], val)
 	o.setStr(b)
@@ -454,13 +457,20 @@ func (c *Client) incrBy(key []byte, incr int64) {
 	v += incr
 	s := c.srv
 	if o != nil {
+		// Redis updates a private int object in place when the result is
+		// outside the shared range (keeping the access data the lookup
+		// just refreshed); otherwise it stores a new object.
+		_, shared := o.sharedInt()
+		inPlace := o.enc == EncInt && !shared && (v < 0 || v >= sharedIntegers)
 		before := valueMemory(o)
-		o.enc = EncInt
+		o.enc, o.private = EncInt, s.noSharedIntegers()
 		o.setStr(strconv.AppendInt(o.str()[:0], v, 10))
-		o.lru = s.lruClock
+		if !inPlace {
+			s.created(o)
+		}
 		c.db.resized(o, before)
 	} else {
-		s.addKey(c.db, key, newIntObject(v))
+		s.addKey(c.db, key, s.newInt(v))
 	}
 	s.dirty++
 	c.w.Int(v)

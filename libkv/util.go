@@ -1,6 +1,7 @@
 package libkv
 
 import (
+	"errors"
 	"fmt"
 	"math"
 	"strconv"
@@ -77,4 +78,46 @@ func eqFold(a []byte, lower string) bool {
 		}
 	}
 	return true
+}
+
+// strtod parses the longest decimal number (or inf/nan) at the start of a,
+// after leading white space, as C's strtod, giving 0 when there is none:
+// DEBUG SLEEP reads its argument this way. Hexadecimal floats without a
+// binary exponent, which strtod also reads, count as 0.
+func strtod(a []byte) float64 {
+	i := 0
+	for i < len(a) && isSpaceByte(a[i]) {
+		i++
+	}
+	a = a[i:]
+	for n := min(len(a), 400); n > 0; n-- {
+		f, err := strconv.ParseFloat(string(a[:n]), 64)
+		if err == nil || errors.Is(err, strconv.ErrRange) {
+			return f
+		}
+	}
+	return 0
+}
+
+// atoi is C's atoi: optional leading white space and sign, then as many
+// digits as there are; 0 when there are none. DEBUG SET-ACTIVE-EXPIRE reads
+// its flag this way, so "abc" means 0.
+func atoi(a []byte) int64 {
+	i := 0
+	for i < len(a) && isSpaceByte(a[i]) {
+		i++
+	}
+	neg := false
+	if i < len(a) && (a[i] == '+' || a[i] == '-') {
+		neg = a[i] == '-'
+		i++
+	}
+	var v int64
+	for ; i < len(a) && a[i] >= '0' && a[i] <= '9'; i++ {
+		v = v*10 + int64(a[i]-'0')
+	}
+	if neg {
+		v = -v
+	}
+	return v
 }
