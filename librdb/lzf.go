@@ -3,6 +3,7 @@ package librdb
 import (
 	"errors"
 	"fmt"
+	"sync"
 )
 
 // LZF is the compression Redis uses for strings in RDB files and for
@@ -82,77 +83,141 @@ func LZFDecompress(dst, src []byte, outLen int) ([]byte, error) {
 	return out, nil
 }
 
+// Compression parameters of liblzf 3.6 as Debian builds it (Debian's
+// redis-server links the system liblzf rather than Redis's bundled copy):
+// HLOG 16, VERY_FAST. With them LZFCompress writes the bytes Redis 7.0.15
+// writes, so RDB files and DEBUG OBJECT's serializedlength match.
 const (
-	lzfHashLog  = 14
-	lzfMaxOff   = 1 << 13
-	lzfMaxRef   = (1 << 8) + (1 << 3)
-	lzfMaxLit   = 1 << 5
-	lzfHashSize = 1 << lzfHashLog
+	lzfHashLog = 16
+	lzfMaxOff  = 1 << 13
+	lzfMaxRef  = (1 << 8) + (1 << 3)
+	lzfMaxLit  = 1 << 5
 )
 
-// LZFCompress compresses src into dst[:0] and returns the result, or nil
-// when the output would not be shorter than maxOut bytes (Redis stores such
-// strings uncompressed). It produces a valid LZF stream that LZFDecompress
-// and Redis's lzf_decompress read; the bytes need not equal Redis's.
-func LZFCompress(dst, src []byte, maxOut int) []byte {
-	if len(src) < 4 || maxOut <= 0 {
+var lzfTables = sync.Pool{New: func() any { return new([1 << lzfHashLog]int32) }}
+
+// LZFCompress compresses src into dst[:0] (grown as needed) and returns the
+// result, or nil when lzf_compress would give up because the output does
+// not fit in outLen bytes; Redis calls it with outLen = len-4 and stores the
+// string uncompressed on nil. It follows liblzf 3.6's lzf_compress step by
+// step (hash, match rules, literal runs, the points where it checks for
+// room), with two deliberate details: a match never refers to offset 0 of
+// the input (lzf_compress requires ref > in_data), and the hash table starts
+// empty where lzf_compress leaves it uninitialized (so Redis can, rarely,
+// find a match this does not).
+func LZFCompress(dst, src []byte, outLen int) []byte {
+	n := len(src)
+	if n < 3 || outLen <= 0 {
 		return nil
 	}
-	var htab [lzfHashSize]int32 // positions+1; 0 means empty
-	out := dst[:0]
-	litStart := 0
-	emitLits := func(end int) bool {
-		for litStart < end {
-			n := end - litStart
-			if n > lzfMaxLit {
-				n = lzfMaxLit
-			}
-			if len(out)+1+n >= maxOut {
-				return false
-			}
-			out = append(out, byte(n-1))
-			out = append(out, src[litStart:litStart+n]...)
-			litStart += n
-		}
-		return true
+	htab := lzfTables.Get().(*[1 << lzfHashLog]int32) // position+1, 0 = empty
+	defer func() { *htab = [1 << lzfHashLog]int32{}; lzfTables.Put(htab) }()
+	idx := func(h uint32) uint32 { return ((h >> (24 - lzfHashLog)) - h*5) & (1<<lzfHashLog - 1) }
+	first := func(p int) uint32 { return uint32(src[p])<<8 | uint32(src[p+1]) }
+	next := func(h uint32, p int) uint32 { return h<<8 | uint32(src[p+2]) }
+
+	// out holds outLen bytes plus slack: the room checks below keep every
+	// write before outLen, as lzf_compress's keep them before out_end.
+	if cap(dst) < outLen+4 {
+		dst = make([]byte, outLen+4)
 	}
-	ip := 0
-	for ip+2 < len(src) {
-		v := uint32(src[ip])<<16 | uint32(src[ip+1])<<8 | uint32(src[ip+2])
-		h := ((v >> (3*8 - lzfHashLog)) - v*5) & (lzfHashSize - 1)
-		ref := int(htab[h]) - 1
-		htab[h] = int32(ip + 1)
-		off := ip - ref - 1
-		if ref >= 0 && off < lzfMaxOff && ip+4 < len(src) &&
+	out := dst[:outLen+4]
+	ip, op, lit := 0, 1, 0 // op 0 is the first literal run's length byte
+	hval := first(0)
+	for ip < n-2 {
+		hval = next(hval, ip)
+		slot := idx(hval)
+		ref := int(htab[slot]) - 1
+		htab[slot] = int32(ip + 1)
+		if off := ip - ref - 1; ref > 0 && off < lzfMaxOff &&
 			src[ref] == src[ip] && src[ref+1] == src[ip+1] && src[ref+2] == src[ip+2] {
-			maxLen := len(src) - ip
-			if maxLen > lzfMaxRef {
-				maxLen = lzfMaxRef
+			l := 2
+			maxlen := min(n-ip-l, lzfMaxRef)
+			undo := 0
+			if lit == 0 {
+				undo = 1
 			}
-			n := 3
-			for n < maxLen && src[ref+n] == src[ip+n] {
-				n++
-			}
-			if !emitLits(ip) {
+			if op-undo+3+1 >= outLen {
 				return nil
 			}
-			l := n - 2
-			if len(out)+3 >= maxOut {
-				return nil
+			out[op-lit-1] = byte(lit - 1) // stop the literal run
+			op -= undo                    // drop it if it is empty
+			// lzf_compress compares 16 bytes unrolled without the maxlen
+			// bound when maxlen > 16, then one at a time.
+			matched := false
+			if maxlen > 16 {
+				for k := 0; k < 16; k++ {
+					l++
+					if src[ref+l] != src[ip+l] {
+						matched = true
+						break
+					}
+				}
 			}
+			if !matched {
+				for {
+					l++
+					if !(l < maxlen && src[ref+l] == src[ip+l]) {
+						break
+					}
+				}
+			}
+			l -= 2 // now the match length - 1
+			ip++
 			if l < 7 {
-				out = append(out, byte(l<<5|off>>8), byte(off))
+				out[op] = byte(off>>8 + l<<5)
+				op++
 			} else {
-				out = append(out, byte(7<<5|off>>8), byte(l-7), byte(off))
+				out[op] = byte(off>>8 + 7<<5)
+				out[op+1] = byte(l - 7)
+				op += 2
 			}
-			ip += n
-			litStart = ip
+			out[op] = byte(off)
+			op++
+			lit, op = 0, op+1 // start a literal run
+			ip += l + 1
+			if ip >= n-2 {
+				break
+			}
+			// VERY_FAST: hash the last two positions of the match.
+			ip -= 2
+			hval = first(ip)
+			hval = next(hval, ip)
+			htab[idx(hval)] = int32(ip + 1)
+			ip++
+			hval = next(hval, ip)
+			htab[idx(hval)] = int32(ip + 1)
+			ip++
 			continue
 		}
+		if op >= outLen {
+			return nil
+		}
+		lit++
+		out[op] = src[ip]
+		op++
 		ip++
+		if lit == lzfMaxLit {
+			out[op-lit-1] = byte(lit - 1)
+			lit, op = 0, op+1
+		}
 	}
-	if !emitLits(len(src)) {
+	if op+3 > outLen {
 		return nil
 	}
-	return out
+	for ip < n {
+		lit++
+		out[op] = src[ip]
+		op++
+		ip++
+		if lit == lzfMaxLit {
+			out[op-lit-1] = byte(lit - 1)
+			lit, op = 0, op+1
+		}
+	}
+	out[op-lit-1] = byte(lit - 1) // end the last run
+	if lit == 0 {
+		op-- // drop it if it is empty
+	}
+	return out[:op]
 }
