@@ -84,7 +84,7 @@ func (s *Server) newClient(nc net.Conn) (*Client, string) {
 	if _, ok := nc.(*net.UnixConn); ok {
 		// Redis names both ends of a Unix socket connection "<path>:0".
 		c.unix = true
-		c.addr = s.conf.Unixsocket + ":0"
+		c.addr = s.unixSocket + ":0"
 		c.laddr = c.addr
 	}
 	if sc, ok := nc.(syscall.Conn); ok {
