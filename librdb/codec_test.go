@@ -187,6 +187,31 @@ func FuzzLZF(f *testing.F) {
 	})
 }
 
+// FuzzLZFCompress: any input and room give either nil (does not fit) or
+// output within the room that decompresses back to the input; never a
+// panic or a write past the room.
+func FuzzLZFCompress(f *testing.F) {
+	f.Add(bytes.Repeat([]byte("abcabc"), 50), 296)
+	f.Add([]byte("baaabaaaabaaababaabaabbbb"), 22)
+	f.Add(bytes.Repeat([]byte("a"), 300), 5)
+	f.Fuzz(func(t *testing.T, in []byte, room int) {
+		if room < 0 || room > 1<<20 {
+			return
+		}
+		out := LZFCompress(nil, in, room)
+		if out == nil {
+			return
+		}
+		if len(out) > room {
+			t.Fatalf("%d bytes of output for %d bytes of room", len(out), room)
+		}
+		back, err := LZFDecompress(nil, out, len(in))
+		if err != nil || !bytes.Equal(back, in) {
+			t.Fatalf("round trip of %q: %q, %v", in, back, err)
+		}
+	})
+}
+
 // TestRest: after Decode, Rest returns exactly the bytes that follow the
 // RDB data (the AOF tail of a file with an RDB preamble), also through an
 // lz4 frame.
