@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"math"
 	"strconv"
 	"strings"
 
@@ -147,7 +146,7 @@ func ParseManifest(rd io.Reader) (*Manifest, error) {
 				}
 				fi.Name, hasName = v, true
 			case "seq":
-				fi.Seq = atoll(v)
+				fi.Seq, _, _ = sds.Strtoll(v, 10) // atoll
 			case "type":
 				fi.Type = 0
 				if v != "" {
@@ -196,35 +195,6 @@ func readManifestLine(br *bufio.Reader) ([]byte, error) {
 		}
 	}
 	return line, nil
-}
-
-// atoll parses a leading decimal integer as C atoll does: blanks, a sign,
-// digits, anything after ignored; 0 when there are no digits.
-func atoll(s string) int64 {
-	i := 0
-	for i < len(s) && sds.IsSpace(s[i]) {
-		i++
-	}
-	neg := false
-	if i < len(s) && (s[i] == '+' || s[i] == '-') {
-		neg = s[i] == '-'
-		i++
-	}
-	var n uint64
-	for ; i < len(s) && s[i] >= '0' && s[i] <= '9'; i++ {
-		if n > (1<<63)/10 {
-			n = 1 << 63 // strtoll clamps to LLONG_MIN/LLONG_MAX
-			continue
-		}
-		n = min(n*10+uint64(s[i]-'0'), 1<<63)
-	}
-	if neg {
-		return -int64(n)
-	}
-	if n > math.MaxInt64 {
-		return math.MaxInt64
-	}
-	return int64(n)
 }
 
 // NeedsQuoting reports whether s must be written quoted in a manifest: as

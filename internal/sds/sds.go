@@ -216,3 +216,46 @@ func AppendRepr(dst, b []byte) []byte {
 	}
 	return append(dst, '"')
 }
+
+// Strtoll parses the start of s as C's strtoll(s, &end, base) does, for
+// base 2..16: leading white space, an optional sign, digits. It returns the
+// value (saturated to the int64 range when it overflows, inRange false), and
+// end, the offset after the last digit; end is 0 when there are no digits
+// (C sets end to s then). atoll(s) is Strtoll(s, 10)'s value.
+func Strtoll(s string, base int) (v int64, end int, inRange bool) {
+	i := 0
+	for i < len(s) && IsSpace(s[i]) {
+		i++
+	}
+	neg := false
+	if i < len(s) && (s[i] == '+' || s[i] == '-') {
+		neg = s[i] == '-'
+		i++
+	}
+	start := i
+	var u uint64
+	over := false
+	for ; i < len(s); i++ {
+		d, isHex := HexDigit(s[i])
+		if !isHex || int(d) >= base {
+			break
+		}
+		if u > (^uint64(0)-uint64(d))/uint64(base) {
+			over = true
+		} else {
+			u = u*uint64(base) + uint64(d)
+		}
+	}
+	if i == start {
+		return 0, 0, true
+	}
+	switch {
+	case neg && (over || u > 1<<63):
+		return -1 << 63, i, false
+	case neg:
+		return -int64(u), i, true
+	case over || u > 1<<63-1:
+		return 1<<63 - 1, i, false
+	}
+	return int64(u), i, true
+}

@@ -134,3 +134,25 @@ func TestSplitArgsCases(t *testing.T) {
 		}
 	}
 }
+
+// TestStrtoll checks C strtoll semantics: prefix parsing, end offset,
+// saturation.
+func TestStrtoll(t *testing.T) {
+	for _, tc := range []struct {
+		in      string
+		base    int
+		v       int64
+		end     int
+		inRange bool
+	}{
+		{"42", 10, 42, 2, true}, {"  -7x", 10, -7, 4, true}, {"+0", 10, 0, 2, true}, {"", 10, 0, 0, true},
+		{"abc", 10, 0, 0, true}, {"-", 10, 0, 0, true}, {"777", 8, 511, 3, true}, {"ff", 16, 255, 2, true},
+		{"9223372036854775808", 10, 1<<63 - 1, 19, false}, {"-9223372036854775809", 10, -1 << 63, 20, false},
+		{"-9223372036854775808", 10, -1 << 63, 20, true}, {"99999999999999999999999", 10, 1<<63 - 1, 23, false},
+	} {
+		v, end, inRange := Strtoll(tc.in, tc.base)
+		if v != tc.v || end != tc.end || inRange != tc.inRange {
+			t.Errorf("Strtoll(%q, %d) = %d, %d, %v; want %d, %d, %v", tc.in, tc.base, v, end, inRange, tc.v, tc.end, tc.inRange)
+		}
+	}
+}

@@ -109,42 +109,12 @@ func parseLL(s string) (int64, bool) {
 // *end == '\0': leading white space and a sign are allowed, an empty digit
 // string reads as 0, and out-of-range values saturate (range reports it).
 func strtoll(s string, base int) (v int64, ok, inRange bool) {
-	i := 0
-	for i < len(s) && sds.IsSpace(s[i]) {
-		i++
-	}
-	neg := false
-	if i < len(s) && (s[i] == '+' || s[i] == '-') {
-		neg = s[i] == '-'
-		i++
-	}
-	start := i
-	var u uint64
-	over := false
-	for ; i < len(s); i++ {
-		d, isHex := sds.HexDigit(s[i])
-		if !isHex || int(d) >= base {
-			break
-		}
-		if u > (^uint64(0)-uint64(d))/uint64(base) {
-			over = true
-		} else {
-			u = u*uint64(base) + uint64(d)
-		}
-	}
-	if i == start { // no digits: strtoll leaves end at the start of s
+	v, end, inRange := sds.Strtoll(s, base)
+	if end == 0 { // no digits: strtoll leaves end at the start of s
 		return 0, s == "", true
 	}
-	if i != len(s) {
+	if end != len(s) {
 		return 0, false, true
 	}
-	switch {
-	case neg && (over || u > 1<<63):
-		return -1 << 63, true, false
-	case neg:
-		return -int64(u), true, true
-	case over || u > 1<<63-1:
-		return 1<<63 - 1, true, false
-	}
-	return int64(u), true, true
+	return v, true, inRange
 }
