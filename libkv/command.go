@@ -1,6 +1,7 @@
 package libkv
 
 import (
+	"runtime/debug"
 	"strings"
 
 	"github.com/HdrHistogram/hdrhistogram-go"
@@ -84,7 +85,7 @@ func (c *Client) process(args [][]byte) {
 func (c *Client) call(cmd *command, args [][]byte, start time.Time) {
 	s := c.srv
 	c.lastCmd = cmd.meta.Name
-	cmd.fn(c, args)
+	c.run(cmd, args)
 	dur := time.Since(start)
 	logged := args
 	if len(s.monitors) > 0 || dur.Microseconds() >= s.conf.SlowlogLogSlowerThan {
@@ -160,6 +161,24 @@ func redact(meta *cmdtable.Command, args [][]byte) [][]byte {
 		return args
 	}
 	return out
+}
+
+// run executes cmd, containing a panic: a panic is a kv-server bug, and
+// letting it unwind would leave the engine lock held and freeze every
+// client. The partial reply is dropped, the stack logged, and the client
+// gets an error (counted in unexpected_error_replies).
+func (c *Client) run(cmd *command, args [][]byte) {
+	mark := c.w.Len()
+	defer func() {
+		if r := recover(); r != nil {
+			s := c.srv
+			s.log.Warning("=== kv-server BUG: command '%s' panicked: %v\n%s", cmd.meta.Name, r, debug.Stack())
+			c.w.Truncate(mark)
+			s.stats.unexpectedErrors++
+			c.addError("ERR kv-server internal error running '" + cmd.meta.Name + "', see the server log")
+		}
+	}()
+	cmd.fn(c, args)
 }
 
 // reject replies with an error for a command that was not executed

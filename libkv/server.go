@@ -138,19 +138,11 @@ func New(cfg *config.Config) (*Server, error) {
 // could be opened, with Redis's wording.
 func (s *Server) Start() error {
 	if s.conf.Port != 0 {
-		for _, addr := range s.conf.Bind {
-			optional := strings.HasPrefix(addr, "-")
-			addr = strings.TrimPrefix(addr, "-")
-			ln, err := net.Listen("tcp", net.JoinHostPort(addr, strconv.Itoa(s.conf.Port)))
-			if err != nil {
-				if optional {
-					continue
-				}
-				s.closeListeners()
-				return fmt.Errorf("Warning: Could not create server TCP listening socket %s:%d: %v", addr, s.conf.Port, err)
-			}
-			s.listeners = append(s.listeners, ln)
+		lns, err := listenTCP(s.conf.Bind, s.conf.Port)
+		if err != nil {
+			return err
 		}
+		s.listeners = lns
 	}
 	if s.conf.Unixsocket != "" {
 		os.Remove(s.conf.Unixsocket)
@@ -184,6 +176,38 @@ func (s *Server) closeListeners() {
 	if s.unixSocket != "" {
 		os.Remove(s.unixSocket)
 	}
+}
+
+// listenTCP opens a listener on port for each bind address, as Redis's
+// listenToPort: "*" is every IPv4 address and "::*" every IPv6 one (the
+// default bind is "* -::*"), and a leading "-" makes an address optional:
+// skipped when it cannot be bound, as on a host without IPv6. On failure
+// the listeners already opened are closed.
+func listenTCP(bind []string, port int) ([]net.Listener, error) {
+	var lns []net.Listener
+	for _, addr := range bind {
+		optional := strings.HasPrefix(addr, "-")
+		addr = strings.TrimPrefix(addr, "-")
+		network := "tcp"
+		switch addr {
+		case "*":
+			addr, network = "0.0.0.0", "tcp4"
+		case "::*":
+			addr, network = "::", "tcp6"
+		}
+		ln, err := net.Listen(network, net.JoinHostPort(addr, strconv.Itoa(port)))
+		if err != nil {
+			if optional {
+				continue
+			}
+			for _, l := range lns {
+				l.Close()
+			}
+			return nil, fmt.Errorf("Warning: Could not create server TCP listening socket %s:%d: %v", addr, port, err)
+		}
+		lns = append(lns, ln)
+	}
+	return lns, nil
 }
 
 // Done is closed when the server has shut down (SHUTDOWN or Close).

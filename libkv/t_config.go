@@ -3,7 +3,6 @@ package libkv
 import (
 	"net"
 	"os"
-	"strconv"
 
 	"github.com/kvkit/kvkit/libkv/config"
 )
@@ -124,23 +123,11 @@ func (s *Server) registerConfigHooks() {
 func (s *Server) relisten() error {
 	var fresh []net.Listener
 	if s.conf.Port != 0 {
-		for _, addr := range s.conf.Bind {
-			optional := len(addr) > 0 && addr[0] == '-'
-			if optional {
-				addr = addr[1:]
-			}
-			ln, err := net.Listen("tcp", net.JoinHostPort(addr, strconv.Itoa(s.conf.Port)))
-			if err != nil {
-				if optional {
-					continue
-				}
-				for _, l := range fresh {
-					l.Close()
-				}
-				return errUnableToListen
-			}
-			fresh = append(fresh, ln)
+		lns, err := listenTCP(s.conf.Bind, s.conf.Port)
+		if err != nil {
+			return errUnableToListen
 		}
+		fresh = lns
 	}
 	var keep []net.Listener
 	for _, ln := range s.listeners {

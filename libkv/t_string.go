@@ -520,7 +520,13 @@ func parseLongDouble(b []byte) (*big.Float, bool) {
 	if l := strings.ToLower(strings.TrimLeft(s, "+-")); l == "inf" || l == "infinity" {
 		return new(big.Float).SetInf(s[0] == '-'), true
 	}
-	f, _, err := big.ParseFloat(s, 0, longDoublePrec, big.ToNearestEven)
+	// strtold reads decimal and 0x hexadecimal forms only: base 0 would
+	// also take Go's 0b and 0o prefixes.
+	base, digits := 10, strings.TrimLeft(s, "+-")
+	if strings.HasPrefix(digits, "0x") || strings.HasPrefix(digits, "0X") {
+		base = 0
+	}
+	f, _, err := big.ParseFloat(s, base, longDoublePrec, big.ToNearestEven)
 	if err != nil {
 		return nil, false
 	}
@@ -566,6 +572,12 @@ func cmdIncrByFloat(c *Client, args [][]byte) {
 	incr, ok := parseLongDouble(args[2])
 	if !ok {
 		c.addError(errNotFloat)
+		return
+	}
+	if cur.IsInf() || incr.IsInf() {
+		// Any infinite operand gives an infinite or NaN result, which Redis
+		// refuses; big.Float would panic on inf + -inf.
+		c.addError("ERR increment would produce NaN or Infinity")
 		return
 	}
 	sum := new(big.Float).SetPrec(longDoublePrec).SetMode(big.ToNearestEven).Add(cur, incr)
