@@ -52,3 +52,29 @@ func TestActiveExpiry(t *testing.T) {
 		})
 	}
 }
+
+// TestNoExpiryWhilePaused checks, on both servers, that while clients are
+// paused an expired key reads as missing but is not deleted (DBSIZE keeps
+// counting it), and that it goes once the pause ends, as in Redis 7.0.
+func TestNoExpiryWhilePaused(t *testing.T) {
+	p := startPair(t)
+	for _, srv := range []struct{ name, addr string }{{"kv-server", p.kv.Addr()}, {"redis-server", p.redis.Addr()}} {
+		t.Run(srv.name, func(t *testing.T) {
+			c := dial(t, srv.addr)
+			mustDo(t, c, "FLUSHALL")
+			mustDo(t, c, "SET", "pk", "v", "PX", "100")
+			mustDo(t, c, "CLIENT", "PAUSE", "3000", "WRITE")
+			time.Sleep(400 * time.Millisecond)
+			if r := mustDo(t, c, "GET", "pk"); r != "$-1\r\n" {
+				t.Errorf("GET of an expired key while paused = %q, want null", r)
+			}
+			if n := intReply(t, c, "DBSIZE"); n != 1 {
+				t.Errorf("DBSIZE while paused = %d, want 1 (nothing is deleted)", n)
+			}
+			mustDo(t, c, "CLIENT", "UNPAUSE")
+			if !waitFor(3*time.Second, func() bool { return intReply(t, c, "DBSIZE") == 0 }) {
+				t.Errorf("the expired key is still there 3s after UNPAUSE")
+			}
+		})
+	}
+}

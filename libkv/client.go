@@ -70,6 +70,10 @@ type Client struct {
 	async   bool
 }
 
+// drainTimeout bounds how long the last replies to a closing client may
+// take to write.
+const drainTimeout = 10 * time.Second
+
 const (
 	ioBufSize      = 16 << 10
 	maxIdleBufSize = 64 << 10
@@ -141,7 +145,11 @@ func (s *Server) protectedModeRefusal(c *Client) string {
 // freeClient unregisters c and closes its connection, after its writer
 // goroutine (if any) has written the queued output.
 func (s *Server) freeClient(c *Client) {
-	if !c.async {
+	// As Redis's freeClient, pending output is dropped, except for a client
+	// closed after its reply (QUIT, a protocol error), whose writer
+	// goroutine delivers what is queued and then closes. Closing here also
+	// unblocks a writer stuck on a peer that stopped reading.
+	if !c.async || !c.closeAfterReply {
 		c.conn.Close()
 	}
 	s.mu.Lock()
@@ -375,6 +383,13 @@ func (c *Client) syncLimits() {
 func (c *Client) execBatch(arena [][]byte, ends []int) {
 	s := c.srv
 	s.mu.Lock()
+	if c.gone() {
+		// Killed (CLIENT KILL) while its requests were being read: as in
+		// Redis, a freed client runs nothing more.
+		c.closeAfterReply = true
+		s.mu.Unlock()
+		return
+	}
 	start := 0
 	for _, end := range ends {
 		args := arena[start:end]
@@ -449,7 +464,7 @@ func (c *Client) flush() bool {
 		}
 	}
 	if cap(out) > maxIdleBufSize {
-		c.w = resp.Writer{Proto: c.w.Proto}
+		c.w.Release() // other goroutines read c.w.Proto (CLIENT LIST)
 	} else {
 		c.w.Reset()
 	}
@@ -493,6 +508,9 @@ func (c *Client) startAsync() {
 		for range c.wake {
 			write()
 		}
+		// Closing after the reply: deliver it, but give up on a peer that
+		// does not read it within drainTimeout.
+		c.conn.SetWriteDeadline(time.Now().Add(drainTimeout))
 		write()
 		c.conn.Close()
 	}()

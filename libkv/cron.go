@@ -78,7 +78,7 @@ func (s *Server) cron() {
 			}
 		}
 	}
-	if s.activeExpire {
+	if s.activeExpire && !s.pause.active() { // no expiry while paused, as Redis 7.0
 		s.activeExpireCycle()
 	}
 	s.databasesCron()

@@ -115,7 +115,12 @@ func (c *Client) rename(args [][]byte, nx bool) {
 // range; errMsg overrides the "not an integer" message when not empty.
 func (c *Client) dbArg(a []byte, errMsg string) (int, bool) {
 	n, ok := argInt(a)
-	if !ok || n < math.MinInt32 || n > math.MaxInt32 {
+	switch {
+	case ok && errMsg == "" && (n < math.MinInt32 || n > math.MaxInt32):
+		// getIntFromObjectOrReply's own range message (Redis's wording).
+		c.addError("ERR value is out of range, value must between -2147483648 and 2147483647")
+		return 0, false
+	case !ok || n < math.MinInt32 || n > math.MaxInt32:
 		if errMsg == "" {
 			errMsg = errNotInt
 		}

@@ -47,10 +47,20 @@ func (p *clientPause) start(s *Server, d time.Duration, all bool) {
 	}
 	p.end, p.all = end, all
 	p.resume = make(chan struct{})
+	resume := p.resume
 	p.timer = time.AfterFunc(d, func() {
 		s.mu.Lock()
-		p.stop()
-		s.mu.Unlock()
+		defer s.mu.Unlock()
+		// The timer may fire while an extension (a later CLIENT PAUSE) waits
+		// for the lock: then it re-arms for the new end instead of ending
+		// the pause, and a firing for an earlier pause does nothing.
+		switch {
+		case p.resume != resume:
+		case time.Now().Before(p.end):
+			p.timer.Reset(time.Until(p.end))
+		default:
+			p.stop()
+		}
 	})
 }
 

@@ -32,6 +32,10 @@ func (w *Writer) Len() int { return len(w.buf) }
 // Reset discards everything written, keeping the buffer's capacity.
 func (w *Writer) Reset() { w.buf = w.buf[:0] }
 
+// Release discards everything written and the buffer itself, keeping the
+// protocol version: for a writer whose buffer grew large.
+func (w *Writer) Release() { w.buf = nil }
+
 // Truncate discards what was written after the first n bytes.
 func (w *Writer) Truncate(n int) { w.buf = w.buf[:n] }
 
