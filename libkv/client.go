@@ -375,7 +375,7 @@ func (c *Client) gone() bool {
 // syncLimits copies the settings c's goroutine needs; under the engine lock.
 func (c *Client) syncLimits() {
 	c.queryBufLimit = c.srv.conf.ClientQueryBufferLimit
-	c.maxBulkLen = c.srv.conf.ProtoMaxBulkLen
+	c.maxBulkLen = min(c.srv.conf.ProtoMaxBulkLen, maxStringLen)
 }
 
 // execBatch runs the commands of one read under a single hold of the engine

@@ -57,6 +57,10 @@ const embstrMax = 44
 // setStr), an int-encoded one as its canonical decimal form so that replies
 // need no formatting; other types will keep their structure behind ptr.
 // lru holds the 24-bit LRU clock or the LFU data, as Redis's robj.
+// maxStringLen is the longest string an Object holds (its length field is
+// 32 bits); proto-max-bulk-len beyond it is capped to it.
+const maxStringLen = 1<<32 - 1
+
 type Object struct {
 	typ ObjType
 	enc Encoding

@@ -613,6 +613,11 @@ func (s *Server) debugPopulate(c *Client, args [][]byte) {
 			c.addError(errNotIntPos)
 			return
 		}
+		// Redis allocates whatever size asks and dies of it; kvkit keeps to
+		// the string limit instead.
+		if !c.checkStringLength(size, 0) {
+			return
+		}
 	}
 	for j := int64(0); j < count; j++ {
 		key := []byte(prefix + ":" + strconv.FormatInt(j, 10))

@@ -287,7 +287,7 @@ func cmdMSetNX(c *Client, args [][]byte) {
 // checkStringLength refuses a string that would grow past proto-max-bulk-len.
 func (c *Client) checkStringLength(size, add int64) bool {
 	total := size + add
-	if total > c.srv.conf.ProtoMaxBulkLen || total < size || total < add {
+	if total > min(c.srv.conf.ProtoMaxBulkLen, maxStringLen) || total < size || total < add {
 		c.addError("ERR string exceeds maximum allowed size (proto-max-bulk-len)")
 		return false
 	}

@@ -165,7 +165,7 @@ func (p *Parser) multibulk(buf []byte, pos int, lim Limits) ([][]byte, int, erro
 			i = next
 		}
 		// As Redis, the two bytes after the bulk are skipped, not checked.
-		if int64(len(buf)-i) < p.bulkLen+2 {
+		if p.bulkLen > int64(len(buf)-i)-2 { // not bulkLen+2: it may overflow
 			return nil, 0, nil
 		}
 		p.marks = append(p.marks, p.off, p.off+int(p.bulkLen))
