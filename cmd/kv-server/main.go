@@ -8,6 +8,7 @@ import (
 	"os"
 	"os/exec"
 	"os/signal"
+	"runtime"
 	"syscall"
 
 	"github.com/urfave/cli/v2"
@@ -70,6 +71,15 @@ func run(c *cli.Context) error {
 	v := &cfg.Values
 	if v.Daemonize && os.Getenv(daemonEnv) == "" {
 		return daemonize()
+	}
+	if os.Getenv("GOMAXPROCS") == "" {
+		// io-threads is how many threads Redis lets do network I/O (1 by
+		// default: one thread does everything). kv-server's commands run
+		// one at a time under the engine lock either way; what more
+		// threads buy is parallel reads, writes and parsing, at the price
+		// of lock hand-offs between them, which on this machine cost more
+		// than they bring for request-reply traffic (docs/benchmarks.md).
+		runtime.GOMAXPROCS(max(1, v.IoThreads))
 	}
 	if err := os.Chdir(v.Dir); err != nil {
 		return cli.Exit(fmt.Sprintf("Can't chdir to '%s': %v", v.Dir, err), 1)

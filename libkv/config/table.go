@@ -99,6 +99,7 @@ var Implemented = map[string]bool{
 	"client-query-buffer-limit": true, "enable-debug-command": true,
 	"active-expire-effort": true, "latency-monitor-threshold": true,
 	"slowlog-log-slower-than": true, "slowlog-max-len": true,
+	"io-threads": true, // GOMAXPROCS (cmd/kv-server)
 	// Values are freed by Go's collector off the command path whatever
 	// these say, which is what the lazy variants promise.
 	"lazyfree-lazy-eviction": true, "lazyfree-lazy-expire": true,

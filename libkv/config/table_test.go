@@ -38,7 +38,7 @@ func TestTable(t *testing.T) {
 	if Lookup("SLAVEOF") == nil || Lookup("include") != nil || Lookup("nosuch") != nil {
 		t.Error("Lookup")
 	}
-	if d := Lookup("port"); !d.Implemented() || Lookup("io-threads").Implemented() {
+	if d := Lookup("port"); !d.Implemented() || Lookup("activedefrag").Implemented() {
 		t.Error("Implemented()")
 	}
 }
