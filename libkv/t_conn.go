@@ -480,7 +480,7 @@ func cmdClientPause(c *Client, args [][]byte) {
 			return
 		}
 	}
-	c.srv.pause.start(c.srv, time.Duration(ms)*time.Millisecond, all)
+	c.srv.pause.start(c.srv, pauseDuration(ms), all)
 	c.w.OK()
 }
 
@@ -608,4 +608,15 @@ func (c *Client) replyHelp(name string, lines []string) {
 func (c *Client) subcommandSyntaxError(args [][]byte) {
 	c.addError(sprintf("ERR unknown subcommand or wrong number of arguments for '%.128s'. Try %s HELP.",
 		args[1], strings.ToUpper(string(args[0]))))
+}
+
+// pauseDuration converts CLIENT PAUSE's milliseconds. Redis accepts any
+// non-negative 64-bit timeout; beyond a century the pause is, in practice,
+// endless, and a century keeps time arithmetic from overflowing.
+func pauseDuration(ms int64) time.Duration {
+	const century = 100 * 365 * 24 * time.Hour
+	if ms >= int64(century/time.Millisecond) {
+		return century
+	}
+	return time.Duration(ms) * time.Millisecond
 }
