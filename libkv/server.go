@@ -217,8 +217,8 @@ func (s *Server) Done() <-chan struct{} { return s.done }
 func (s *Server) Close() {
 	s.closeOnce.Do(func() {
 		close(s.done)
+		s.mu.Lock() // CONFIG SET port/bind replaces listeners under it
 		s.closeListeners()
-		s.mu.Lock()
 		for _, c := range s.clients {
 			c.conn.Close()
 		}
