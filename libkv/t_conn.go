@@ -2,6 +2,7 @@ package libkv
 
 import (
 	"crypto/subtle"
+	"math"
 	"strconv"
 	"strings"
 	"time"
@@ -480,7 +481,11 @@ func cmdClientPause(c *Client, args [][]byte) {
 			return
 		}
 	}
-	c.srv.pause.start(c.srv, pauseDuration(ms), all)
+	// Redis 7.0 computes the end as now + timeout without an overflow
+	// check: a timeout that overflows ends in the past and pauses nothing.
+	if ms <= math.MaxInt64-c.srv.now {
+		c.srv.pause.start(c.srv, pauseDuration(ms), all)
+	}
 	c.w.OK()
 }
 
@@ -610,9 +615,9 @@ func (c *Client) subcommandSyntaxError(args [][]byte) {
 		args[1], strings.ToUpper(string(args[0]))))
 }
 
-// pauseDuration converts CLIENT PAUSE's milliseconds. Redis accepts any
-// non-negative 64-bit timeout; beyond a century the pause is, in practice,
-// endless, and a century keeps time arithmetic from overflowing.
+// pauseDuration converts CLIENT PAUSE's milliseconds; beyond a century the
+// pause is, in practice, endless, and a century keeps time arithmetic from
+// overflowing.
 func pauseDuration(ms int64) time.Duration {
 	const century = 100 * 365 * 24 * time.Hour
 	if ms >= int64(century/time.Millisecond) {
