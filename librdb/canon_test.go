@@ -13,30 +13,19 @@ import (
 )
 
 // canonKey is one key decoded into memory, for comparison with the
-// canonical dumps in ../shared/testdata (README "Canonical dump format").
+// canonical dumps in ../shared/testdata (README "Canonical dump format"):
+// the key's metadata and its Value as the library's Collector builds it.
 type canonKey struct {
-	db       int
-	key      string
-	kind     Kind
-	rdbType  byte
-	expire   int64
-	elems    [][]byte // list elements, set members, hash field/value pairs
-	fieldExp []int64
-	zset     []zsetMember
-	str      []byte
-	entries  []StreamEntry
-	meta     *StreamMeta
-	module   *Module
-}
-
-type zsetMember struct {
-	m     []byte
-	score float64
+	db      int
+	key     string
+	rdbType byte
+	expire  int64
+	Value
 }
 
 // canonVisitor collects every key and function library of a file.
 type canonVisitor struct {
-	NopVisitor
+	Collector
 	keys  []*canonKey
 	cur   *canonKey
 	funcs []string // "#F ..." lines
@@ -102,46 +91,13 @@ func cliQuote(s string) string {
 }
 
 func (c *canonVisitor) BeginKey(k *Key) error {
-	c.cur = &canonKey{db: k.DB, key: string(k.Key), kind: k.Kind, rdbType: k.RDBType, expire: k.Expire}
+	c.cur = &canonKey{db: k.DB, key: string(k.Key), rdbType: k.RDBType, expire: k.Expire}
 	c.keys = append(c.keys, c.cur)
-	return nil
+	return c.Collector.BeginKey(k)
 }
 
-func (c *canonVisitor) StringValue(k *Key, v []byte) error {
-	c.cur.str = bytes.Clone(v)
-	return nil
-}
-func (c *canonVisitor) ListElement(k *Key, e []byte) error {
-	c.cur.elems = append(c.cur.elems, bytes.Clone(e))
-	return nil
-}
-func (c *canonVisitor) SetMember(k *Key, m []byte) error {
-	c.cur.elems = append(c.cur.elems, bytes.Clone(m))
-	return nil
-}
-func (c *canonVisitor) HashField(k *Key, f, v []byte, exp int64) error {
-	c.cur.elems = append(c.cur.elems, bytes.Clone(f), bytes.Clone(v))
-	c.cur.fieldExp = append(c.cur.fieldExp, exp)
-	return nil
-}
-func (c *canonVisitor) ZSetMember(k *Key, m []byte, s float64) error {
-	c.cur.zset = append(c.cur.zset, zsetMember{bytes.Clone(m), s})
-	return nil
-}
-func (c *canonVisitor) StreamEntry(k *Key, e *StreamEntry) error {
-	ce := StreamEntry{ID: e.ID}
-	for _, f := range e.Fields {
-		ce.Fields = append(ce.Fields, bytes.Clone(f))
-	}
-	c.cur.entries = append(c.cur.entries, ce)
-	return nil
-}
-func (c *canonVisitor) StreamMeta(k *Key, m *StreamMeta) error {
-	c.cur.meta = m
-	return nil
-}
-func (c *canonVisitor) ModuleValue(k *Key, m *Module) error {
-	c.cur.module = m
+func (c *canonVisitor) EndKey(k *Key) error {
+	c.cur.Value = *c.Collector.Value()
 	return nil
 }
 
@@ -154,59 +110,55 @@ func hexOrDash(b []byte) string {
 
 // length returns STRLEN/LLEN/SCARD/ZCARD/HLEN/XLEN.
 func (k *canonKey) length() int {
-	switch k.kind {
+	switch k.Kind {
 	case KindString:
-		return len(k.str)
+		return len(k.Str)
 	case KindHash:
-		return len(k.elems) / 2
+		return len(k.Fields)
 	case KindZSet:
-		return len(k.zset)
+		return len(k.Members)
 	case KindStream:
-		return int(k.meta.Length)
+		return int(k.Stream.Length)
 	}
-	return len(k.elems)
+	return len(k.Elems)
 }
 
 // canon renders the values.txt canon string.
 func (k *canonKey) canon() string {
 	var t []string
-	switch k.kind {
+	switch k.Kind {
 	case KindString:
-		t = append(t, hexOrDash(k.str))
+		t = append(t, hexOrDash(k.Str))
 	case KindList:
-		for _, e := range k.elems {
+		for _, e := range k.Elems {
 			t = append(t, hexOrDash(e))
 		}
 	case KindSet:
-		for _, e := range k.elems {
+		for _, e := range k.Elems {
 			t = append(t, hexOrDash(e))
 		}
 		sort.Strings(t)
 	case KindHash:
-		type fv struct{ f, v []byte }
-		var p []fv
-		for i := 0; i+1 < len(k.elems); i += 2 {
-			p = append(p, fv{k.elems[i], k.elems[i+1]})
-		}
-		sort.Slice(p, func(i, j int) bool { return bytes.Compare(p[i].f, p[j].f) < 0 })
+		p := append([]HashEntry(nil), k.Fields...)
+		sort.Slice(p, func(i, j int) bool { return bytes.Compare(p[i].Field, p[j].Field) < 0 })
 		for _, x := range p {
-			t = append(t, hexOrDash(x.f), hexOrDash(x.v))
+			t = append(t, hexOrDash(x.Field), hexOrDash(x.Value))
 		}
 	case KindZSet:
-		z := append([]zsetMember(nil), k.zset...)
+		z := append([]ZSetEntry(nil), k.Members...)
 		sort.Slice(z, func(i, j int) bool {
-			if z[i].score != z[j].score {
-				return z[i].score < z[j].score
+			if z[i].Score != z[j].Score {
+				return z[i].Score < z[j].Score
 			}
-			return bytes.Compare(z[i].m, z[j].m) < 0
+			return bytes.Compare(z[i].Member, z[j].Member) < 0
 		})
 		for _, x := range z {
-			t = append(t, hexOrDash(x.m), fmt.Sprintf("%016x", math.Float64bits(x.score)))
+			t = append(t, hexOrDash(x.Member), fmt.Sprintf("%016x", math.Float64bits(x.Score)))
 		}
 	case KindStream:
-		m := k.meta
+		m := k.Stream
 		t = append(t, fmt.Sprintf("len=%d last=%s maxdel=%s added=%d first=%s", m.Length, m.LastID, m.MaxDeletedID, m.EntriesAdded, m.FirstID))
-		for _, e := range k.entries {
+		for _, e := range k.Entries {
 			t = append(t, "E", e.ID.String(), strconv.Itoa(len(e.Fields)/2))
 			for _, f := range e.Fields {
 				t = append(t, hexOrDash(f))
@@ -249,21 +201,21 @@ func (k *canonKey) canon() string {
 // encoding70 feeds the key through a Shape.
 func (k *canonKey) encoding70() string {
 	var s Shape
-	s.Reset(&Key{Kind: k.kind, RDBType: k.rdbType})
-	switch k.kind {
+	s.Reset(&Key{Kind: k.Kind, RDBType: k.rdbType})
+	switch k.Kind {
 	case KindString:
-		s.String(k.str)
+		s.String(k.Str)
 	case KindList, KindSet:
-		for _, e := range k.elems {
+		for _, e := range k.Elems {
 			s.Element(e)
 		}
 	case KindHash:
-		for i := 0; i+1 < len(k.elems); i += 2 {
-			s.Pair(k.elems[i], k.elems[i+1])
+		for _, f := range k.Fields {
+			s.Pair(f.Field, f.Value)
 		}
 	case KindZSet:
-		for _, z := range k.zset {
-			s.Pair(z.m, nil)
+		for _, z := range k.Members {
+			s.Pair(z.Member, nil)
 		}
 	}
 	return s.Encoding70()
@@ -272,5 +224,5 @@ func (k *canonKey) encoding70() string {
 // expectedLine renders columns 1..7 of expected.txt.
 func (k *canonKey) expectedLine() string {
 	sum := sha1.Sum([]byte(k.canon()))
-	return fmt.Sprintf("%d\t%s\t%s\t%s\t%d\t%d\t%x", k.db, hexOrDash([]byte(k.key)), k.kind, k.encoding70(), k.expire, k.length(), sum)
+	return fmt.Sprintf("%d\t%s\t%s\t%s\t%d\t%d\t%x", k.db, hexOrDash([]byte(k.key)), k.Kind, k.encoding70(), k.expire, k.length(), sum)
 }

@@ -270,7 +270,7 @@ func FuzzEncoderRoundTrip(f *testing.F) {
 			return
 		}
 		for _, k := range first.keys {
-			if k.module != nil || hasDuplicates(k) {
+			if k.Module != nil || hasDuplicates(k) {
 				return // modules cannot be re-encoded; duplicates are removed
 			}
 		}
@@ -312,22 +312,22 @@ func hasDuplicates(k *canonKey) bool {
 		seen[string(b)] = true
 		return false
 	}
-	switch k.kind {
+	switch k.Kind {
 	case KindSet:
-		for _, e := range k.elems {
+		for _, e := range k.Elems {
 			if check(e) {
 				return true
 			}
 		}
 	case KindHash:
-		for i := 0; i < len(k.elems); i += 2 {
-			if check(k.elems[i]) {
+		for _, f := range k.Fields {
+			if check(f.Field) {
 				return true
 			}
 		}
 	case KindZSet:
-		for _, z := range k.zset {
-			if check(z.m) {
+		for _, z := range k.Members {
+			if check(z.Member) {
 				return true
 			}
 		}

@@ -119,7 +119,7 @@ func compareCanon(t *testing.T, name string, v *canonVisitor, prefix string, gen
 		ref := cols[0] + "\t" + cols[1]
 		w, ok := want[ref]
 		if !ok {
-			if (k.expire >= 0 && k.expire < now) || (k.kind != KindString && k.kind != KindStream && k.length() == 0) {
+			if (k.expire >= 0 && k.expire < now) || (k.Kind != KindString && k.Kind != KindStream && k.length() == 0) {
 				continue
 			}
 			t.Errorf("%s: key %s %q decoded but not in expected.txt", name, cols[0], k.key)

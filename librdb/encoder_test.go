@@ -6,6 +6,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"reflect"
 	"strconv"
 	"strings"
 	"testing"
@@ -138,8 +139,8 @@ func TestEncoderNewerVersions(t *testing.T) {
 		t.Fatal(err)
 	}
 	if len(back.keys) != 1 || back.keys[0].canon() != orig.keys[0].canon() ||
-		!equalInts(back.keys[0].fieldExp, orig.keys[0].fieldExp) {
-		t.Fatalf("field TTLs not preserved: %v vs %v", back.keys[0].fieldExp, orig.keys[0].fieldExp)
+		!reflect.DeepEqual(back.keys[0].Fields, orig.keys[0].Fields) {
+		t.Fatalf("field TTLs not preserved: %v vs %v", back.keys[0].Fields, orig.keys[0].Fields)
 	}
 	var buf bytes.Buffer
 	enc, _ := NewEncoder(&buf, 10)
@@ -147,18 +148,6 @@ func TestEncoderNewerVersions(t *testing.T) {
 	if !errors.Is(err, ErrFieldTTL) {
 		t.Fatalf("v10 with field TTL: %v", err)
 	}
-}
-
-func equalInts(a, b []int64) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		if a[i] != b[i] {
-			return false
-		}
-	}
-	return true
 }
 
 // TestEncoderModules: module values and module AUX data read with

@@ -58,12 +58,12 @@ func TestNewerVersions(t *testing.T) {
 	}
 
 	v := load("redis-replicator/dumpV11.rdb")
-	if got := strs(keyByName(t, &v.canonVisitor, "setlistpack").elems); len(got) != 4 {
+	if got := strs(keyByName(t, &v.canonVisitor, "setlistpack").Elems); len(got) != 4 {
 		t.Errorf("dumpV11 setlistpack: %q", got)
 	}
 	for _, k := range v.keys {
-		if k.kind == KindStream {
-			m := k.meta
+		if k.Kind == KindStream {
+			m := k.Stream
 			if m.Length != 9 || m.FirstID.String() != "1646121872530-0" || m.MaxDeletedID.String() != "1646121870418-0" || m.EntriesAdded != 16 || len(m.Groups) != 6 {
 				t.Errorf("dumpV11 stream meta: %+v", m)
 			}
@@ -86,14 +86,14 @@ func TestNewerVersions(t *testing.T) {
 	}
 
 	v = load("dragonfly/RDB_TYPE_STREAM_LISTPACKS_3.rdb")
-	m := keyByName(t, &v.canonVisitor, "mystream").meta
+	m := keyByName(t, &v.canonVisitor, "mystream").Stream
 	if m.Length != 2 || m.LastID.String() != "1732614679549-0" || m.FirstID.String() != "1732614676541-0" || m.EntriesAdded != 2 || len(m.Groups) != 1 {
 		t.Errorf("LISTPACKS_3 meta %+v", m)
 	}
 
 	v = load("dragonfly/redis7_small.rdb")
 	// SOURCES.md lists [list1, list2] as a set; the listpack holds list2 first.
-	if got := strs(keyByName(t, &v.canonVisitor, "my-list").elems); strings.Join(got, ",") != "list2,list1" {
+	if got := strs(keyByName(t, &v.canonVisitor, "my-list").Elems); strings.Join(got, ",") != "list2,list1" {
 		t.Errorf("my-list %q", got)
 	}
 	if got := keyByName(t, &v.canonVisitor, "my-hset").canon(); got != "61636d65 3434 6669656c64 3232" {
@@ -102,14 +102,14 @@ func TestNewerVersions(t *testing.T) {
 	if got := keyByName(t, &v.canonVisitor, "my-set").canon(); got != "61636d65 7265646973" {
 		t.Errorf("my-set %s", got)
 	}
-	if z := keyByName(t, &v.canonVisitor, "zset").zset; len(z) != 2 {
+	if z := keyByName(t, &v.canonVisitor, "zset").Members; len(z) != 2 {
 		t.Errorf("zset %v", z)
 	}
 
 	v = load("dragonfly/redis_json.rdb")
 	for _, name := range []string{"json-str", "json-arr", "json-obj"} {
-		if k := keyByName(t, &v.canonVisitor, name); k.module == nil || k.module.Name != "ReJSON-RL" {
-			t.Errorf("%s: module %+v", name, k.module)
+		if k := keyByName(t, &v.canonVisitor, name); k.Module == nil || k.Module.Name != "ReJSON-RL" {
+			t.Errorf("%s: module %+v", name, k.Module)
 		}
 	}
 
@@ -150,12 +150,12 @@ func TestNewerVersions(t *testing.T) {
 	v = load("redis-replicator/dump-ttlhash.rdb")
 	for name, want := range map[string][2]int{"ttlhash1": {TypeHashMetadata, 1024}, "iterttlhash": {TypeHashListpackEx, 128}} {
 		k := keyByName(t, &v.canonVisitor, name)
-		if int(k.rdbType) != want[0] || len(k.elems)/2 != want[1] {
-			t.Errorf("dump-ttlhash %s: type %d with %d fields, want %v", name, k.rdbType, len(k.elems)/2, want)
+		if int(k.rdbType) != want[0] || len(k.Fields) != want[1] {
+			t.Errorf("dump-ttlhash %s: type %d with %d fields, want %v", name, k.rdbType, len(k.Fields), want)
 		}
-		for _, e := range k.fieldExp {
+		for _, f := range k.Fields {
 			// Written in June 2025 with TTLs of hours.
-			if e != -1 && (e < 1749000000000 || e > 1750000000000) {
+			if e := f.Expire; e != -1 && (e < 1749000000000 || e > 1750000000000) {
 				t.Errorf("dump-ttlhash %s: field expiry %d", name, e)
 			}
 		}
@@ -207,13 +207,9 @@ func TestHDT3213JSON(t *testing.T) {
 				k := keyByName(t, v, r.Key)
 				got := map[string]string{}
 				exp := map[string]int64{}
-				for i := 0; i+1 < len(k.elems); i += 2 {
-					got[string(k.elems[i])] = string(k.elems[i+1])
-					e := k.fieldExp[i/2]
-					if e < 0 {
-						e = 0
-					}
-					exp[string(k.elems[i])] = e
+				for _, f := range k.Fields {
+					got[string(f.Field)] = string(f.Value)
+					exp[string(f.Field)] = max(f.Expire, 0)
 				}
 				for f, val := range r.Hash {
 					if got[f] != val || exp[f] != r.Expire[f] {
@@ -224,7 +220,7 @@ func TestHDT3213JSON(t *testing.T) {
 					t.Errorf("%s: %d fields, want %d", name, len(got), len(r.Hash))
 				}
 			case "set":
-				got := strs(keyByName(t, v, r.Key).elems)
+				got := strs(keyByName(t, v, r.Key).Elems)
 				sort.Strings(got)
 				sort.Strings(r.Members)
 				if strings.Join(got, ",") != strings.Join(r.Members, ",") {
@@ -235,7 +231,7 @@ func TestHDT3213JSON(t *testing.T) {
 					t.Errorf("%s: functions %q, want code %q", name, v.funcs, r.FunctionsLua)
 				}
 			case "stream":
-				m := keyByName(t, v, r.Key).meta
+				m := keyByName(t, v, r.Key).Stream
 				if m.Length != r.Len || m.LastID.String() != r.LastID {
 					t.Errorf("%s: stream len %d last %s, want %d %s", name, m.Length, m.LastID, r.Len, r.LastID)
 				}
