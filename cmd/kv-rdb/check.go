@@ -100,10 +100,7 @@ func (v *checkVisitor) End(sum uint64) error {
 }
 
 func runCheck(c *cli.Context) error {
-	if c.NArg() != 1 {
-		return usageError("check: want one FILE argument (or - for standard input)")
-	}
-	f, err := parseFilter(c)
+	f, err := fileAndFilter(c)
 	if err != nil {
 		return err
 	}

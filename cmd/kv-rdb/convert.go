@@ -101,10 +101,7 @@ func (cv *convertVisitor) EndKey(k *librdb.Key) error {
 }
 
 func runConvert(c *cli.Context) error {
-	if c.NArg() != 1 {
-		return usageError("convert: want one FILE argument (or - for standard input)")
-	}
-	f, err := parseFilter(c)
+	f, err := fileAndFilter(c)
 	if err != nil {
 		return err
 	}

@@ -41,10 +41,7 @@ func dumpCommand() *cli.Command {
 }
 
 func runDump(c *cli.Context) error {
-	if c.NArg() != 1 {
-		return usageError("dump: want one FILE argument (or - for standard input)")
-	}
-	f, err := parseFilter(c)
+	f, err := fileAndFilter(c)
 	if err != nil {
 		return err
 	}

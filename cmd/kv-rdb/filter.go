@@ -43,6 +43,15 @@ type filter struct {
 	sizeFilter bool
 }
 
+// fileAndFilter checks that a single-input subcommand got exactly one FILE
+// argument (or - for standard input) and parses its filter flags.
+func fileAndFilter(c *cli.Context) (*filter, error) {
+	if c.NArg() != 1 {
+		return nil, usageError("%s: want one FILE argument (or - for standard input)", c.Command.Name)
+	}
+	return parseFilter(c)
+}
+
 func parseFilter(c *cli.Context) (*filter, error) {
 	f := &filter{now: time.Now().UnixMilli(), maxSize: math.MaxInt64}
 	for _, db := range c.IntSlice("db") {

@@ -108,10 +108,7 @@ func expiryString(ms int64) string {
 }
 
 func runMemory(c *cli.Context) error {
-	if c.NArg() != 1 {
-		return usageError("memory: want one FILE argument (or - for standard input)")
-	}
-	f, err := parseFilter(c)
+	f, err := fileAndFilter(c)
 	if err != nil {
 		return err
 	}

@@ -93,10 +93,7 @@ func (rr *replyReader) skip() (bool, error) {
 }
 
 func runRestore(c *cli.Context) error {
-	if c.NArg() != 1 {
-		return usageError("restore: want one FILE argument (or - for standard input)")
-	}
-	f, err := parseFilter(c)
+	f, err := fileAndFilter(c)
 	if err != nil {
 		return err
 	}

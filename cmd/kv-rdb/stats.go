@@ -140,10 +140,7 @@ func (s *statsVisitor) EndKey(k *librdb.Key) error {
 }
 
 func runStats(c *cli.Context) error {
-	if c.NArg() != 1 {
-		return usageError("stats: want one FILE argument (or - for standard input)")
-	}
-	f, err := parseFilter(c)
+	f, err := fileAndFilter(c)
 	if err != nil {
 		return err
 	}
