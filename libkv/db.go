@@ -214,3 +214,27 @@ func (db *DB) empty() int {
 	db.expireCursor = 0
 	return n
 }
+
+// lookupReadType is lookupRead for a command that works on type t: o is
+// nil when the key is missing; ok is false when the key holds another type
+// and the WRONGTYPE error was written (Redis's checkType).
+func (c *Client) lookupReadType(key []byte, t ObjType) (o *Object, ok bool) {
+	o = c.lookupRead(key)
+	if o != nil && o.typ != t {
+		c.addError(errWrongType)
+		return nil, false
+	}
+	return o, true
+}
+
+// lookupWriteType is lookupWrite with lookupReadType's type check. Every
+// change to a value goes through lookupWrite (or setKey, addKey, deleteKey):
+// snapshots and WATCH hook there.
+func (c *Client) lookupWriteType(key []byte, t ObjType) (o *Object, ok bool) {
+	o = c.lookupWrite(key)
+	if o != nil && o.typ != t {
+		c.addError(errWrongType)
+		return nil, false
+	}
+	return o, true
+}

@@ -211,6 +211,9 @@ func cmdCopy(c *Client, args [][]byte) {
 
 // dup returns a deep copy of o with the same encoding (COPY).
 func (o *Object) dup() *Object {
+	if o.typ != TypeString {
+		return valueTypes[o.typ].dup(o)
+	}
 	if o.enc == EncRaw { // createRawStringObject: raw, a new sds of the length
 		t, alloc := sdsNewAlloc(int64(o.n))
 		d := newSdsObject(o.str(), t, alloc)
@@ -476,6 +479,53 @@ func parseCursor(a []byte) (uint64, bool) {
 	return v, true
 }
 
+// scanOptions are the COUNT, MATCH and TYPE options of SCAN and its
+// per-type forms (HSCAN, SSCAN, ZSCAN).
+type scanOptions struct {
+	count   int64
+	pattern []byte // nil: no MATCH
+	typ     []byte // nil: no TYPE
+}
+
+// parseScanOptions parses scanGenericCommand's options in args, which
+// follow the cursor; TYPE is SCAN's alone (keyspace true). It writes the
+// error and returns false on a bad option.
+func (c *Client) parseScanOptions(args [][]byte, keyspace bool) (scanOptions, bool) {
+	opts := scanOptions{count: 10}
+	for i := 0; i < len(args); i += 2 {
+		if i+1 >= len(args) {
+			c.addError(errSyntax)
+			return opts, false
+		}
+		switch {
+		case eqFold(args[i], "count"):
+			n, ok := c.intArg(args[i+1])
+			if !ok {
+				return opts, false
+			}
+			if n < 1 {
+				c.addError(errSyntax)
+				return opts, false
+			}
+			opts.count = n
+		case eqFold(args[i], "match"):
+			opts.pattern = args[i+1]
+		case keyspace && eqFold(args[i], "type"):
+			opts.typ = args[i+1]
+		default:
+			c.addError(errSyntax)
+			return opts, false
+		}
+	}
+	return opts, true
+}
+
+// matches reports whether an element passes the MATCH filter.
+func (opts *scanOptions) matches(elem []byte) bool {
+	p := opts.pattern
+	return p == nil || (len(p) == 1 && p[0] == '*') || glob.Match(p, elem, false)
+}
+
 // cmdScan is Redis 7.0's scanGenericCommand over the keyspace: about COUNT
 // buckets' worth of keys per call (at most 10*COUNT buckets visited), then
 // the MATCH and TYPE filters and expired keys removed, in that order.
@@ -486,33 +536,11 @@ func cmdScan(c *Client, args [][]byte) {
 		c.addError("ERR invalid cursor")
 		return
 	}
-	count := int64(10)
-	var pattern, typ []byte
-	for i := 2; i < len(args); i += 2 {
-		if i+1 >= len(args) {
-			c.addError(errSyntax)
-			return
-		}
-		switch {
-		case eqFold(args[i], "count"):
-			n, ok := c.intArg(args[i+1])
-			if !ok {
-				return
-			}
-			if n < 1 {
-				c.addError(errSyntax)
-				return
-			}
-			count = n
-		case eqFold(args[i], "match"):
-			pattern = args[i+1]
-		case eqFold(args[i], "type"):
-			typ = args[i+1]
-		default:
-			c.addError(errSyntax)
-			return
-		}
+	opts, ok := c.parseScanOptions(args[2:], true)
+	if !ok {
+		return
 	}
+	count, typ := opts.count, opts.typ
 	var keys []string
 	// As scanGenericCommand's `do {...} while (cursor && maxiterations--
 	// && ...)`: count*10 wraps around for a huge COUNT (Redis's long
@@ -524,10 +552,9 @@ func cmdScan(c *Client, args [][]byte) {
 			break
 		}
 	}
-	all := len(pattern) == 1 && pattern[0] == '*'
 	out := keys[:0]
 	for _, k := range keys {
-		if pattern != nil && !all && !glob.Match(pattern, []byte(k), false) {
+		if !opts.matches([]byte(k)) {
 			continue
 		}
 		if typ != nil {

@@ -44,8 +44,14 @@ func sdsAllocSize(n int64) int64 {
 	return jemallocSize(sdsHdrSize(t) + n + 1)
 }
 
-// valueMemory is Redis's objectComputeSize for o.
+// valueMemory is Redis's objectComputeSize for o: the bytes the value,
+// robj included, would occupy in Redis. used_memory and eviction account
+// every key with it, so it must be cheap: aggregate types keep a running
+// total.
 func valueMemory(o *Object) int64 {
+	if o.typ != TypeString {
+		return valueTypes[o.typ].memory(o)
+	}
 	switch o.enc {
 	case EncInt:
 		return robjSize

@@ -26,6 +26,29 @@ var typeNames = [...]string{"string", "list", "set", "zset", "hash", "stream"}
 
 func (t ObjType) String() string { return typeNames[t] }
 
+// valueType is what the engine needs of a list, set, sorted set or hash
+// value beyond its commands; each type's t_*.go file fills in its entry.
+// The value itself hangs from Object.ptr, as the type's file defines it.
+type valueType struct {
+	// memory is valueMemory for the type: objectComputeSize, robj
+	// included, in O(1).
+	memory func(o *Object) int64
+	// dup is a deep copy with the same encoding (COPY: Redis's dup*Object).
+	dup func(o *Object) *Object
+	// digest mixes the value into a key's DEBUG DIGEST chain as debug.c's
+	// xorObjectDigest does for the type.
+	digest func(d *[20]byte, o *Object)
+	// rdbLen is rdbSavedObjectLen: DEBUG OBJECT's serializedlength, with
+	// rdbcompression on or off.
+	rdbLen func(o *Object, compress bool) int64
+	// debugObject, when set, is what DEBUG OBJECT appends after its common
+	// fields (the quicklist's " ql_nodes:..." for lists).
+	debugObject func(o *Object) string
+}
+
+// valueTypes holds each aggregate type's valueType, indexed by ObjType.
+var valueTypes [TypeStream + 1]*valueType
+
 // Encoding is a value's in-memory representation as OBJECT ENCODING names
 // it (Redis 7.0 object.c strEncoding).
 type Encoding uint8

@@ -443,6 +443,8 @@ func (s *Server) objectDigest(d [20]byte, db *DB, key []byte, o *Object) [20]byt
 	mixDigest(&d, typ[:])
 	if o.typ == TypeString {
 		mixDigest(&d, o.str())
+	} else {
+		valueTypes[o.typ].digest(&d, o)
 	}
 	if db.expireAt(key) != -1 {
 		xorDigest(&d, []byte("!!expire!!"))
@@ -573,8 +575,18 @@ func cmdDebug(c *Client, args [][]byte) {
 			c.addError(errNoSuchKey)
 			return
 		}
-		c.w.Status(sprintf("Value at:%p refcount:%d encoding:%s serializedlength:%d lru:%d lru_seconds_idle:%d",
-			o, o.refcount(), o.enc, rdbStringLen(o.str(), s.conf.Rdbcompression), s.lru(o), s.idleTime(o)))
+		serialized, extra := int64(0), ""
+		if o.typ == TypeString {
+			serialized = int64(rdbStringLen(o.str(), s.conf.Rdbcompression))
+		} else {
+			vt := valueTypes[o.typ]
+			serialized = vt.rdbLen(o, s.conf.Rdbcompression)
+			if vt.debugObject != nil {
+				extra = vt.debugObject(o)
+			}
+		}
+		c.w.Status(sprintf("Value at:%p refcount:%d encoding:%s serializedlength:%d lru:%d lru_seconds_idle:%d%s",
+			o, o.refcount(), o.enc, serialized, s.lru(o), s.idleTime(o), extra))
 	case sub == "digest" && len(args) == 2:
 		d := s.datasetDigest()
 		c.w.Status(hex.EncodeToString(d[:]))

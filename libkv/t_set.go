@@ -1,0 +1,4 @@
+package libkv
+
+// Set commands (Redis 7.0 t_set.c).
+var setCommands = map[string]cmdFunc{}
