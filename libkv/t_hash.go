@@ -42,9 +42,9 @@ type hashTable struct {
 	// elems is the sum over entries of sdsZmallocSize(field) +
 	// sdsZmallocSize(value) + sizeof(dictEntry).
 	elems int64
-	// slots is the bucket count (dictSlots) as of the last write: a read
-	// may finish a rehash step inside the dict, which must not change the
-	// accounted size until a write accounts for it.
+	// slots is the bucket count (dictSlots) as last accounted: a lookup
+	// may take a rehash step inside the dict, which changes the size only
+	// when the command accounts for it (hashRead, or a write's resized).
 	slots int64
 }
 
@@ -81,6 +81,21 @@ func hashMemory(o *Object) int64 {
 	}
 	h := o.hashHT()
 	return robjSize + dictStructSize + 8*h.slots + h.elems
+}
+
+// hashRead accounts for what a read did to a hashtable hash: a lookup
+// moves a bucket of a running rehash, and the rehash's end frees the old
+// bucket array.
+func (c *Client) hashRead(o *Object) {
+	if o == nil || o.enc != EncHashtable {
+		return
+	}
+	h := o.hashHT()
+	if slots := int64(h.d.Buckets()); slots != h.slots {
+		before := valueMemory(o)
+		h.slots = slots
+		c.db.resized(o, before)
+	}
 }
 
 // hashEntrySize is what one hashtable entry adds to hashMemory.
@@ -340,6 +355,7 @@ func cmdHSetNX(c *Client, args [][]byte) {
 	if created {
 		o = newHashObject()
 	} else if _, found := hashGet(o, args[2], new([20]byte)); found {
+		c.hashRead(o)
 		c.w.Int(0)
 		return
 	}
@@ -369,6 +385,7 @@ func cmdHGet(c *Client, args [][]byte) {
 	o, ok := c.lookupReadType(args[1], TypeHash)
 	if ok {
 		c.addHashField(o, args[2])
+		c.hashRead(o)
 	}
 }
 
@@ -383,6 +400,7 @@ func cmdHMGet(c *Client, args [][]byte) {
 	for _, f := range args[2:] {
 		c.addHashField(o, f)
 	}
+	c.hashRead(o)
 }
 
 func cmdHDel(c *Client, args [][]byte) {
@@ -439,6 +457,7 @@ func cmdHStrLen(c *Client, args [][]byte) {
 		var buf [20]byte
 		v, _ := hashGet(o, args[2], &buf)
 		n = len(v)
+		c.hashRead(o)
 	}
 	c.w.Int(int64(n))
 }
@@ -451,6 +470,7 @@ func cmdHExists(c *Client, args [][]byte) {
 	found := false
 	if o != nil {
 		_, found = hashGet(o, args[2], new([20]byte))
+		c.hashRead(o)
 	}
 	if found {
 		c.w.Int(1)
@@ -513,10 +533,12 @@ func cmdHIncrBy(c *Client, args [][]byte) {
 		var buf [20]byte
 		if v, found := hashGet(o, args[2], &buf); found {
 			if value, ok = sds.ParseInt(v); !ok {
+				c.hashRead(o)
 				c.addError("ERR hash value is not an integer")
 				return
 			}
 		}
+		c.hashRead(o)
 	}
 	if (incr < 0 && value < 0 && incr < math.MinInt64-value) ||
 		(incr > 0 && value > 0 && incr > math.MaxInt64-value) {
@@ -565,10 +587,12 @@ func cmdHIncrByFloat(c *Client, args [][]byte) {
 		var buf [20]byte
 		if v, found := hashGet(o, args[2], &buf); found {
 			if cur, ok = parseLongDouble(v); !ok {
+				c.hashRead(o)
 				c.addError("ERR hash value is not a float")
 				return
 			}
 		}
+		c.hashRead(o)
 	}
 	sum, ok := addLongDouble(cur, incr)
 	if !ok {
@@ -597,6 +621,7 @@ func cmdHRandField(c *Client, args [][]byte) {
 		}
 		f, _ := hashRandomPair(o, newHashSampler(o))
 		c.w.Bulk(f)
+		c.hashRead(o)
 		return
 	}
 	l, ok := argInt(args[2])
@@ -672,6 +697,7 @@ func (c *Client) hrandfieldWithCount(key []byte, l int64, withValues bool) {
 		c.w.Array(0)
 		return
 	}
+	defer c.hashRead(o)
 	size := int64(hashLen(o))
 	count, uniq := l, true
 	if l < 0 {
