@@ -229,6 +229,26 @@ func (s *Server) hashTryConversion(o *Object, args [][]byte) {
 	}
 }
 
+// hashReserve makes room in a listpack hash for the fields and values in
+// args at once, so that adding them takes one allocation rather than one
+// per element (the garbage would cost the collector, and RSS, more than
+// the bytes). Nothing is reserved when the hash will become a hashtable.
+func (s *Server) hashReserve(o *Object, args [][]byte) {
+	if o.enc != EncListpack || int64(hashLen(o)+len(args)/2) > s.conf.HashMaxListpackEntries {
+		return
+	}
+	lp := o.hashLP()
+	need := len(lp)
+	for _, a := range args {
+		need += listpack.EntrySizeFor(a)
+	}
+	if need > cap(lp) {
+		nb := make([]byte, len(lp), need)
+		copy(nb, lp)
+		o.setHashLP(nb)
+	}
+}
+
 // hashConvert is hashTypeConvertListpack: the listpack's pairs move into a
 // table presized for them.
 func hashConvert(o *Object) {
@@ -330,6 +350,7 @@ func cmdHSet(c *Client, args [][]byte) {
 	}
 	before := valueMemory(o)
 	s.hashTryConversion(o, args[2:])
+	s.hashReserve(o, args[2:])
 	added := 0
 	for i := 2; i < len(args); i += 2 {
 		if !s.hashSet(o, args[i], args[i+1]) {

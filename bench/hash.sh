@@ -1,0 +1,67 @@
+#!/usr/bin/env bash
+# Hashes: kv-server against redis-server 7.0, side by side in one run (make bench).
+# redis-benchmark -t hset (-n N -c 50, without and with -P 16) runs against each
+# server alternately; then each server is loaded with the same 200,000 hashes of
+# 10 fields (listpack encoded: 6-byte fields, 10-byte values) through
+# redis-cli --pipe, and its RSS (VmRSS) and used_memory are shown before and
+# after. Needs redis-server, redis-benchmark, redis-cli.
+# Usage: bench/hash.sh [requests]   (default 300000, as the issue asks)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+N=${1:-300000}
+HASHES=200000
+for p in redis-server redis-benchmark redis-cli; do
+	command -v $p >/dev/null || { echo "$p not found: apt-get install redis-server redis-tools" >&2; exit 1; }
+done
+go build -o bin/ ./cmd/kv-server
+tmp=$(mktemp -d)
+pids=()
+cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; rm -rf "$tmp"; }
+trap cleanup EXIT
+
+freeport() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+start() { # name binary -> sets PORT_name PID_name
+	local name=$1 bin=$2 port
+	port=$(freeport)
+	mkdir -p "$tmp/$name"
+	(cd "$tmp/$name" && exec "$bin" --port "$port" --bind 127.0.0.1 --save '' --appendonly no --daemonize no >"$tmp/$name.log" 2>&1) &
+	local pid=$!
+	pids+=("$pid")
+	for _ in $(seq 100); do redis-cli -p "$port" ping >/dev/null 2>&1 && break; sleep 0.05; done
+	eval "PORT_$name=$port PID_$name=$pid"
+}
+rss() { awk '/VmRSS/{print $2*1024}' "/proc/$1/status"; }
+used() { redis-cli -p "$1" info memory | awk -F: '/^used_memory:/{print $2+0}'; }
+
+start kv "$PWD/bin/kv-server"
+start redis "$(command -v redis-server)"
+
+printf '| test | pipeline | kv-server ops/s | redis ops/s | ratio |\n|---|---|---|---|---|\n'
+for P in 1 16; do
+	kops=$(redis-benchmark -p "$PORT_kv" --csv -t hset -n "$N" -c 50 -P $P | awk -F'","' 'NR==2{print $2}')
+	rops=$(redis-benchmark -p "$PORT_redis" --csv -t hset -n "$N" -c 50 -P $P | awk -F'","' 'NR==2{print $2}')
+	awk -v P=$P -v ko="$kops" -v ro="$rops" 'BEGIN{ printf "| hset | %d | %.0f | %.0f | %.2f |\n", P, ko, ro, ko/ro }'
+done
+
+# The same data for both: HSET hash:<i> field0 <10 bytes> ... field9 <10 bytes>.
+awk -v n=$HASHES 'BEGIN{
+	for (i = 0; i < n; i++) {
+		k = "hash:" i
+		printf "*22\r\n$4\r\nHSET\r\n$%d\r\n%s\r\n", length(k), k
+		for (f = 0; f < 10; f++) printf "$6\r\nfield%d\r\n$10\r\nv%09d\r\n", f, i * 10 + f
+	}
+}' >"$tmp/hashes.resp"
+for s in kv redis; do
+	eval "port=\$PORT_$s pid=\$PID_$s"
+	redis-cli -p "$port" flushall >/dev/null
+	eval "RSS0_$s=$(rss "$pid")"
+	redis-cli -p "$port" --pipe <"$tmp/hashes.resp" >/dev/null
+	eval "RSS_$s=$(rss "$pid") USED_$s=$(used "$port") KEYS_$s=$(redis-cli -p "$port" dbsize) ENC_$s=$(redis-cli -p "$port" object encoding hash:1)"
+done
+printf '\n| %d hashes of 10 fields | kv-server | redis-server | ratio |\n|---|---|---|---|\n' $HASHES
+awk -v k0="$RSS0_kv" -v r0="$RSS0_redis" -v k="$RSS_kv" -v r="$RSS_redis" -v ku="$USED_kv" -v ru="$USED_redis" \
+	-v kk="$KEYS_kv" -v rk="$KEYS_redis" -v ke="$ENC_kv" -v re="$ENC_redis" 'BEGIN{
+	printf "| keys, encoding | %d, %s | %d, %s | |\n", kk, ke, rk, re
+	printf "| RSS before (MB) | %.1f | %.1f | %.2f |\n", k0/1048576, r0/1048576, k0/r0
+	printf "| RSS after (MB) | %.1f | %.1f | %.2f |\n", k/1048576, r/1048576, k/r
+	printf "| used_memory (MB) | %.1f | %.1f | %.2f |\n", ku/1048576, ru/1048576, ku/ru }'
