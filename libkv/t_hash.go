@@ -316,8 +316,8 @@ func hashDelete(o *Object, field []byte) bool {
 	old, ok := h.d.DeleteBytes(field)
 	if ok {
 		h.elems -= hashEntrySize(len(field), len(old))
-		h.slots = int64(h.d.Buckets())
 	}
+	h.slots = int64(h.d.Buckets())
 	return ok
 }
 
