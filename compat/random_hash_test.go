@@ -309,8 +309,9 @@ func hashContents(t *testing.T, c *resptest.Conn, key string) map[string]string 
 
 // checkHRandField compares HRANDFIELD's replies by shape (type and length
 // agree with redis-server's) and checks kv-server's by properties: every
-// field is in the hash with its value, distinct for a positive count. A
-// reply that is the whole listpack hash, in order, must be identical.
+// field is in the hash with its value, distinct for a positive count, in
+// the listpack's order where Redis samples in one pass. A reply that is the
+// whole listpack hash, in order, must be identical.
 func (s *session) checkHRandField(args []string, listpack bool) {
 	t := s.t
 	t.Helper()
@@ -367,6 +368,21 @@ func (s *session) checkHRandField(args []string, listpack bool) {
 			p[1] = bulkPayload(t, elems[i])
 		}
 		pairs = append(pairs, p)
+	}
+	if listpack && count > 0 && count*3 <= len(contents) {
+		// lpRandomPairsUnique samples in one pass: the fields come in the
+		// listpack's order.
+		order := map[string]int{}
+		_, keys, _ := resptest.Elements([]byte(mustDo(t, s.kv, "HKEYS", args[1])))
+		for i, k := range keys {
+			order[bulkPayload(t, k)] = i
+		}
+		for i := 1; i < len(pairs); i++ {
+			if order[pairs[i-1][0]] >= order[pairs[i][0]] {
+				t.Errorf("%s: fields not in the listpack's order: %q", quoteArgs(args), pairs)
+				break
+			}
+		}
 	}
 	seen := map[string]bool{}
 	for _, p := range pairs {

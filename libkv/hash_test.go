@@ -13,7 +13,7 @@ import (
 
 // newTestClient is a client of a fresh server, for running commands
 // directly (no network): replies accumulate in c.w.
-func newTestClient(t *testing.T) *Client {
+func newTestClient(t testing.TB) *Client {
 	t.Helper()
 	s, err := New(config.Default())
 	if err != nil {
@@ -168,4 +168,96 @@ func TestHashConversion(t *testing.T) {
 	if got := c.run1("HGETALL", "d"); !bytes.Equal([]byte(got), []byte("*2\r\n$3\r\n-17\r\n$19\r\n9223372036854775807\r\n")) {
 		t.Fatalf("HGETALL: %q", got)
 	}
+}
+
+// BenchmarkHSet is redis-benchmark's -t hset (one field of one hash,
+// overwritten), in process; BenchmarkSetForHSet is -t set for comparison.
+func BenchmarkHSet(b *testing.B) {
+	c := newTestClient(b)
+	args := [][]byte{[]byte("HSET"), []byte("myhash"), []byte("element:__rand_int__"), []byte("xxx")}
+	b.ReportAllocs()
+	for b.Loop() {
+		c.w.Reset()
+		c.process(args)
+	}
+}
+
+func BenchmarkSetForHSet(b *testing.B) {
+	c := newTestClient(b)
+	args := [][]byte{[]byte("SET"), []byte("key:__rand_int__"), []byte("xxx")}
+	b.ReportAllocs()
+	for b.Loop() {
+		c.w.Reset()
+		c.process(args)
+	}
+}
+
+// FuzzHashOps drives hashSet and hashDelete with fields and values cut from
+// the input, with limits that make conversions likely, and checks the hash
+// against a map after each operation: same fields and values, listpack
+// valid and within the limits.
+func FuzzHashOps(f *testing.F) {
+	f.Add([]byte("\x01a\x011\x01b\x02-5\x00a\x01c\x0512345"), uint8(4), uint8(8))
+	f.Add([]byte("\x01\x00\x00\x01\x14-9223372036854775808\x00\x00"), uint8(1), uint8(64))
+	s := newTestClient(f).srv
+	f.Fuzz(func(t *testing.T, data []byte, maxEntries, maxValue uint8) {
+		s.conf.HashMaxListpackEntries = int64(maxEntries)
+		s.conf.HashMaxListpackValue = int64(maxValue)
+		o := newHashObject()
+		model := map[string]string{}
+		next := func() ([]byte, bool) {
+			if len(data) == 0 {
+				return nil, false
+			}
+			n := min(int(data[0]), len(data)-1)
+			b := data[1 : 1+n]
+			data = data[1+n:]
+			return b, true
+		}
+		for step := 0; len(data) > 0 && step < 200; step++ {
+			op := data[0]
+			data = data[1:]
+			field, ok := next()
+			if !ok {
+				break
+			}
+			if op&1 == 0 {
+				_, had := model[string(field)]
+				if hashDelete(o, field) != had {
+					t.Fatalf("step %d: delete %q: existence differs from the model", step, field)
+				}
+				delete(model, string(field))
+			} else {
+				value, _ := next()
+				s.hashTryConversion(o, [][]byte{field, value})
+				_, had := model[string(field)]
+				if s.hashSet(o, field, value) != had {
+					t.Fatalf("step %d: set %q: existence differs from the model", step, field)
+				}
+				model[string(field)] = string(value)
+			}
+			if hashLen(o) != len(model) {
+				t.Fatalf("step %d: %d fields, model has %d", step, hashLen(o), len(model))
+			}
+			seen := 0
+			hashEach(o, func(f, v []byte) bool {
+				if want, ok := model[string(f)]; !ok || want != string(v) {
+					t.Fatalf("step %d: field %q = %q, model has %q (%v)", step, f, v, want, ok)
+				}
+				seen++
+				return true
+			})
+			if seen != len(model) {
+				t.Fatalf("step %d: iterated %d fields, model has %d", step, seen, len(model))
+			}
+			if o.enc == EncListpack {
+				if err := listpack.Validate(o.hashLP(), true, nil); err != nil {
+					t.Fatalf("step %d: %v", step, err)
+				}
+				if int64(hashLen(o)) > s.conf.HashMaxListpackEntries {
+					t.Fatalf("step %d: listpack with %d fields, limit %d", step, hashLen(o), maxEntries)
+				}
+			}
+		}
+	})
 }
