@@ -85,12 +85,12 @@ func (g hashGen) fields(n int) []string {
 type hashCheck int
 
 const (
-	hashExact     hashCheck = iota
-	hashOrdered             // HGETALL/HKEYS/HVALS: exact for a listpack, as a set for a hashtable
-	hashRand                // HRANDFIELD: shape and membership
-	hashScan                // HSCAN: exact for a listpack, whole scans as sets for a hashtable
-	hashMemory              // MEMORY USAGE within 20%, after both servers finished rehashing
-	hashSerialized          // DEBUG OBJECT: the encoding and serializedlength fields
+	hashExact      hashCheck = iota
+	hashOrdered              // HGETALL/HKEYS/HVALS: exact for a listpack, as a set for a hashtable
+	hashRand                 // HRANDFIELD: shape and membership
+	hashScan                 // HSCAN: exact for a listpack, whole scans as sets for a hashtable
+	hashMemory               // MEMORY USAGE within 20%, after both servers finished rehashing
+	hashSerialized           // DEBUG OBJECT: the encoding and serializedlength fields
 )
 
 func (g hashGen) command() (hashCheck, []string) {
