@@ -229,23 +229,38 @@ func (s *Server) hashTryConversion(o *Object, args [][]byte) {
 	}
 }
 
-// hashReserve makes room in a listpack hash for the fields and values in
-// args at once, so that adding them takes one allocation rather than one
-// per element (the garbage would cost the collector, and RSS, more than
-// the bytes). Nothing is reserved when the hash will become a hashtable.
-func (s *Server) hashReserve(o *Object, args [][]byte) {
-	if o.enc != EncListpack || int64(hashLen(o)+len(args)/2) > s.conf.HashMaxListpackEntries {
-		return
+// hashReserve makes room in a listpack hash for the pairs in args at once,
+// so that adding several takes one allocation rather than one per element
+// (the garbage would cost the collector, and RSS, more than the bytes). It
+// reports whether it did; nothing is reserved for a single pair (an
+// overwrite of a value of the same size allocates nothing) or when the hash
+// will become a hashtable.
+func (s *Server) hashReserve(o *Object, args [][]byte) bool {
+	if o.enc != EncListpack || len(args) < 4 || int64(hashLen(o)+len(args)/2) > s.conf.HashMaxListpackEntries {
+		return false
 	}
 	lp := o.hashLP()
 	need := len(lp)
 	for _, a := range args {
 		need += listpack.EntrySizeFor(a)
 	}
-	if need > cap(lp) {
-		nb := make([]byte, len(lp), need)
-		copy(nb, lp)
-		o.setHashLP(nb)
+	if need <= cap(lp) {
+		return false
+	}
+	nb := make([]byte, len(lp), need)
+	copy(nb, lp)
+	o.setHashLP(nb)
+	return true
+}
+
+// hashTrim gives back the room hashReserve took for fields that turned out
+// to be present already (their values were replaced, not appended).
+func hashTrim(o *Object) {
+	if o.enc != EncListpack {
+		return
+	}
+	if lp := o.hashLP(); cap(lp)-len(lp) > len(lp)/4 {
+		o.setHashLP(append([]byte(nil), lp...))
 	}
 }
 
@@ -350,12 +365,15 @@ func cmdHSet(c *Client, args [][]byte) {
 	}
 	before := valueMemory(o)
 	s.hashTryConversion(o, args[2:])
-	s.hashReserve(o, args[2:])
+	reserved := s.hashReserve(o, args[2:])
 	added := 0
 	for i := 2; i < len(args); i += 2 {
 		if !s.hashSet(o, args[i], args[i+1]) {
 			added++
 		}
+	}
+	if reserved {
+		hashTrim(o)
 	}
 	c.hashStore(args[1], o, created, before)
 	s.dirty += int64(len(args)-2) / 2
