@@ -48,10 +48,6 @@ type hashTable struct {
 	slots int64
 }
 
-// dictStructSize is sizeof(dict) in Redis 7.0 (dict.h: type, two table
-// pointers, two used counters, rehashidx, pauserehash, two size exponents).
-const dictStructSize = 56
-
 // lpSafetySize is LISTPACK_MAX_SAFETY_SIZE: a listpack may not grow past
 // 1 GB (lpSafeToAdd).
 const lpSafetySize = 1 << 30
