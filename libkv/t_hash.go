@@ -1,7 +1,9 @@
 package libkv
 
 import (
+	"fmt"
 	"math"
+	"os"
 	"math/big"
 	"math/rand/v2"
 	"strconv"
@@ -862,4 +864,29 @@ func cmdHScan(c *Client, args [][]byte) {
 	for _, b := range out {
 		c.w.Bulk(b)
 	}
+}
+
+// debugHash answers DEBUG LISTPACK and DEBUG HTSTATS-KEY for a hash of the
+// matching encoding and reports whether it did. As Redis's lpRepr, DEBUG
+// LISTPACK prints the listpack on the server's standard output (each
+// entry's offset and value, not lpRepr's layout) and replies with a status;
+// HTSTATS-KEY replies with the table's statistics (after finishing a
+// rehash, accounted).
+func (c *Client) debugHash(sub string, o *Object) bool {
+	switch {
+	case sub == "listpack" && o.enc == EncListpack:
+		lp := o.hashLP()
+		out := fmt.Sprintf("{total bytes %d} {num entries %d}\n", len(lp), listpack.Len(lp))
+		for p, e := range listpack.All(lp) {
+			out += fmt.Sprintf("{offset %d} {value %q}\n", p, e)
+		}
+		os.Stdout.WriteString(out + "{end}\n")
+		c.w.Status("Listpack structure printed on stdout")
+		return true
+	case sub == "htstats-key" && o.enc == EncHashtable:
+		c.w.Verbatim("txt", htStats(&o.hashHT().d))
+		c.hashRead(o)
+		return true
+	}
+	return false
 }
