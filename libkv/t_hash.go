@@ -3,9 +3,9 @@ package libkv
 import (
 	"fmt"
 	"math"
-	"os"
 	"math/big"
 	"math/rand/v2"
+	"os"
 	"strconv"
 	"unsafe"
 
