@@ -208,9 +208,8 @@ func (s *session) hashDo(check hashCheck, args []string) {
 		return
 	case hashSerialized:
 		// The rest of DEBUG OBJECT is an address and access times.
-		a, _ := s.kv.Do(args...)
-		b, _ := s.redis.Do(args...)
-		if x, y := debugObjectFields(s.t, a), debugObjectFields(s.t, b); x != y {
+		a, b := mustDo(s.t, s.kv, args...), mustDo(s.t, s.redis, args...)
+		if x, y := debugObjectFields(s.t, []byte(a)), debugObjectFields(s.t, []byte(b)); x != y {
 			s.t.Errorf("%s: kv-server %q, redis-server %q", quoteArgs(args), x, y)
 		}
 		return
@@ -263,8 +262,7 @@ func (s *session) settleRehash(key string) {
 // by its hash function, where kvkit sums them all.
 func (s *session) doWithin(tol float64, args ...string) {
 	s.t.Helper()
-	a, _ := s.kv.Do(args...)
-	b, _ := s.redis.Do(args...)
+	a, b := []byte(mustDo(s.t, s.kv, args...)), []byte(mustDo(s.t, s.redis, args...))
 	x, err1 := strconv.ParseFloat(strings.TrimSpace(strings.TrimPrefix(string(a), ":")), 64)
 	y, err2 := strconv.ParseFloat(strings.TrimSpace(strings.TrimPrefix(string(b), ":")), 64)
 	if err1 == nil && err2 == nil && a[0] == ':' && b[0] == ':' {
