@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Hashes: kv-server against redis-server 7.0, side by side in one run (make bench).
 # redis-benchmark -t hset (-n N -c 50, without and with -P 16) runs against each
-# server alternately, three times (medians shown); then each server is loaded with the same 200,000 hashes of
+# server alternately, three times (medians of throughput and server CPU time
+# per operation shown); then each server is loaded with the same 200,000 hashes of
 # 10 fields (listpack encoded), and then 1,000 hashes of 1,000 fields
 # (hashtable encoded), and its RSS (VmRSS) and used_memory are shown before
 # and after. Needs redis-server, redis-benchmark, redis-cli.
@@ -36,17 +37,32 @@ start kv "$PWD/bin/kv-server"
 start redis "$(command -v redis-server)"
 
 # Each row runs three times, alternating servers; the table shows the medians
-# (the machine is shared: single runs move by tens of percent).
+# of throughput and of server CPU time per operation (utime+stime of the
+# server process from /proc over the run): the machine is shared, and CPU
+# time per operation moves much less with its load than throughput does.
 median() { sort -n | awk '{v[NR]=$1} END{print v[int((NR+1)/2)]}'; }
-printf '| test | pipeline | kv-server ops/s | redis ops/s | ratio |\n|---|---|---|---|---|\n'
+cputicks() { awk '{print $14+$15}' "/proc/$1/stat"; }
+hz=$(getconf CLK_TCK)
+run() { # port pid args... -> appends "ops cpu_us_per_op"
+	local port=$1 pid=$2 before after ops
+	shift 2
+	before=$(cputicks "$pid")
+	ops=$(redis-benchmark -p "$port" --csv "$@" | awk -F'","' 'NR==2{print $2}')
+	after=$(cputicks "$pid")
+	echo "$ops $(awk -v t=$((after - before)) -v hz="$hz" -v n="$N" 'BEGIN{printf "%.2f", t/hz*1e6/n}')"
+}
+printf '| test | pipeline | kv-server ops/s | redis ops/s | ratio | kv-server CPU µs/op | redis CPU µs/op | ratio |\n'
+printf '|---|---|---|---|---|---|---|---|\n'
 for P in 1 16; do
-	: >"$tmp/kv.ops"
-	: >"$tmp/redis.ops"
+	: >"$tmp/kv.runs"
+	: >"$tmp/redis.runs"
 	for _ in 1 2 3; do
-		redis-benchmark -p "$PORT_kv" --csv -t hset -n "$N" -c 50 -P $P | awk -F'","' 'NR==2{print $2}' >>"$tmp/kv.ops"
-		redis-benchmark -p "$PORT_redis" --csv -t hset -n "$N" -c 50 -P $P | awk -F'","' 'NR==2{print $2}' >>"$tmp/redis.ops"
+		run "$PORT_kv" "$PID_kv" -t hset -n "$N" -c 50 -P $P >>"$tmp/kv.runs"
+		run "$PORT_redis" "$PID_redis" -t hset -n "$N" -c 50 -P $P >>"$tmp/redis.runs"
 	done
-	awk -v P=$P -v ko="$(median <"$tmp/kv.ops")" -v ro="$(median <"$tmp/redis.ops")" 'BEGIN{ printf "| hset | %d | %.0f | %.0f | %.2f |\n", P, ko, ro, ko/ro }'
+	awk -v P=$P -v ko="$(cut -d' ' -f1 "$tmp/kv.runs" | median)" -v ro="$(cut -d' ' -f1 "$tmp/redis.runs" | median)" \
+		-v kc="$(cut -d' ' -f2 "$tmp/kv.runs" | median)" -v rc="$(cut -d' ' -f2 "$tmp/redis.runs" | median)" 'BEGIN{
+		printf "| hset | %d | %.0f | %.0f | %.2f | %.2f | %.2f | %.2f |\n", P, ko, ro, ko/ro, kc, rc, (rc>0?kc/rc:0) }'
 done
 
 # load hashes fields -> a table of RSS and used_memory of a new server of each
