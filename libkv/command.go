@@ -65,15 +65,15 @@ func (c *Client) process(args [][]byte) {
 		c.rejectf(cmd, "wrong number of arguments for '%s' command", cmd.meta.Name)
 	case !c.authed && !cmd.meta.Flags.Has(cmdtable.FlagNoAuth):
 		c.reject(cmd, "NOAUTH Authentication required.")
-	case c.monitor && cmd.meta.Flags&(cmdtable.FlagWrite|cmdtable.FlagReadonly|cmdtable.FlagMayReplicate) != 0:
-		// A monitor is a replica in Redis (CLIENT_SLAVE): processCommand
-		// keeps replicas away from the keyspace.
-		c.rejectf(cmd, "Replica can't interact with the keyspace")
 	case c.evictBeforeCommand(cmd.meta.Flags.Has(cmdtable.FlagDenyOOM)):
 		// processCommand's maxmemory step, after authentication: evict
 		// what the policy allows, refuse denyoom commands when that is
 		// not enough.
 		c.reject(cmd, errOOM)
+	case c.monitor && cmd.meta.Flags&(cmdtable.FlagWrite|cmdtable.FlagReadonly|cmdtable.FlagMayReplicate) != 0:
+		// A monitor is a replica in Redis (CLIENT_SLAVE): processCommand
+		// keeps replicas away from the keyspace.
+		c.rejectf(cmd, "Replica can't interact with the keyspace")
 	default:
 		c.call(cmd, args, start)
 	}

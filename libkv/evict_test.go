@@ -246,3 +246,34 @@ func TestEvictionProc(t *testing.T) {
 		time.Sleep(time.Millisecond)
 	}
 }
+
+// BenchmarkEvictingSet is the cost of a SET of a new key on a server full
+// at maxmemory under allkeys-lru: the eviction check, one eviction (pool
+// refill by sampling) and the write, with 50 clients connected.
+func BenchmarkEvictingSet(b *testing.B) {
+	s, err := New(config.Default())
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer func() { s.conf.Maxmemory = 0; s.setMemoryLimit() }()
+	for i := 0; i < 50; i++ {
+		s.clients[uint64(i)] = &Client{}
+	}
+	s.conf.MaxmemoryPolicy = "allkeys-lru"
+	db := s.dbs[0]
+	val := make([]byte, 100)
+	for i := 0; i < 100_000; i++ {
+		s.setKey(db, []byte(fmt.Sprintf("key:%012d", i)), s.newString(val), false)
+	}
+	s.conf.Maxmemory = uint64(s.usedMemory())
+	s.conf.MaxmemoryEvictionTenacity = 100
+	keys := make([][]byte, 1<<16)
+	for i := range keys {
+		keys[i] = []byte(fmt.Sprintf("new:%012d", i))
+	}
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		s.performEvictions()
+		s.setKey(db, keys[i&(len(keys)-1)], s.newString(val), false)
+	}
+}

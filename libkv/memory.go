@@ -77,7 +77,13 @@ func keyMemory(key []byte, o *Object) int64 {
 // see keyMemory). Eviction compares it with maxmemory before every
 // command, so it costs one pass over the databases and the clients.
 func (s *Server) usedMemory() int64 {
-	total := s.startupMemory + s.clientsMemory()
+	return s.startupMemory + s.clientsMemory() + s.keyspaceMemory()
+}
+
+// keyspaceMemory is the databases' share of used_memory: keys, values,
+// expires and the tables' bucket arrays.
+func (s *Server) keyspaceMemory() int64 {
+	var total int64
 	for _, db := range s.dbs {
 		total += db.mem + db.tableMemory()
 	}
