@@ -307,7 +307,11 @@ func TestEvictInfo(t *testing.T) {
 	s.do(compareExact, "CONFIG", "SET", "maxmemory-policy", "allkeys-random")
 	for _, sv := range p.evictServers(t) {
 		fillKeys(t, sv.c, "k:", 1000, nil)
+		changes := infoInt(t, sv.c, "persistence", "rdb_changes_since_last_save")
 		limit := lowerMaxmemory(t, sv.c, 50<<10)
+		if c := infoInt(t, sv.c, "persistence", "rdb_changes_since_last_save"); c != changes {
+			t.Errorf("%s: rdb_changes_since_last_save %d after eviction, %d before: evictions are not changes", sv.name, c, changes)
+		}
 		mem := infoValues(t, sv.c, "memory")
 		num := func(f string) int64 {
 			n, err := strconv.ParseInt(mem[f], 10, 64)

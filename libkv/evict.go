@@ -208,8 +208,7 @@ func (s *Server) evictUntil(toFree int64, policy evictPolicy) int {
 			s.deleteKey(db, []byte(key))
 		}
 		freed += before - db.mem
-		e.evicted++
-		s.dirty++
+		e.evicted++ // not a change for rdb_changes_since_last_save, as in Redis
 		keys++
 		if keys%16 == 0 && time.Since(start) > limit {
 			// Out of time but still over the limit: evictionProc goes on.
