@@ -5,6 +5,7 @@ import (
 	"runtime"
 	"runtime/debug"
 	"time"
+	"unsafe"
 
 	"github.com/kvkit/kvkit/libkv/dict"
 )
@@ -199,13 +200,16 @@ func (s *Server) evictUntil(toFree int64, policy evictPolicy) int {
 		// As Redis, count what deleting the key freed from the keyspace
 		// alone: the memory of propagating the DEL is freed later.
 		before := db.mem
+		// deleteKey only reads the key: a view of the keyspace's string
+		// saves a copy per eviction.
+		kb := unsafe.Slice(unsafe.StringData(key), len(key))
 		if s.conf.LatencyMonitorThreshold > 0 {
 			// latencyStartMonitor reads the clock only when monitoring.
 			delStart := time.Now()
-			s.deleteKey(db, []byte(key))
+			s.deleteKey(db, kb)
 			s.latency.sample(s, "eviction-del", time.Since(delStart))
 		} else {
-			s.deleteKey(db, []byte(key))
+			s.deleteKey(db, kb)
 		}
 		freed += before - db.mem
 		e.evicted++ // not a change for rdb_changes_since_last_save, as in Redis
