@@ -50,10 +50,15 @@ var setCommands = map[string]cmdFunc{
 // setDict is a hashtable-encoded set: the members are the keys of a dict
 // with empty values, as Redis's setDictType. mem is the running total of
 // what Redis allocates per member (a dictEntry and the member's sds), so
-// that the set's memory is known in O(1).
+// that the set's memory is known in O(1). buckets is the dict's bucket
+// count as last accounted (see setResized): any lookup may take a rehash
+// step that frees a table, and any iteration may start a shrink, so the
+// live count changes outside the set commands too (DEBUG DIGEST, COPY's
+// source); the accounted size changes only where it is accounted.
 type setDict struct {
-	d   dict.Dict[struct{}]
-	mem int64
+	d       dict.Dict[struct{}]
+	mem     int64
+	buckets int
 }
 
 // setMemberSize is what Redis allocates for a hashtable member of n bytes:
@@ -132,6 +137,34 @@ func setConvert(o *Object) {
 		h.add(strconv.AppendInt(buf[:0], is.Get(i), 10))
 	}
 	o.enc, o.ptr, o.n, o.c = EncHashtable, unsafe.Pointer(h), 0, 0
+	setSyncBuckets(o)
+}
+
+// setResized accounts for a set after a command used it, before being its
+// valueMemory beforehand: the members' total changed with each add and
+// remove, and lookups may have moved rehash steps or started a resize
+// (Redis's dictSlots, and so MEMORY USAGE, change on reads too).
+func (db *DB) setResized(o *Object, before int64) {
+	setSyncBuckets(o)
+	db.resized(o, before)
+}
+
+// setSyncBuckets records a hashtable's live bucket count as its accounted
+// one: for a set about to be accounted (setResized) or stored.
+func setSyncBuckets(o *Object) {
+	if o.enc == EncHashtable {
+		h := o.setHT()
+		h.buckets = h.d.Buckets()
+	}
+}
+
+// setsRead accounts for the rehash steps of a read-only command's lookups.
+func (db *DB) setsRead(sets ...*Object) {
+	for _, o := range sets {
+		if o != nil && o.enc == EncHashtable {
+			db.setResized(o, valueMemory(o))
+		}
+	}
 }
 
 // setAdd is setTypeAdd: it adds member m (copied) and reports whether it
@@ -273,7 +306,7 @@ func setMemory(o *Object) int64 {
 		return robjSize + jemallocSize(int64(o.n))
 	}
 	h := o.setHT()
-	return robjSize + dictStructSize + 8*int64(h.d.Buckets()) + h.mem
+	return robjSize + dictStructSize + 8*int64(h.buckets) + h.mem
 }
 
 // setDup is setTypeDup: an intset's bytes copied, or a hashtable presized
@@ -291,6 +324,7 @@ func setDup(o *Object) *Object {
 		h.d.Set(k, struct{}{}) // strings are immutable: the key is shared
 		h.mem += setMemberSize(len(k))
 	}
+	setSyncBuckets(d)
 	return d
 }
 
@@ -339,7 +373,7 @@ func cmdSadd(c *Client, args [][]byte) {
 			added++
 		}
 	}
-	c.db.resized(o, before)
+	c.db.setResized(o, before)
 	s.dirty += int64(added)
 	c.w.Int(int64(added))
 }
@@ -365,7 +399,7 @@ func cmdSrem(c *Client, args [][]byte) {
 			}
 		}
 	}
-	c.db.resized(o, before)
+	c.db.setResized(o, before)
 	if setSize(o) == 0 {
 		s.deleteKey(c.db, args[1])
 	}
@@ -387,14 +421,16 @@ func cmdSmove(c *Client, args [][]byte) {
 	}
 	if src == dst {
 		c.w.Int(boolInt(setIsMember(src, m)))
+		c.db.setsRead(src)
 		return
 	}
 	before := valueMemory(src)
 	if !setRemove(src, m) {
+		c.db.setResized(src, before)
 		c.w.Int(0)
 		return
 	}
-	c.db.resized(src, before)
+	c.db.setResized(src, before)
 	if setSize(src) == 0 {
 		s.deleteKey(c.db, args[1])
 	}
@@ -407,7 +443,7 @@ func cmdSmove(c *Client, args [][]byte) {
 	if s.setAdd(dst, m) {
 		s.dirty++
 	}
-	c.db.resized(dst, before)
+	c.db.setResized(dst, before)
 	c.w.Int(1)
 }
 
@@ -425,6 +461,7 @@ func cmdSismember(c *Client, args [][]byte) {
 		return
 	}
 	c.w.Int(boolInt(o != nil && setIsMember(o, args[2])))
+	c.db.setsRead(o)
 }
 
 // SMISMEMBER key member [member ...]: a missing key is an empty set.
@@ -437,6 +474,7 @@ func cmdSmismember(c *Client, args [][]byte) {
 	for _, m := range args[2:] {
 		c.w.Int(boolInt(o != nil && setIsMember(o, m)))
 	}
+	c.db.setsRead(o)
 }
 
 // SCARD key
@@ -475,7 +513,7 @@ func cmdSpop(c *Client, args [][]byte) {
 	e := setRandom(o)
 	c.replyElem(e)
 	setRemoveElem(o, e)
-	c.db.resized(o, before)
+	c.db.setResized(o, before)
 	if setSize(o) == 0 {
 		s.deleteKey(c.db, args[1])
 	}
@@ -521,7 +559,7 @@ func spopWithCount(c *Client, args [][]byte) {
 			c.replyElem(e)
 			setRemoveElem(o, e)
 		}
-		c.db.resized(o, before)
+		c.db.setResized(o, before)
 		return
 	}
 	var newset *Object
@@ -537,9 +575,10 @@ func spopWithCount(c *Client, args [][]byte) {
 	for e := range setElems(o) {
 		c.replyElem(e)
 	}
-	c.db.resized(o, before)
+	c.db.setResized(o, before)
 	// dbOverwrite: the key keeps its TTL, and under an LFU policy its
 	// access data.
+	setSyncBuckets(newset)
 	lru := o.lru
 	s.setKey(c.db, args[1], newset, true)
 	if s.lfuPolicy() {
@@ -566,6 +605,7 @@ func cmdSrandmember(c *Client, args [][]byte) {
 		return
 	}
 	c.replyElem(setRandom(o))
+	c.db.setsRead(o)
 }
 
 // srandmemberSubStrategyMul is SRANDMEMBER_SUB_STRATEGY_MUL: a count above
@@ -599,6 +639,7 @@ func srandmemberWithCount(c *Client, args [][]byte) {
 		c.w.Array(0)
 		return
 	}
+	defer c.db.setsRead(o)
 	size := int64(setSize(o))
 	if !uniq || count == 1 {
 		c.w.Array(int(count))
@@ -661,6 +702,7 @@ func (c *Client) storeSet(dst []byte, o *Object) {
 	s := c.srv
 	n := setSize(o)
 	if n > 0 {
+		setSyncBuckets(o)
 		c.lookupWrite(dst) // setKey's lookup: an expired dst is expired first
 		s.setKey(c.db, dst, o, false)
 		s.dirty++
@@ -722,6 +764,7 @@ func (c *Client) sinterGeneric(keys [][]byte, dst []byte, cardOnly bool, limit i
 			break
 		}
 	}
+	c.db.setsRead(sets...)
 	switch {
 	case cardOnly:
 		c.w.Int(card)
@@ -860,6 +903,7 @@ func (c *Client) sunionDiff(keys [][]byte, dst []byte, op int) {
 			}
 		}
 	}
+	c.db.setsRead(sets...)
 	if dst != nil {
 		c.storeSet(dst, dstset)
 		return
@@ -924,6 +968,7 @@ func cmdSscan(c *Client, args [][]byte) {
 			}
 		}
 	}
+	c.db.setsRead(o)
 	var buf [20]byte
 	out := elems[:0]
 	for _, e := range elems {
