@@ -132,7 +132,9 @@ func hllDenseSet(regs []byte, i int, count uint8) bool {
 
 // Sparse opcode accessors (HLL_SPARSE_* macros). A two-byte XZERO cut
 // short by the end of the string reads its second byte as zero: the sds
-// terminator Redis reads there.
+// terminator Redis reads there. (One corrupt case differs: when Redis
+// splits such a cut XZERO, its memcpy writes one byte past the new end,
+// where a later read finds it; kvkit keeps no byte past the end.)
 func sparseIsZero(op byte) bool  { return op&0xc0 == 0 }
 func sparseIsXZero(op byte) bool { return op&0xc0 == 0x40 }
 func sparseValValue(op byte) int { return int(op>>2&0x1f) + 1 }
@@ -230,8 +232,10 @@ func hllSparseToDense(o *Object) bool {
 		default:
 			n, v := sparseValLen(op), sparseValValue(op)
 			if idx+n > hllRegisters {
-				p = len(sparse) // overflow: invalid
-				break
+				// Registers past the last: corrupt, even when the opcodes
+				// before covered all 16384 (Redis 7.0.15 as patched for
+				// CVE-2025-32023).
+				return false
 			}
 			for ; n > 0; n-- {
 				hllDenseSetReg(regs, idx, uint8(v))
