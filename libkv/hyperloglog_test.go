@@ -176,3 +176,35 @@ func endsInHalfXZero(b []byte) bool {
 	}
 	return false
 }
+
+func BenchmarkPFAddDense(b *testing.B) {
+	c := testClient(b)
+	args := [][]byte{[]byte("pfadd"), []byte("h"), nil}
+	for i := 0; i < 20000; i++ {
+		args[2] = []byte(strconv.Itoa(i))
+		cmdPFAdd(c, args)
+	}
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		c.w.Reset()
+		args[2] = strconv.AppendInt(args[2][:0], int64(i), 10)
+		cmdPFAdd(c, args)
+	}
+}
+
+func BenchmarkPFCountUnion(b *testing.B) {
+	c := testClient(b)
+	for _, k := range []string{"h1", "h2", "h3"} {
+		args := [][]byte{[]byte("pfadd"), []byte(k), nil}
+		for i := 0; i < 20000; i++ {
+			args[2] = []byte(k + strconv.Itoa(i))
+			cmdPFAdd(c, args)
+		}
+	}
+	args := [][]byte{[]byte("pfcount"), []byte("h1"), []byte("h2"), []byte("h3")}
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		c.w.Reset()
+		cmdPFCount(c, args)
+	}
+}
