@@ -2,11 +2,14 @@ package compat
 
 import (
 	"bytes"
+	"context"
 	"fmt"
 	"math/rand/v2"
 	"strconv"
 	"strings"
 	"testing"
+
+	"github.com/redis/go-redis/v9"
 )
 
 // bitsGen produces random bitmap, bitfield and HyperLogLog commands over a
@@ -344,4 +347,52 @@ func TestHLLAcrossServers(t *testing.T) {
 		}
 	}
 	s.do(compareExact, "DEBUG", "DIGEST")
+}
+
+// TestGoRedisBitsHLL runs go-redis's bitmap, bitfield and HyperLogLog
+// methods against both servers, in RESP2 and RESP3, and compares what
+// go-redis makes of the replies.
+func TestGoRedisBitsHLL(t *testing.T) {
+	p := startPair(t)
+	ctx := context.Background()
+	for _, proto := range []int{2, 3} {
+		t.Run(fmt.Sprintf("RESP%d", proto), func(t *testing.T) {
+			var logs [2][]string
+			for i, addr := range []string{p.kv.Addr(), p.redis.Addr()} {
+				rdb := redis.NewClient(&redis.Options{Addr: addr, Protocol: proto, DB: 3, PoolSize: 1})
+				defer rdb.Close()
+				var l goredisLog
+				l.add(rdb.FlushDB(ctx))
+				l.add(rdb.SetBit(ctx, "bm", 7, 1))
+				l.add(rdb.SetBit(ctx, "bm", 100, 1))
+				l.add(rdb.GetBit(ctx, "bm", 7))
+				l.add(rdb.BitCount(ctx, "bm", nil))
+				l.add(rdb.BitCount(ctx, "bm", &redis.BitCount{Start: 0, End: 7, Unit: "BIT"}))
+				l.add(rdb.BitPos(ctx, "bm", 1))
+				l.add(rdb.BitPos(ctx, "bm", 0, 0, -1))
+				l.add(rdb.BitPosSpan(ctx, "bm", 1, 8, 200, "bit"))
+				l.add(rdb.Set(ctx, "other", "\xff\x0f", 0))
+				l.add(rdb.BitOpAnd(ctx, "and", "bm", "other"))
+				l.add(rdb.BitOpOr(ctx, "or", "bm", "other"))
+				l.add(rdb.BitOpXor(ctx, "xor", "bm", "other"))
+				l.add(rdb.BitOpNot(ctx, "not", "bm"))
+				l.add(rdb.Get(ctx, "not"))
+				l.add(rdb.BitField(ctx, "bf", "SET", "i8", 0, 100, "INCRBY", "i8", 0, 100, "GET", "u4", 0))
+				l.add(rdb.BitField(ctx, "bf", "OVERFLOW", "FAIL", "INCRBY", "u2", 10, 5))
+				l.add(rdb.BitFieldRO(ctx, "bf", "u8", 0, "i8", 8))
+				l.add(rdb.BitField(ctx, "bf", "SET", "u64", 0, 1))
+				l.add(rdb.PFAdd(ctx, "hll", "a", "b", "c"))
+				l.add(rdb.PFAdd(ctx, "hll", "a"))
+				l.add(rdb.PFCount(ctx, "hll"))
+				l.add(rdb.PFAdd(ctx, "hll2", "c", "d"))
+				l.add(rdb.PFCount(ctx, "hll", "hll2"))
+				l.add(rdb.PFMerge(ctx, "merged", "hll", "hll2"))
+				l.add(rdb.PFCount(ctx, "merged"))
+				l.add(rdb.Get(ctx, "merged"))
+				l.add(rdb.PFCount(ctx, "bm"))
+				logs[i] = l.lines
+			}
+			compareLogs(t, fmt.Sprintf("go-redis RESP%d", proto), logs[0], logs[1])
+		})
+	}
 }
