@@ -646,6 +646,7 @@ func (c *Client) bitfield(args [][]byte, ro bool) {
 		return
 	}
 	var o *Object
+	var grew bool
 	if readonly {
 		if o, ok = c.getString(args[1]); !ok {
 			return
@@ -661,7 +662,7 @@ func (c *Client) bitfield(args [][]byte, ro bool) {
 				highest = max(highest, op.offset+uint64(op.width)-1)
 			}
 		}
-		if o, _ = c.lookupStringForBit(args[1], highest); o == nil {
+		if o, grew = c.lookupStringForBit(args[1], highest); o == nil {
 			return
 		}
 	}
@@ -687,15 +688,15 @@ func (c *Client) bitfield(args [][]byte, ro bool) {
 			continue
 		}
 		p := o.str()
-		var reply, stored uint64
+		var reply, stored, old uint64
 		var fail bool
 		if op.signed {
-			old := getSignedBitfield(p, op.offset, op.width)
+			sold := getSignedBitfield(p, op.offset, op.width)
 			var over bool
 			var wrapped, newv int64
 			if op.opcode == 'i' {
-				over, wrapped = checkSignedOverflow(old, op.value, op.width, op.overflow)
-				newv = old + op.value
+				over, wrapped = checkSignedOverflow(sold, op.value, op.width, op.overflow)
+				newv = sold + op.value
 				if over {
 					newv = wrapped
 				}
@@ -705,12 +706,12 @@ func (c *Client) bitfield(args [][]byte, ro bool) {
 				if over, wrapped = checkSignedOverflow(newv, 0, op.width, op.overflow); over {
 					newv = wrapped
 				}
-				reply = uint64(old)
+				reply = uint64(sold)
 			}
 			fail = over && op.overflow == overflowFail
-			stored = uint64(newv)
+			stored, old = uint64(newv), uint64(sold)
 		} else {
-			old := getUnsignedBitfield(p, op.offset, op.width)
+			old = getUnsignedBitfield(p, op.offset, op.width)
 			var over bool
 			var wrapped, newv uint64
 			if op.opcode == 'i' {
@@ -731,11 +732,15 @@ func (c *Client) bitfield(args [][]byte, ro bool) {
 		}
 		if fail {
 			c.w.Null()
-		} else {
-			c.w.Int(int64(reply))
-			setBitfield(p, op.offset, op.width, stored)
+			continue
 		}
-		changes++
+		c.w.Int(int64(reply))
+		setBitfield(p, op.offset, op.width, stored)
+		// Redis counts a write that changes the field or follows the
+		// creation or growth of the string; a failed one counts nothing.
+		if grew || stored != old {
+			changes++
+		}
 	}
 	c.srv.dirty += int64(changes)
 }
