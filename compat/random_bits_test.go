@@ -346,6 +346,11 @@ func TestHLLAcrossServers(t *testing.T) {
 			})
 		}
 	}
+	// A dense HLL whose registers are all 63: an infinite estimate.
+	s.do(compareExact, "SET", "sat", "HYLL\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x80"+strings.Repeat("\xff", 12288))
+	s.do(compareExact, "PFCOUNT", "sat")
+	s.do(compareExact, "GET", "sat")
+	s.do(compareExact, "PFCOUNT", "sat", "moved")
 	s.do(compareExact, "DEBUG", "DIGEST")
 }
 

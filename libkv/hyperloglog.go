@@ -513,7 +513,15 @@ func hllEstimate(histo *[64]int) uint64 {
 		z *= 0.5
 	}
 	z += m * hllSigma(float64(histo[0])/m)
-	return uint64(math.Round(hllAlphaInf * m * m / z))
+	e := math.Round(hllAlphaInf * m * m / z)
+	if !(e < 1<<63) {
+		// Registers all at 51 or more (a crafted dense HLL) make z zero
+		// and the estimate infinite: llroundl's result for what a long
+		// long cannot hold is LLONG_MIN on x86-64, which PFCOUNT replies
+		// as -9223372036854775808.
+		return 1 << 63
+	}
+	return uint64(e)
 }
 
 // hllCount is hllCount for a HyperLogLog string b; ok is false for a
