@@ -83,6 +83,9 @@ func (c *Client) lookupStringForBit(key []byte, maxbit uint64) (o *Object, grew 
 		c.addError(errWrongType)
 		return nil, false
 	}
+	if o.enc == EncRaw && n <= int64(o.n) {
+		return o, false // the common case: nothing to unshare or grow
+	}
 	before := valueMemory(o)
 	o.unshare()
 	old := o.n

@@ -2,6 +2,7 @@ package libkv
 
 import (
 	"bytes"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -150,4 +151,14 @@ func FuzzBitfieldArgs(f *testing.F) {
 			t.Fatalf("string of %d bytes", o.n)
 		}
 	})
+}
+
+func BenchmarkSetBit(b *testing.B) {
+	c := testClient(b)
+	args := splitArgs("setbit bits:000000000000 8000 1")
+	for i := 0; i < b.N; i++ {
+		c.w.Reset()
+		copy(args[1][5:], strconv.AppendInt(nil, int64(100000000000+i%10000), 10))
+		cmdSetBit(c, args)
+	}
 }

@@ -616,19 +616,30 @@ func cmdPFAdd(c *Client, args [][]byte) {
 	} else if !c.checkHLL(o) {
 		return
 	}
-	before := valueMemory(o)
-	o.unshare() // dbUnshareStringValue
-	for _, ele := range args[2:] {
-		switch hllAdd(o, ele, s.conf.HllSparseMaxBytes) {
-		case 1:
-			updated++
-		case -1:
-			c.db.resized(o, before)
-			c.addError(errInvalidHLL)
-			return
-		}
+	// A raw dense HLL keeps its size: no accounting (valueMemory is not
+	// free) on the common path.
+	fixed := o.enc == EncRaw && o.str()[4] == hllDense
+	var before int64
+	if !fixed {
+		before = valueMemory(o)
 	}
-	c.db.resized(o, before)
+	o.unshare() // dbUnshareStringValue
+	corrupt := false
+	for _, ele := range args[2:] {
+		r := hllAdd(o, ele, s.conf.HllSparseMaxBytes)
+		if r < 0 {
+			corrupt = true
+			break
+		}
+		updated += r
+	}
+	if !fixed {
+		c.db.resized(o, before)
+	}
+	if corrupt {
+		c.addError(errInvalidHLL)
+		return
+	}
 	if updated > 0 {
 		hllInvalidateCache(o.str())
 		s.dirty += int64(updated)
@@ -669,9 +680,11 @@ func cmdPFCount(c *Client, args [][]byte) {
 	if !c.checkHLL(o) {
 		return
 	}
-	before := valueMemory(o)
-	o.unshare()
-	c.db.resized(o, before)
+	if o.enc != EncRaw {
+		before := valueMemory(o)
+		o.unshare()
+		c.db.resized(o, before)
+	}
 	b := o.str()
 	if b[15]&0x80 == 0 {
 		c.w.Int(int64(binary.LittleEndian.Uint64(b[8:16])))
