@@ -208,3 +208,13 @@ func BenchmarkPFCountUnion(b *testing.B) {
 		cmdPFCount(c, args)
 	}
 }
+
+// TestPFSelfTest runs PFSELFTEST: the register accessors and the
+// estimator's error bounds from 1 to 10^7 elements, sparse and dense.
+func TestPFSelfTest(t *testing.T) {
+	c := testClient(t)
+	cmdPFSelfTest(c, [][]byte{[]byte("pfselftest")})
+	if got := string(c.w.Bytes()); got != "+OK\r\n" {
+		t.Fatalf("PFSELFTEST: %q", got)
+	}
+}
