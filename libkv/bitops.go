@@ -118,13 +118,6 @@ func cmdSetBit(c *Client, args [][]byte) {
 	c.w.Int(boolInt(old))
 }
 
-func boolInt(b bool) int64 {
-	if b {
-		return 1
-	}
-	return 0
-}
-
 func cmdGetBit(c *Client, args [][]byte) {
 	offset, ok := c.bitOffsetArg(args[2], false, 0)
 	if !ok {

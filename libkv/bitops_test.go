@@ -5,22 +5,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
-
-	"github.com/kvkit/kvkit/libkv/config"
 )
-
-// testClient is a client of a fresh server with no connection: commands
-// write their replies to c.w.
-func testClient(t testing.TB) *Client {
-	t.Helper()
-	s, err := New(config.Default())
-	if err != nil {
-		t.Fatal(err)
-	}
-	c := &Client{srv: s, db: s.dbs[0]}
-	c.w.Proto = 2
-	return c
-}
 
 func splitArgs(line string) [][]byte {
 	var args [][]byte
