@@ -45,7 +45,20 @@ type Client struct {
 	noEvict         bool
 	noTouch         bool
 	monitor         bool
-	failed          bool // the current command replied with an error
+	failed          bool     // the current command replied with an error
+	argv            [][]byte // the request being processed (Redis's c->argv)
+
+	// Transaction state (multi.go): multi is the open transaction
+	// (CLIENT_MULTI); dirtyCAS a watched key was touched (CLIENT_DIRTY_CAS);
+	// dirtyExec a command failed to queue (CLIENT_DIRTY_EXEC).
+	multi     *multiState
+	dirtyCAS  bool
+	dirtyExec bool
+	watched   []*watchedKey
+	// denyBlocking is Redis's CLIENT_DENY_BLOCKING, set while EXEC runs
+	// the queued commands: a blocking command must not block then, but
+	// answer as if its timeout had expired.
+	denyBlocking bool
 
 	parser proto.Parser
 	qbuf   []byte
@@ -154,6 +167,7 @@ func (s *Server) freeClient(c *Client) {
 	}
 	s.mu.Lock()
 	delete(s.clients, c.id)
+	c.unwatchAll()
 	if c.monitor {
 		for i, m := range s.monitors {
 			if m == c {

@@ -29,10 +29,11 @@ type cmdStat struct {
 }
 
 // process runs one request, in the order of checks of Redis 7.0's
-// processCommand: lookup, arity, authentication, maxmemory, then the
-// command.
+// processCommand: lookup, arity, authentication, no-multi, maxmemory, then
+// the command, or, inside MULTI, its queueing (multi.go).
 func (c *Client) process(args [][]byte) {
 	s := c.srv
+	c.argv = args
 	start := time.Now()
 	s.setClock(start)
 	c.lastInteraction.Store(s.now)
@@ -65,18 +66,23 @@ func (c *Client) process(args [][]byte) {
 		c.rejectf(cmd, "wrong number of arguments for '%s' command", cmd.meta.Name)
 	case !c.authed && !cmd.meta.Flags.Has(cmdtable.FlagNoAuth):
 		c.reject(cmd, "NOAUTH Authentication required.")
-	case c.evictBeforeCommand(cmd.meta.Flags.Has(cmdtable.FlagDenyOOM)):
+	case c.multi != nil && cmd.meta.Flags.Has(cmdtable.FlagNoMulti):
+		c.rejectf(cmd, "Command not allowed inside a transaction")
+	case c.evictBeforeCommand(cmd.meta.Flags.Has(cmdtable.FlagDenyOOM) || c.oomInMulti(cmd)):
 		// processCommand's maxmemory step, after authentication: evict
-		// what the policy allows, refuse denyoom commands when that is
-		// not enough.
+		// what the policy allows, refuse denyoom commands (and queueing)
+		// when that is not enough.
 		c.reject(cmd, errOOM)
 	case c.monitor && cmd.meta.Flags&(cmdtable.FlagWrite|cmdtable.FlagReadonly|cmdtable.FlagMayReplicate) != 0:
 		// A monitor is a replica in Redis (CLIENT_SLAVE): processCommand
 		// keeps replicas away from the keyspace.
 		c.rejectf(cmd, "Replica can't interact with the keyspace")
+	case c.multi != nil && !notQueued(cmd):
+		c.queue(cmd, args)
 	default:
 		c.call(cmd, args, start)
 	}
+	c.argv = nil // it aliases the query buffer
 	switch c.reply {
 	case replyOff:
 		c.w.Truncate(mark)
@@ -91,7 +97,10 @@ func (c *Client) process(args [][]byte) {
 func (c *Client) call(cmd *command, args [][]byte, start time.Time) {
 	s := c.srv
 	c.lastCmd = cmd.meta.Name
+	c.failed = false
+	mark, changes := len(s.written), s.changes()
 	c.run(cmd, args)
+	s.signalWritten(mark, s.changes() != changes)
 	dur := time.Since(start)
 	logged := args
 	if len(s.monitors) > 0 || dur.Microseconds() >= s.conf.SlowlogLogSlowerThan {
@@ -188,8 +197,19 @@ func (c *Client) run(cmd *command, args [][]byte) {
 }
 
 // reject replies with an error for a command that was not executed
-// (counted as rejected_calls, as Redis's rejectCommand).
-func (c *Client) reject(cmd *command, msg string) {
+// (counted as rejected_calls, as Redis's rejectCommand). Inside MULTI it
+// dooms the transaction; a refused EXEC ends it (execAbort).
+func (c *Client) reject(cmd *command, msg string) { c.rejectReason(cmd, msg, msg) }
+
+func (c *Client) rejectf(cmd *command, format string, args ...any) {
+	reason := sprintf(format, args...)
+	c.rejectReason(cmd, "ERR "+reason, reason)
+}
+
+// rejectReason is reject with the reason EXECABORT gives: Redis's message
+// without the ERR code its other replies add.
+func (c *Client) rejectReason(cmd *command, msg, reason string) {
+	c.flagTransaction()
 	if cmd != nil {
 		st := c.srv.cmdStats[cmd.meta.Name]
 		if st == nil {
@@ -197,12 +217,12 @@ func (c *Client) reject(cmd *command, msg string) {
 			c.srv.cmdStats[cmd.meta.Name] = st
 		}
 		st.rejected++
+		if cmd.meta.Name == "exec" {
+			c.execAbort(reason, c.argv)
+			return
+		}
 	}
 	c.addError(msg)
-}
-
-func (c *Client) rejectf(cmd *command, format string, args ...any) {
-	c.reject(cmd, "ERR "+sprintf(format, args...))
 }
 
 // lookupCommand finds the implemented command args call, or nil. A
@@ -216,7 +236,7 @@ func (s *Server) lookupCommand(args [][]byte) *command {
 // keyed by the metadata entry so that dispatch needs no second lookup.
 func commandTable() map[*cmdtable.Command]*command {
 	table := map[*cmdtable.Command]*command{}
-	for _, group := range []map[string]cmdFunc{stringCommands, bitopsCommands, hllCommands, listCommands, hashCommands, setCommands, zsetCommands, keyCommands, serverCommands, connectionCommands} {
+	for _, group := range []map[string]cmdFunc{stringCommands, bitopsCommands, hllCommands, listCommands, hashCommands, setCommands, zsetCommands, keyCommands, serverCommands, connectionCommands, multiCommands} {
 		for name, fn := range group {
 			meta := cmdtable.LookupFullName([]byte(name))
 			if meta == nil {

@@ -15,6 +15,10 @@ type DB struct {
 	mem     int64            // accounted bytes of keys, values and expires (see keyMemory)
 
 	expireCursor uint64 // where the active expire cycle resumes its scan of expires
+
+	// watched maps each key some client WATCHes to its watchers (Redis's
+	// db->watched_keys); it stays with the DB through SWAPDB.
+	watched map[string][]*watchedKey
 }
 
 func newDB(id int) *DB {
@@ -64,6 +68,7 @@ func (s *Server) deleteExpired(db *DB, key string) {
 	db.mem -= keyMemory([]byte(key), o) + expireEntry
 	s.stats.expiredKeys++
 	s.dirty++
+	s.signalModifiedKey(db, key)
 }
 
 // lookupRead finds key for a read: expired keys are removed first, and the
@@ -90,6 +95,7 @@ func (c *Client) lookupRead(key []byte) *Object {
 // lookupWrite finds key for a write: expired keys are removed first; no
 // hit/miss accounting, as Redis's lookupKeyWrite.
 func (c *Client) lookupWrite(key []byte) *Object {
+	c.srv.noteWrite(c.db, key)
 	if c.srv.expireIfNeeded(c.db, key) {
 		return nil
 	}
@@ -112,6 +118,7 @@ func (c *Client) exists(key []byte) bool {
 // setKey stores o under key, replacing any value. keepTTL keeps an existing
 // expiry (SET KEEPTTL); otherwise it is removed, as Redis's setKey.
 func (s *Server) setKey(db *DB, key []byte, o *Object, keepTTL bool) {
+	s.noteWrite(db, key)
 	s.created(o)
 	if old := db.get(key); old != nil {
 		db.mem -= valueMemory(old)
@@ -133,6 +140,7 @@ func (s *Server) setKey(db *DB, key []byte, o *Object, keepTTL bool) {
 // Object across commands, since replies copy bytes. A buffer much larger
 // than needed is not reused, so a shrinking value returns its memory.
 func (s *Server) setString(db *DB, key, val []byte, keepTTL bool) {
+	s.noteWrite(db, key)
 	o := db.get(key)
 	enc, t, alloc := stringLayout(val)
 	need := int64(len(val))
@@ -167,6 +175,7 @@ func (s *Server) addKey(db *DB, key []byte, o *Object) {
 // linkKey stores an existing value o under a key known to be absent,
 // keeping its access data (RENAME and MOVE, as Redis's dbAdd).
 func (s *Server) linkKey(db *DB, key []byte, o *Object) {
+	s.noteWrite(db, key)
 	db.keys.SetBytes(key, o)
 	db.mem += keyMemory(key, o)
 }
@@ -177,6 +186,7 @@ func (s *Server) deleteKey(db *DB, key []byte) bool {
 	if !ok {
 		return false
 	}
+	s.noteWrite(db, key)
 	db.mem -= keyMemory(key, o)
 	db.removeExpire(key)
 	return true
@@ -196,6 +206,7 @@ func (db *DB) removeExpire(key []byte) bool {
 
 // setExpire sets key's absolute expiry in ms; the key must exist.
 func (s *Server) setExpire(db *DB, key []byte, at int64) {
+	s.noteWrite(db, key)
 	if !db.expires.SetBytes(key, at) {
 		db.mem += expireEntry
 	}

@@ -409,6 +409,10 @@ func cmdSwapDB(c *Client, args [][]byte) {
 	}
 	if a != b {
 		da, db := s.dbs[a], s.dbs[b]
+		// Watchers stay with their database number: what they watch is
+		// replaced by the other database's key.
+		s.touchAllWatchedKeysInDb(da, db)
+		s.touchAllWatchedKeysInDb(db, da)
 		da.keys, db.keys = db.keys, da.keys
 		da.expires, db.expires = db.expires, da.expires
 		da.mem, db.mem = db.mem, da.mem
@@ -433,6 +437,7 @@ func cmdFlushDB(c *Client, args [][]byte) {
 	if !c.flushFlags(args) {
 		return
 	}
+	c.srv.touchAllWatchedKeysInDb(c.db, nil)
 	c.srv.dirty += int64(c.db.empty())
 	c.w.OK()
 }
@@ -442,6 +447,7 @@ func cmdFlushAll(c *Client, args [][]byte) {
 		return
 	}
 	for _, db := range c.srv.dbs {
+		c.srv.touchAllWatchedKeysInDb(db, nil)
 		c.srv.dirty += int64(db.empty())
 	}
 	c.w.OK()

@@ -30,7 +30,7 @@ func (p *clientPause) blocks(c *Client, args [][]byte) bool {
 	if cmd == nil || !cmd.meta.CheckArity(len(args)) || (!c.authed && !cmd.meta.Flags.Has(cmdtable.FlagNoAuth)) {
 		return false
 	}
-	return p.all || cmd.meta.Flags.Has(cmdtable.FlagWrite) || cmd.meta.Flags.Has(cmdtable.FlagMayReplicate)
+	return p.all || cmd.meta.Flags.Has(cmdtable.FlagWrite) || cmd.meta.Flags.Has(cmdtable.FlagMayReplicate) || c.pausedByExec(cmd)
 }
 
 // start begins or extends a pause; a longer timeout extends it, and ALL

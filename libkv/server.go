@@ -68,6 +68,9 @@ type Server struct {
 	// objects: every key holding the same small integer shares it.
 	sharedLRU [sharedIntegers]uint32
 	dirty     int64 // changes since the last save
+	// written holds the watched keys the running command may have changed
+	// (multi.go noteWrite), signalled when it ends.
+	written []writtenKey
 	startTime time.Time
 	runID     string
 	replID    string // INFO's master_replid; DEBUG CHANGE-REPL-ID renews it

@@ -54,6 +54,7 @@ func cmdReset(c *Client, args [][]byte) {
 	c.name = ""
 	c.reply = replyOn
 	c.noTouch = false
+	c.discardTransaction()
 	c.w.Status("RESET")
 }
 
@@ -209,6 +210,12 @@ func (c *Client) info(now time.Time, self bool) string {
 	if c.monitor {
 		flags += "O"
 	}
+	if c.multi != nil {
+		flags += "x"
+	}
+	if c.dirtyCAS {
+		flags += "d"
+	}
 	if c.closeAfterReply {
 		flags += "c"
 	}
@@ -234,7 +241,11 @@ func (c *Client) info(now time.Time, self bool) string {
 	b.WriteString(" idle=" + strconv.FormatInt(max(idle, 0), 10))
 	b.WriteString(" flags=" + flags)
 	b.WriteString(" db=" + strconv.Itoa(c.db.id))
-	b.WriteString(" sub=0 psub=0 ssub=0 multi=-1")
+	multi := -1
+	if c.multi != nil {
+		multi = len(c.multi.cmds)
+	}
+	b.WriteString(" sub=0 psub=0 ssub=0 multi=" + strconv.Itoa(multi))
 	qlen := c.qbufLen.Load()
 	qcap, _ := c.bufferSizes()
 	if self {
@@ -250,10 +261,14 @@ func (c *Client) info(now time.Time, self bool) string {
 	}
 	b.WriteString(" qbuf=" + strconv.FormatInt(qlen, 10))
 	b.WriteString(" qbuf-free=" + strconv.FormatInt(qcap-qlen, 10))
-	b.WriteString(" argv-mem=" + strconv.Itoa(argvMem) + " multi-mem=0")
+	var multiMem int64
+	if c.multi != nil {
+		multiMem = c.multi.argvLen
+	}
+	b.WriteString(" argv-mem=" + strconv.Itoa(argvMem) + " multi-mem=" + strconv.FormatInt(multiMem, 10))
 	b.WriteString(" rbs=" + strconv.Itoa(ioBufSize) + " rbp=" + strconv.Itoa(obl))
 	b.WriteString(" obl=" + strconv.Itoa(obl) + " oll=0 omem=0")
-	b.WriteString(" tot-mem=" + strconv.FormatInt(qcap+int64(ioBufSize+argvMem+clientStructSize), 10))
+	b.WriteString(" tot-mem=" + strconv.FormatInt(qcap+int64(ioBufSize+argvMem+clientStructSize)+c.multiMemory(), 10))
 	b.WriteString(" events=r")
 	b.WriteString(" cmd=" + orNULL(c.lastCmd))
 	b.WriteString(" user=default redir=-1 resp=" + strconv.Itoa(c.w.Proto))
