@@ -698,6 +698,7 @@ func cmdPFCount(c *Client, args [][]byte) {
 	// PFCOUNT is a read-only command that writes the cache: Redis counts
 	// it as a change, so it reaches replicas and the AOF.
 	binary.LittleEndian.PutUint64(b[8:16], card)
+	c.srv.noteWrite(c.db, args[1]) // and signals it to WATCH
 	c.srv.dirty++
 	c.w.Int(int64(card))
 }

@@ -294,6 +294,20 @@ func (s *Server) noteWrite(db *DB, key []byte) {
 	}
 }
 
+// unchanged withdraws key of db from the keys the running command
+// signals at its end, for a command that looked it up for writing and
+// changed other keys but not this one, where Redis does not signal it.
+func (s *Server) unchanged(db *DB, key []byte) {
+	kept := s.written[:0]
+	for _, w := range s.written {
+		if w.db != db || w.key != string(key) {
+			kept = append(kept, w)
+		}
+	}
+	clear(s.written[len(kept):])
+	s.written = kept
+}
+
 // signalModifiedKey is Redis's signalModifiedKey for WATCH
 // (touchWatchedKey): every client watching key in db will fail its EXEC.
 // A watcher that saw the key already expired ignores its deletion, and,

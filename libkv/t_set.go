@@ -442,6 +442,8 @@ func cmdSmove(c *Client, args [][]byte) {
 	before = valueMemory(dst)
 	if s.setAdd(dst, m) {
 		s.dirty++
+	} else {
+		s.unchanged(c.db, args[2]) // Redis signals dst only when the member was added
 	}
 	c.db.setResized(dst, before)
 	c.w.Int(1)
