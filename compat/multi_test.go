@@ -522,7 +522,18 @@ func (g multiGen) command() []string {
 // every reply is compared, then DEBUG DIGEST.
 func TestDiffRandomMulti(t *testing.T) {
 	p := startPair(t)
-	const seeds, steps = 8, 150
+	const seeds, steps = 16, 300
+	// How each EXEC of the watching client ended, over all seeds: the
+	// sequences must reach every outcome.
+	outcomes := map[string]int{}
+	defer func() {
+		t.Logf("EXEC outcomes: %v", outcomes)
+		for _, o := range []string{"ran", "watch", "abort"} {
+			if outcomes[o] == 0 && !t.Failed() {
+				t.Errorf("no EXEC ended with outcome %q: %v", o, outcomes)
+			}
+		}
+	}()
 	for seed := uint64(1); seed <= seeds; seed++ {
 		proto := 2 + int(seed%2)
 		t.Run(fmt.Sprintf("seed%d/RESP%d", seed, proto), func(t *testing.T) {
@@ -566,12 +577,36 @@ func TestDiffRandomMulti(t *testing.T) {
 					}
 					if r.IntN(6) == 0 {
 						a.do(compareExact, "DISCARD")
-					} else {
-						a.do(compareExact, "EXEC")
+						break
+					}
+					switch reply := string(a.do(compareExact, "EXEC")); {
+					case reply == "*-1\r\n" || reply == "_\r\n":
+						outcomes["watch"]++
+					case strings.HasPrefix(reply, "-EXECABORT"):
+						outcomes["abort"]++
+					default:
+						outcomes["ran"]++
 					}
 				}
 			}
 			a.do(compareExact, "DEBUG", "DIGEST")
 		})
 	}
+}
+
+// TestMultiAuth checks transactions of a client not yet authenticated:
+// MULTI is refused, and EXEC with the NOAUTH reason after EXECABORT; AUTH
+// is queued like any command once MULTI ran.
+func TestMultiAuth(t *testing.T) {
+	p := startPair(t, "--requirepass", "secret")
+	s := p.session(t, 2)
+	for _, l := range []string{
+		"MULTI", "EXEC", "EXEC x", "DISCARD", "WATCH k",
+		"AUTH secret", "MULTI", "AUTH wrong", "AUTH secret", "PING", "EXEC",
+		"MULTI", "NOSUCH", "AUTH secret", "EXEC",
+		"MULTI", "RESET", "EXEC", "MULTI", "AUTH secret", "EXEC",
+	} {
+		s.doLine(l)
+	}
+	s.do(compareMap, "INFO", "errorstats")
 }
