@@ -124,6 +124,8 @@ var watchCases = []watchCase{
 	{"pfadd-existing", []string{"PFADD k a", "PFCOUNT k"}, "k", []string{"PFADD k a"}, true},
 	{"pfcount-cache", []string{"PFADD k a"}, "k", []string{"PFCOUNT k"}, false},
 	{"pfcount-cached", []string{"PFADD k a", "PFCOUNT k"}, "k", []string{"PFCOUNT k"}, true},
+	{"debug-populate", nil, "key:1", []string{"DEBUG POPULATE 2"}, false},
+	{"debug-populate-existing", []string{"SET key:1 x"}, "key:1", []string{"DEBUG POPULATE 2"}, true},
 	{"exec-of-other", nil, "k", []string{"MULTI", "SET k 1", "EXEC"}, false},
 	{"discard-of-other", nil, "k", []string{"MULTI", "SET k 1", "DISCARD"}, true},
 	{"second-key", nil, "a b k", []string{"SET k 1"}, false},

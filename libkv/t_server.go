@@ -619,6 +619,9 @@ func (s *Server) debugPopulate(c *Client, args [][]byte) {
 			val = v
 		}
 		s.addKey(c.db, key, newRawString(val))
+		// Redis signals each key although the command does not count as
+		// a change (server.dirty stays).
+		s.signalModifiedKey(c.db, string(key))
 	}
 	c.w.OK()
 }
