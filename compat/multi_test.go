@@ -625,3 +625,41 @@ func TestMultiAuth(t *testing.T) {
 	}
 	s.do(compareMap, "INFO", "errorstats")
 }
+
+// TestMultiClientReply compares the raw output of transactions that turn
+// CLIENT REPLY off, on or skip: Redis drops each reply as it is added, so
+// EXEC's array header can go out without its elements, and SKIP inside a
+// transaction skips the command after EXEC.
+func TestMultiClientReply(t *testing.T) {
+	p := startPair(t)
+	for i, cmds := range [][][]string{
+		{{"MULTI"}, {"CLIENT", "REPLY", "OFF"}, {"SET", "a", "1"}, {"EXEC"}, {"CLIENT", "REPLY", "ON"}, {"PING"}},
+		{{"CLIENT", "REPLY", "OFF"}, {"MULTI"}, {"SET", "a", "1"}, {"CLIENT", "REPLY", "ON"}, {"GET", "a"}, {"EXEC"}, {"PING"}},
+		{{"MULTI"}, {"CLIENT", "REPLY", "SKIP"}, {"GET", "a"}, {"EXEC"}, {"PING", "skipped"}, {"PING"}},
+		{{"CLIENT", "REPLY", "SKIP"}, {"MULTI"}, {"MULTI"}, {"GET", "a"}, {"CLIENT", "REPLY", "SKIP"}, {"EXEC"}, {"PING", "skipped"}, {"PING"}},
+		{{"CLIENT", "REPLY", "OFF"}, {"EXEC"}, {"MULTI"}, {"GET"}, {"EXEC"}, {"CLIENT", "REPLY", "ON"}, {"PING"}},
+	} {
+		var out [2]string
+		for j, addr := range []string{p.kv.Addr(), p.redis.Addr()} {
+			c := dial(t, addr)
+			var req []byte
+			for _, args := range cmds {
+				req = append(req, resptest.Encode(args...)...)
+			}
+			if err := c.Write(req); err != nil {
+				t.Fatal(err)
+			}
+			// The last PING's reply ends the output.
+			for !strings.HasSuffix(out[j], "+PONG\r\n") {
+				raw, err := c.ReadTimeout(2 * time.Second)
+				if err != nil {
+					t.Fatalf("case %d: reading after %q: %v", i, out[j], err)
+				}
+				out[j] += string(raw)
+			}
+		}
+		if out[0] != out[1] {
+			t.Errorf("case %d: kv-server %q, redis-server %q", i, out[0], out[1])
+		}
+	}
+}

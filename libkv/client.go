@@ -59,6 +59,7 @@ type Client struct {
 	// the queued commands: a blocking command must not block then, but
 	// answer as if its timeout had expired.
 	denyBlocking bool
+	execReplies  bool // EXEC filtered its replies for CLIENT REPLY itself
 
 	parser proto.Parser
 	qbuf   []byte

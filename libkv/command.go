@@ -83,6 +83,11 @@ func (c *Client) process(args [][]byte) {
 		c.call(cmd, args, start)
 	}
 	c.argv = nil // it aliases the query buffer
+	if c.execReplies {
+		// EXEC applied CLIENT REPLY to each reply as it was written.
+		c.execReplies = false
+		mark = c.w.Len()
+	}
 	switch c.reply {
 	case replyOff:
 		c.w.Truncate(mark)

@@ -202,9 +202,17 @@ func cmdExec(c *Client, args [][]byte) {
 	c.unwatchAll()
 	deny := c.denyBlocking
 	c.denyBlocking = true
+	// CLIENT REPLY OFF or ON among the queued commands takes effect from
+	// the next reply, as Redis drops replies when they are added: the
+	// array header may go out without its elements.
+	c.execReplies = true
+	mark := c.w.Len()
 	c.w.Array(len(m.cmds))
+	c.dropSuppressed(mark)
 	for _, q := range m.cmds {
+		mark = c.w.Len()
 		c.call(q.cmd, q.args, time.Now())
+		c.dropSuppressed(mark)
 	}
 	c.denyBlocking = deny
 	c.lastCmd = "exec"
@@ -213,6 +221,14 @@ func cmdExec(c *Client, args [][]byte) {
 	// at the previous call), so the queued commands' errors are not EXEC's.
 	c.failed = false
 	c.discardTransaction()
+}
+
+// dropSuppressed removes the replies written since mark when CLIENT
+// REPLY suppresses them.
+func (c *Client) dropSuppressed(mark int) {
+	if c.reply == replyOff || c.reply == replySkip {
+		c.w.Truncate(mark)
+	}
 }
 
 func cmdWatch(c *Client, args [][]byte) {
