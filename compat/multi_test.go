@@ -1,13 +1,18 @@
 package compat
 
 import (
+	"context"
+	"errors"
 	"fmt"
 	"math/rand/v2"
 	"regexp"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
+
+	"github.com/redis/go-redis/v9"
 
 	"github.com/kvkit/kvkit/internal/resptest"
 	"github.com/kvkit/kvkit/internal/sds"
@@ -662,4 +667,113 @@ func TestMultiClientReply(t *testing.T) {
 			t.Errorf("case %d: kv-server %q, redis-server %q", i, out[0], out[1])
 		}
 	}
+}
+
+// TestMultiGoRedis runs go-redis's transaction API against both servers,
+// RESP2 and RESP3: TxPipelined results and errors (a runtime error, a
+// queueing error), Watch failing with TxFailedErr after another client's
+// write, and the optimistic-locking counter of go-redis's documentation
+// under concurrent clients.
+func TestMultiGoRedis(t *testing.T) {
+	p := startPair(t)
+	ctx := context.Background()
+	const clients, incrs = 3, 10
+	for _, proto := range []int{2, 3} {
+		var logs [2][]string
+		for i, addr := range []string{p.kv.Addr(), p.redis.Addr()} {
+			rdb := redis.NewClient(&redis.Options{Addr: addr, Protocol: proto, DB: 4})
+			defer rdb.Close()
+			var l goredisLog
+			l.add(rdb.FlushDB(ctx))
+			cmds, err := rdb.TxPipelined(ctx, func(pipe redis.Pipeliner) error {
+				pipe.Set(ctx, "a", "1", 0)
+				pipe.Incr(ctx, "a")
+				pipe.SAdd(ctx, "s", "x", "y")
+				pipe.HSet(ctx, "a", "f", "v")
+				pipe.Get(ctx, "a")
+				return nil
+			})
+			for _, c := range cmds {
+				l.add(c)
+			}
+			l.lines = append(l.lines, fmt.Sprint("TxPipelined error: ", err))
+			_, err = rdb.TxPipelined(ctx, func(pipe redis.Pipeliner) error {
+				pipe.Set(ctx, "b", "1", 0)
+				pipe.Do(ctx, "NOSUCH")
+				return nil
+			})
+			l.lines = append(l.lines, fmt.Sprint("queueing error: ", err))
+			l.add(rdb.Exists(ctx, "b"))
+			other := redis.NewClient(&redis.Options{Addr: addr, Protocol: proto, DB: 4})
+			defer other.Close()
+			err = rdb.Watch(ctx, func(tx *redis.Tx) error {
+				n, err := tx.Get(ctx, "a").Int()
+				if err != nil {
+					return err
+				}
+				other.Set(ctx, "a", "100", 0)
+				_, err = tx.TxPipelined(ctx, func(pipe redis.Pipeliner) error {
+					pipe.Set(ctx, "a", n+1, 0)
+					return nil
+				})
+				return err
+			}, "a")
+			l.lines = append(l.lines, fmt.Sprint("Watch: ", err, " TxFailedErr: ", errors.Is(err, redis.TxFailedErr)))
+			l.add(rdb.Get(ctx, "a"))
+			// go-redis's optimistic-locking example from several clients.
+			var wg sync.WaitGroup
+			errs := make(chan error, clients)
+			for range clients {
+				wg.Add(1)
+				go func() {
+					defer wg.Done()
+					errs <- counterIncrs(ctx, addr, proto, incrs)
+				}()
+			}
+			wg.Wait()
+			close(errs)
+			for err := range errs {
+				if err != nil {
+					t.Fatalf("optimistic counter: %v", err)
+				}
+			}
+			l.add(rdb.Get(ctx, "counter"))
+			logs[i] = l.lines
+		}
+		compareLogs(t, fmt.Sprintf("go-redis RESP%d", proto), logs[0], logs[1])
+		if n := len(logs[0]); n == 0 || logs[0][n-1] != fmt.Sprintf("get counter: %d", clients*incrs) {
+			t.Errorf("optimistic counter: %v", logs[0][len(logs[0])-1:])
+		}
+	}
+}
+
+// counterIncrs is go-redis's optimistic-locking example: incrs increments
+// of "counter", each retried while another client touched the key between
+// WATCH and EXEC (bounded: an increment that never commits fails).
+func counterIncrs(ctx context.Context, addr string, proto, incrs int) error {
+	c := redis.NewClient(&redis.Options{Addr: addr, Protocol: proto, DB: 4})
+	defer c.Close()
+	incr := func(tx *redis.Tx) error {
+		n, err := tx.Get(ctx, "counter").Int()
+		if err != nil && err != redis.Nil {
+			return err
+		}
+		_, err = tx.TxPipelined(ctx, func(pipe redis.Pipeliner) error {
+			pipe.Set(ctx, "counter", n+1, 0)
+			return nil
+		})
+		return err
+	}
+	for range incrs {
+		for try := 0; ; try++ {
+			err := c.Watch(ctx, incr, "counter")
+			if err == nil {
+				break
+			}
+			if !errors.Is(err, redis.TxFailedErr) || try > 1000 {
+				return fmt.Errorf("increment after %d tries: %w", try, err)
+			}
+		}
+	}
+	return nil
 }
