@@ -746,11 +746,9 @@ func zpopMinMax(c *Client, args [][]byte, max bool) {
 	}
 	count := int64(-1)
 	if len(args) == 3 {
-		n, ok := c.intArg(args[2])
-		if !ok {
-			return
-		}
-		if n < 0 {
+		// getPositiveLongFromObjectOrReply: one message for both.
+		n, ok := argInt(args[2])
+		if !ok || n < 0 {
 			c.addError(errNotIntPos)
 			return
 		}
@@ -1237,7 +1235,7 @@ func zsetOpGeneric(c *Client, args [][]byte, dst []byte, numkeysIdx int, op zset
 	case cardOnly:
 		c.w.Int(card)
 	default:
-		w := c.w
+		w := &c.w
 		if withscores && !w.Resp3() {
 			w.Array(2 * z.zsl.length)
 		} else {
