@@ -1255,7 +1255,7 @@ func zsetOpGeneric(c *Client, args [][]byte, dst []byte, numkeysIdx int, op zset
 
 // cmdZscan is ZSCAN key cursor [MATCH pattern] [COUNT count]: a listpack
 // is returned whole with cursor 0; a skiplist's dict is scanned as the
-// keyspace is, its scores formatted as ld2string's human form.
+// keyspace is, its scores formatted "%.17g" (so -0 stays "-0", where a listpack holds "0").
 func cmdZscan(c *Client, args [][]byte) {
 	cursor, ok := parseCursor(args[2])
 	if !ok {
@@ -1286,7 +1286,7 @@ func cmdZscan(c *Client, args [][]byte) {
 		z := o.zs()
 		for iterations := opts.count * 10; ; iterations-- {
 			cursor = z.dict.Scan(cursor, func(k string, n *zslNode) {
-				out = append(out, unsafe.Slice(unsafe.StringData(k), len(k)), scanScore(n.score))
+				out = append(out, unsafe.Slice(unsafe.StringData(k), len(k)), resp.FormatDouble(nil, n.score))
 			})
 			if cursor == 0 || iterations == 0 || int64(len(out)/2) >= opts.count {
 				break
@@ -1305,22 +1305,4 @@ func cmdZscan(c *Client, args [][]byte) {
 	for _, e := range kept {
 		c.w.Bulk(e)
 	}
-}
-
-// scanScore formats a score as ld2string(LD_STR_HUMAN) does: "%.17Lf"
-// with trailing zeros (and a trailing point) removed, "-0" as "0".
-func scanScore(f float64) []byte {
-	switch {
-	case math.IsInf(f, 1):
-		return []byte("inf")
-	case math.IsInf(f, -1):
-		return []byte("-inf")
-	}
-	b := strconv.AppendFloat(nil, f, 'f', 17, 64)
-	b = bytes.TrimRight(b, "0")
-	b = bytes.TrimSuffix(b, []byte("."))
-	if string(b) == "-0" {
-		b = []byte("0")
-	}
-	return b
 }

@@ -501,7 +501,9 @@ func zsetIterLex(o *Object, r *lexRange, rev bool) *zsetIter {
 		return zsetIterAtNode(o, zsl.firstInLex(r), rev)
 	}
 	it := zsetIterAtRank(o, 0, rev)
-	if r.empty() {
+	// zzlIsInLexRange: judged by the first and last members in score
+	// order, which decides the result when scores differ.
+	if r.empty() || !r.gteMin(zsetIterAtRank(o, 0, true).member()) || !r.lteMax(zsetIterAtRank(o, 0, false).member()) {
 		it.p = -1
 		return it
 	}
@@ -542,62 +544,45 @@ func zsetDeleteRank(o *Object, start, end int) int {
 	return z.zsl.deleteRank(start+1, end+1, z.removed)
 }
 
-// zsetDeleteScore removes the elements with a score in r.
+// zsetDeleteScore removes the elements with a score in r
+// (zzlDeleteRangeByScore, zslDeleteRangeByScore).
 func zsetDeleteScore(o *Object, r *scoreRange) int {
 	if o.enc == EncListpack {
-		lp := o.lp()
-		n := 0
-		for p := listpack.First(lp); p >= 0; {
-			sp := listpack.Next(lp, p)
-			sc := zzlScore(lp, sp)
-			if !r.lteMax(sc) {
-				break
-			}
-			if r.gteMin(sc) {
-				lp = listpack.DeleteRangeWithEntry(lp, p, 2)
-				n++
-				if p >= len(lp)-1 {
-					break
-				}
-				continue
-			}
-			p = listpack.Next(lp, sp)
-		}
-		o.setLp(lp)
-		return n
+		it := zsetIterScore(o, r, false)
+		return zzlDeleteWhile(o, it, func() bool { return r.lteMax(it.score()) })
 	}
 	z := o.zs()
 	return z.zsl.deleteWhile(func(n *zslNode) bool { return !r.gteMin(n.score) },
 		func(n *zslNode) bool { return r.lteMax(n.score) }, z.removed)
 }
 
-// zsetDeleteLex removes the elements with a member in r.
+// zsetDeleteLex removes the elements with a member in r (from the first
+// member at or after min, while members are at most max: with unequal
+// scores that is Redis's answer, not every member in r).
 func zsetDeleteLex(o *Object, r *lexRange) int {
 	if o.enc == EncListpack {
-		lp := o.lp()
-		n := 0
-		var buf [20]byte
-		for p := listpack.First(lp); p >= 0; {
-			m := string(listpack.GetBytes(lp, p, &buf))
-			if !r.lteMax(m) {
-				break
-			}
-			if r.gteMin(m) {
-				lp = listpack.DeleteRangeWithEntry(lp, p, 2)
-				n++
-				if p >= len(lp)-1 {
-					break
-				}
-				continue
-			}
-			p = listpack.Next(lp, listpack.Next(lp, p))
-		}
-		o.setLp(lp)
-		return n
+		it := zsetIterLex(o, r, false)
+		return zzlDeleteWhile(o, it, func() bool { return r.lteMax(it.member()) })
 	}
 	z := o.zs()
 	return z.zsl.deleteWhile(func(n *zslNode) bool { return !r.gteMin(n.ele) },
 		func(n *zslNode) bool { return r.lteMax(n.ele) }, z.removed)
+}
+
+// zzlDeleteWhile deletes listpack pairs from the iterator's position
+// while in reports true.
+func zzlDeleteWhile(o *Object, it *zsetIter, in func() bool) int {
+	n := 0
+	for it.valid() && in() {
+		lp := listpack.DeleteRangeWithEntry(o.lp(), it.p, 2)
+		o.setLp(lp)
+		n++
+		if it.p >= len(lp)-1 {
+			break
+		}
+		it.sp = listpack.Next(lp, it.p)
+	}
+	return n
 }
 
 // The sorted set's valueType hooks.
@@ -614,7 +599,20 @@ func zsetMemory(o *Object) int64 {
 		return robjSize + jemallocSize(int64(o.n))
 	}
 	z := o.zs()
-	return robjSize + zsetStructSize + zslStructSize + dictStructSize + 8*int64(z.dict.Buckets()) + zslHeaderAlloc + z.mem
+	return robjSize + zsetStructSize + zslStructSize + dictStructSize + 8*zsetDictSlots(z.zsl.length) + zslHeaderAlloc + z.mem
+}
+
+// zsetDictSlots is the bucket count of Redis's dict after growing to n
+// entries: the smallest power of two that holds them, at least 4. It is
+// computed rather than read from the Dict, whose count changes while it
+// rehashes (a step can finish on a read), so that the value's size is a
+// function of its contents and used_memory never drifts.
+func zsetDictSlots(n int) int64 {
+	slots := int64(4)
+	for slots < int64(n) {
+		slots *= 2
+	}
+	return slots
 }
 
 // zsetDup is zsetDup: a listpack is copied; a skiplist is rebuilt from its
