@@ -134,6 +134,7 @@ const (
 	zMemory
 	zRandom
 	zScan
+	zDebugObject
 )
 
 func (g zgen) command() zcmd {
@@ -251,9 +252,12 @@ func (g zgen) command() zcmd {
 	case 31, 32:
 		return c("OBJECT", "ENCODING", k)
 	case 33:
-		return zcmd{args: []string{"MEMORY", "USAGE", k}, check: zMemory}
+		return zcmd{args: []string{"MEMORY", "USAGE", g.pick(k, lexKey)}, check: zMemory}
 	case 34:
-		return c("DEBUG", "DIGEST-VALUE", k)
+		if g.r.IntN(2) == 0 {
+			return zcmd{args: []string{"DEBUG", "OBJECT", g.pick(k, lexKey)}, check: zDebugObject}
+		}
+		return c("DEBUG", "DIGEST-VALUE", k, lexKey)
 	case 35:
 		return zcmd{args: []string{"ZSCAN", k, "0", "COUNT", g.pick("1", "5", "100")}, check: zScan}
 	case 36:
@@ -299,6 +303,15 @@ func TestDiffRandomZset(t *testing.T) {
 					s.zrandmember(cmd.args...)
 				case zScan:
 					s.zscan(cmd.args[1])
+				case zDebugObject:
+					a, b := s.do(compareSkip, cmd.args...), mustRedis(s, cmd.args...)
+					if a[0] == '-' || b[0] == '-' {
+						if !bytes.Equal(a, b) {
+							t.Errorf("%s:\n%s", quoteArgs(cmd.args), showDiff(a, b))
+						}
+					} else if fa, fb := debugObjectFields(t, a), debugObjectFields(t, b); fa != fb {
+						t.Errorf("%s:\n  kv-server:    %s\n  redis-server: %s", quoteArgs(cmd.args), fa, fb)
+					}
 				}
 			}
 			s.do(compareExact, "DEBUG", "DIGEST")
@@ -309,7 +322,10 @@ func TestDiffRandomZset(t *testing.T) {
 }
 
 // zsetMemory compares MEMORY USAGE: exactly for listpacks and strings,
-// within 20% for skiplists.
+// within 20% for skiplists, plus 256 bytes: after a range removal shrinks
+// a sorted set's dict, Redis counts both of its tables until the
+// incremental rehash ends, which depends on where its hash put the
+// entries (a one-element set reads 32+4 buckets for a few commands).
 func (s *session) zsetMemory(args ...string) {
 	s.t.Helper()
 	enc := s.do(compareExact, "OBJECT", "ENCODING", args[2])
@@ -318,7 +334,7 @@ func (s *session) zsetMemory(args ...string) {
 		return
 	}
 	a, b := intOf(s.t, s.do(compareSkip, args...)), intOf(s.t, mustRedis(s, args...))
-	if d := a - b; d*5 > b || -d*5 > b {
+	if d := a - b; d*5 > b+5*256 || -d*5 > b+5*256 {
 		s.t.Errorf("%s: kv-server %d, redis-server %d: more than 20%% apart", quoteArgs(args), a, b)
 	}
 }

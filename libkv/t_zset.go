@@ -726,8 +726,7 @@ func zremrangeGeneric(c *Client, args [][]byte, kind zrangeType) {
 		deleted = zsetDeleteLex(o, &lr)
 	}
 	if o.enc == EncSkiplist {
-		// Redis shrinks the dict after a range removal (htNeedsResize).
-		o.zs().dict.ShrinkIfNeeded()
+		o.zs().shrinkIfNeeded()
 	}
 	c.db.resized(o, before)
 	if zsetLen(o) == 0 {
@@ -1193,7 +1192,7 @@ func zsetOpGeneric(c *Client, args [][]byte, dst []byte, numkeysIdx int, op zset
 				}
 			}
 		}
-		z.dict.Expand(len(acc))
+		z.expand(len(acc))
 		for ele, score := range acc {
 			add(score, ele)
 		}

@@ -28,6 +28,13 @@ type zset struct {
 	dict dict.Dict[*zslNode]
 	zsl  *skiplist
 	mem  int64
+	// slots is the bucket count Redis's dict would have: it grows as
+	// _dictExpandIfNeeded and shrinks only where Redis resizes a sorted
+	// set's dict (after range removals). The Dict's own count is not used:
+	// it shrinks on deletes and changes while it rehashes (a step can
+	// finish on a read), and the value's size must be a function of its
+	// history, not of reads, so that used_memory never drifts.
+	slots int
 }
 
 // Sizes of Redis 7.0's structures on 64-bit Linux for objectComputeSize.
@@ -65,6 +72,12 @@ func zslElemMem(ele string, level int) int64 {
 
 // insert adds a member known to be absent.
 func (z *zset) insert(score float64, ele string) {
+	if z.slots == 0 {
+		z.slots = 4
+	}
+	if z.zsl.length >= z.slots {
+		z.slots = nextPow2(z.zsl.length + 1)
+	}
 	n := z.zsl.insert(score, ele)
 	z.dict.Set(n.ele, n)
 	z.mem += zslElemMem(ele, len(n.level))
@@ -599,20 +612,34 @@ func zsetMemory(o *Object) int64 {
 		return robjSize + jemallocSize(int64(o.n))
 	}
 	z := o.zs()
-	return robjSize + zsetStructSize + zslStructSize + dictStructSize + 8*zsetDictSlots(z.zsl.length) + zslHeaderAlloc + z.mem
+	return robjSize + zsetStructSize + zslStructSize + dictStructSize + 8*int64(z.slots) + zslHeaderAlloc + z.mem
 }
 
-// zsetDictSlots is the bucket count of Redis's dict after growing to n
-// entries: the smallest power of two that holds them, at least 4. It is
-// computed rather than read from the Dict, whose count changes while it
-// rehashes (a step can finish on a read), so that the value's size is a
-// function of its contents and used_memory never drifts.
-func zsetDictSlots(n int) int64 {
-	slots := int64(4)
-	for slots < int64(n) {
-		slots *= 2
+// nextPow2 is _dictNextPower: the smallest power of two at least n, and
+// at least 4.
+func nextPow2(n int) int {
+	p := 4
+	for p < n {
+		p *= 2
 	}
-	return slots
+	return p
+}
+
+// expand is dictExpand for n entries.
+func (z *zset) expand(n int) {
+	z.dict.Expand(n)
+	if n >= z.zsl.length && nextPow2(n) != z.slots {
+		z.slots = nextPow2(n)
+	}
+}
+
+// shrinkIfNeeded is the htNeedsResize / dictResize pair Redis runs on a
+// sorted set's dict after removing a range: below 10% full, down to the
+// smallest power of two that holds the entries.
+func (z *zset) shrinkIfNeeded() {
+	if z.slots > 4 && z.zsl.length*100/z.slots < 10 {
+		z.slots = nextPow2(z.zsl.length)
+	}
 }
 
 // zsetDup is zsetDup: a listpack is copied; a skiplist is rebuilt from its
@@ -626,7 +653,7 @@ func zsetDup(o *Object) *Object {
 	src := o.zs()
 	d := newZsetSkiplist()
 	z := d.zs()
-	z.dict.Expand(src.dict.Len())
+	z.expand(src.dict.Len())
 	for n := src.zsl.tail; n != nil; n = n.backward {
 		z.insert(n.score, n.ele)
 	}
