@@ -516,7 +516,7 @@ func zsetIterLex(o *Object, r *lexRange, rev bool) *zsetIter {
 	it := zsetIterAtRank(o, 0, rev)
 	// zzlIsInLexRange: judged by the first and last members in score
 	// order, which decides the result when scores differ.
-	if r.empty() || !r.gteMin(zsetIterAtRank(o, 0, true).member()) || !r.lteMax(zsetIterAtRank(o, 0, false).member()) {
+	if r.empty() || !it.valid() || !r.gteMin(zsetIterAtRank(o, 0, true).member()) || !r.lteMax(zsetIterAtRank(o, 0, false).member()) {
 		it.p = -1
 		return it
 	}
