@@ -135,6 +135,7 @@ parsed:
 	}
 	if o != nil {
 		before := valueMemory(o)
+		zzlReserve(o, args[i:], scores, s.conf.ZsetMaxListpackEntries)
 		for j := range scores {
 			out, newscore, ok := s.zsetAdd(o, scores[j], args[i+2*j+1], flags)
 			if !ok {

@@ -3,6 +3,7 @@ package libkv
 import (
 	"bytes"
 	"math"
+	"slices"
 	"strconv"
 	"unsafe"
 
@@ -161,6 +162,25 @@ func d2string(dst []byte, f float64) []byte {
 	return resp.FormatDouble(dst, f)
 }
 
+// zzlReserve grows a listpack's capacity once for the score/member pairs
+// a ZADD may insert, when they would all fit in the encoding, so that a
+// many-member ZADD allocates once rather than at each size class: the
+// listpack bytes stay Redis's, only the garbage (and with it the heap's
+// growth between collections) shrinks.
+func zzlReserve(o *Object, pairs [][]byte, scores []float64, maxEntries int64) {
+	if o.enc != EncListpack || int64(zsetLen(o)+len(scores)) > maxEntries {
+		return
+	}
+	var sbuf [32]byte
+	extra := 0
+	for j, sc := range scores {
+		extra += listpack.EntrySizeFor(pairs[2*j+1]) + listpack.EntrySizeFor(d2string(sbuf[:0], sc))
+	}
+	if lp := o.lp(); cap(lp)-len(lp) < extra {
+		o.setLp(slices.Grow(lp, extra))
+	}
+}
+
 // zzlInsert inserts ele at its place by score then member (zzlInsert).
 func zzlInsert(lp []byte, ele []byte, score float64) []byte {
 	for p := listpack.First(lp); p >= 0; {
@@ -203,7 +223,12 @@ func convertToSkiplist(o *Object) {
 // convertToListpack is zsetConvert(zobj, OBJ_ENCODING_LISTPACK).
 func convertToListpack(o *Object) {
 	z := o.zs()
-	lp := listpack.New()
+	var sbuf [32]byte
+	size := len(listpack.New())
+	for n := z.zsl.first(); n != nil; n = n.level[0].forward {
+		size += listpack.EntrySizeFor(unsafe.Slice(unsafe.StringData(n.ele), len(n.ele))) + listpack.EntrySizeFor(d2string(sbuf[:0], n.score))
+	}
+	lp := slices.Grow(listpack.New(), size)
 	for n := z.zsl.first(); n != nil; n = n.level[0].forward {
 		lp = zzlInsertAt(lp, -1, unsafe.Slice(unsafe.StringData(n.ele), len(n.ele)), n.score)
 	}
