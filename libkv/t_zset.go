@@ -1016,18 +1016,54 @@ const (
 	opDiff
 )
 
-// zsetOpSrc is one input of a set operation (zsetopsrc): a sorted set or
-// nil for a missing key, and its weight.
+// zsetOpSrc is one input of a set operation (zsetopsrc): a sorted set, a
+// set (its members score 1), or nil for a missing key; and its weight.
 type zsetOpSrc struct {
 	o      *Object
 	weight float64
 }
 
 func (src *zsetOpSrc) length() int {
-	if src.o == nil {
+	switch {
+	case src.o == nil:
 		return 0
+	case src.o.typ == TypeSet:
+		return setSize(src.o)
 	}
 	return zsetLen(src.o)
+}
+
+// each calls fn for every element in zuiNext's order (a sorted set from
+// its tail, a set in its own order) until fn returns false.
+func (src *zsetOpSrc) each(fn func(ele []byte, score float64) bool) {
+	if src.o == nil {
+		return
+	}
+	if src.o.typ == TypeSet {
+		var buf [20]byte
+		for e := range setElems(src.o) {
+			if !fn(e.bytes(&buf), 1) {
+				return
+			}
+		}
+		return
+	}
+	for it := zsetIterAtRank(src.o, 0, true); it.valid(); it.next() {
+		if !fn(it.elem()) {
+			return
+		}
+	}
+}
+
+// find is zuiFind: ele's score in the input.
+func (src *zsetOpSrc) find(ele []byte) (float64, bool) {
+	switch {
+	case src.o == nil:
+		return 0, false
+	case src.o.typ == TypeSet:
+		return 1, setIsMember(src.o, ele)
+	}
+	return zsetScore(src.o, ele)
 }
 
 // aggregate is zunionInterAggregate: SUM turns inf + -inf into 0.
@@ -1074,7 +1110,7 @@ func zsetOpGeneric(c *Client, args [][]byte, dst []byte, numkeysIdx int, op zset
 		} else {
 			o = c.lookupRead(args[j])
 		}
-		if o != nil && o.typ != TypeZSet {
+		if o != nil && o.typ != TypeZSet && o.typ != TypeSet {
 			c.addError(errWrongType)
 			return
 		}
@@ -1144,43 +1180,34 @@ func zsetOpGeneric(c *Client, args [][]byte, dst []byte, numkeysIdx int, op zset
 	var card int64
 	switch op {
 	case opInter:
-		if src[0].length() == 0 {
-			break
-		}
-		for it := zsetIterAtRank(src[0].o, 0, true); it.valid(); it.next() {
-			ele, sc := it.elem()
+		src[0].each(func(ele []byte, sc float64) bool {
 			score := src[0].weight * sc
 			if math.IsNaN(score) {
 				score = 0
 			}
-			k := 1
-			for ; k < len(src); k++ {
-				v, found := zsetScore(src[k].o, ele)
+			for k := 1; k < len(src); k++ {
+				// The same key twice: Redis uses the score it holds
+				// rather than looking into the set it is iterating.
+				v, found := sc, src[k].o == src[0].o
 				if !found {
-					break
+					v, found = src[k].find(ele)
+				}
+				if !found {
+					return true
 				}
 				aggregate(&score, v*src[k].weight, agg)
 			}
-			if k < len(src) {
-				continue
-			}
 			if cardOnly {
 				card++
-				if limit != 0 && card >= limit {
-					break
-				}
-				continue
+				return limit == 0 || card < limit
 			}
 			add(score, string(ele))
-		}
+			return true
+		})
 	case opUnion:
 		acc := map[string]float64{}
 		for i := range src {
-			if src[i].length() == 0 {
-				continue
-			}
-			for it := zsetIterAtRank(src[i].o, 0, true); it.valid(); it.next() {
-				ele, sc := it.elem()
+			src[i].each(func(ele []byte, sc float64) bool {
 				score := src[i].weight * sc
 				if math.IsNaN(score) {
 					score = 0
@@ -1191,33 +1218,26 @@ func zsetOpGeneric(c *Client, args [][]byte, dst []byte, numkeysIdx int, op zset
 				} else {
 					acc[string(ele)] = score
 				}
-			}
+				return true
+			})
 		}
 		z.expand(len(acc))
 		for ele, score := range acc {
 			add(score, ele)
 		}
 	case opDiff:
-		if src[0].length() == 0 {
-			break
-		}
-		for it := zsetIterAtRank(src[0].o, 0, true); it.valid(); it.next() {
-			ele, sc := it.elem()
-			k := 1
-			for ; k < len(src); k++ {
+		src[0].each(func(ele []byte, sc float64) bool {
+			for k := 1; k < len(src); k++ {
 				if src[k].o == src[0].o {
-					break
+					return false // zsetChooseDiffAlgorithm: nothing is left
 				}
-				if src[k].o != nil {
-					if _, found := zsetScore(src[k].o, ele); found {
-						break
-					}
+				if _, found := src[k].find(ele); found {
+					return true
 				}
 			}
-			if k == len(src) {
-				add(sc, string(ele))
-			}
-		}
+			add(sc, string(ele))
+			return true
+		})
 	}
 	switch {
 	case dst != nil:

@@ -42,7 +42,6 @@ type zset struct {
 const (
 	zsetStructSize = 16  // sizeof(zset): dict*, zskiplist*
 	zslStructSize  = 32  // sizeof(zskiplist)
-	dictStructSize = 56  // sizeof(dict)
 	zslHeaderAlloc = 640 // zmalloc_size of the header node: 24 + 32 levels * 16 bytes
 )
 
