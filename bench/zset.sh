@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Sorted sets: kv-server against redis-server 7.0, side by side in one run (make bench).
 # 1. redis-benchmark -t zadd,zpopmin -n N -c 50, without and with -P 16, against each
-#    server alternately; throughput and the kvkit/Redis ratio.
+#    server alternately, three times; medians of throughput and of server CPU time per
+#    operation (utime+stime from /proc over the run), and the kvkit/Redis ratios.
 # 2. RSS after loading the same 100,000 sorted sets of 100 members (listpack encoded, as
 #    in Redis) into each server through redis-cli --pipe, and the ratio.
 # Needs redis-server, redis-cli, redis-benchmark.
@@ -35,16 +36,32 @@ rss() { awk '/VmRSS/{print $2*1024}' "/proc/$1/status"; }
 start kv "$PWD/bin/kv-server"
 start redis "$(command -v redis-server)"
 
-ops() { redis-benchmark -p "$1" --csv -t "$2" -n "$N" -c 50 -P "$3" | awk -F'","' 'NR==2{print $2}'; }
+cputicks() { awk '{print $14+$15}' "/proc/$1/stat"; }
+hz=$(getconf CLK_TCK)
+run() { # port pid test pipeline -> "ops cpu_us_per_op"
+	local port=$1 pid=$2 before after ops
+	before=$(cputicks "$pid")
+	ops=$(redis-benchmark -p "$port" --csv -t "$3" -n "$N" -c 50 -P "$4" | awk -F'","' 'NR==2{print $2}')
+	after=$(cputicks "$pid")
+	echo "$ops $(awk -v t=$((after - before)) -v hz="$hz" -v n="$N" 'BEGIN{printf "%.2f", t/hz*1e6/n}')"
+}
+median() { sort -g | awk '{ v[NR] = $1 } END { print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
 
-echo "redis-benchmark -n $N -c 50; $(nproc) cores; load average $(cut -d' ' -f1-3 /proc/loadavg)"
+echo "redis-benchmark -n $N -c 50, 3 alternating runs per row (medians); $(nproc) cores; load average $(cut -d' ' -f1-3 /proc/loadavg)"
 echo
-printf '| test | pipeline | kv-server ops/s | redis ops/s | ratio |\n|---|---|---|---|---|\n'
+printf '| test | pipeline | kv-server ops/s | redis ops/s | ratio | kv-server CPU µs/op | redis CPU µs/op | ratio |\n'
+printf '|---|---|---|---|---|---|---|---|\n'
 for P in 1 16; do
 	for t in zadd zpopmin; do
-		k=$(ops "$PORT_kv" $t $P)
-		r=$(ops "$PORT_redis" $t $P)
-		awk -v t=$t -v P=$P -v k="$k" -v r="$r" 'BEGIN{ printf "| %s | %d | %.0f | %.0f | %.2f |\n", t, P, k, r, k/r }'
+		: >"$tmp/kv.runs"
+		: >"$tmp/redis.runs"
+		for _ in 1 2 3; do
+			run "$PORT_kv" "$PID_kv" $t $P >>"$tmp/kv.runs"
+			run "$PORT_redis" "$PID_redis" $t $P >>"$tmp/redis.runs"
+		done
+		awk -v t=$t -v P=$P -v ko="$(cut -d' ' -f1 "$tmp/kv.runs" | median)" -v ro="$(cut -d' ' -f1 "$tmp/redis.runs" | median)" \
+			-v kc="$(cut -d' ' -f2 "$tmp/kv.runs" | median)" -v rc="$(cut -d' ' -f2 "$tmp/redis.runs" | median)" 'BEGIN{
+			printf "| %s | %d | %.0f | %.0f | %.2f | %.2f | %.2f | %.2f |\n", t, P, ko, ro, ko/ro, kc, rc, (rc>0?kc/rc:0) }'
 	done
 done
 

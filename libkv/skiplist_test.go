@@ -304,3 +304,29 @@ func FuzzZsetRanges(f *testing.F) {
 		}
 	})
 }
+
+// BenchmarkZadd and BenchmarkZpopmin run redis-benchmark's commands in
+// process, beside SET for the engine's per-command cost.
+func BenchmarkZadd(b *testing.B) {
+	c := newTestClient(b)
+	args := [][]byte{[]byte("ZADD"), []byte("myzset"), []byte("0"), []byte("element:__rand_int__")}
+	b.ReportAllocs()
+	for b.Loop() {
+		c.w.Reset()
+		c.process(args)
+	}
+}
+
+func BenchmarkZpopmin(b *testing.B) {
+	c := newTestClient(b)
+	add := [][]byte{[]byte("ZADD"), []byte("myzset"), []byte("0"), []byte("element:__rand_int__")}
+	args := [][]byte{[]byte("ZPOPMIN"), []byte("myzset")}
+	b.ReportAllocs()
+	for i := 0; b.Loop(); i++ {
+		c.w.Reset()
+		if i%2 == 0 {
+			c.process(add)
+		}
+		c.process(args)
+	}
+}

@@ -976,7 +976,8 @@ func zrandmemberWithCount(c *Client, key []byte, l int64, withscores bool) {
 	if !uniq || count == 1 {
 		header(count)
 		for ; count > 0; count-- {
-			one(zsetIterAtRank(o, rand.IntN(size), false).elem())
+			it := zsetIterAtRank(o, rand.IntN(size), false)
+			one(it.elem())
 		}
 		return
 	}
@@ -1003,7 +1004,8 @@ func zrandmemberWithCount(c *Client, key []byte, l int64, withscores bool) {
 		}
 	}
 	for _, r := range ranks {
-		one(zsetIterAtRank(o, r, false).elem())
+		it := zsetIterAtRank(o, r, false)
+		one(it.elem())
 	}
 }
 

@@ -382,17 +382,16 @@ func zsetRank(o *Object, ele []byte, rev bool) (int, bool) {
 // zsetIter walks a sorted set in either direction, in either encoding.
 // ele is valid until the next step or a change to the value.
 type zsetIter struct {
-	o       *Object
-	rev     bool
-	p, sp   int      // listpack: member and score positions, p < 0 at the end
-	node    *zslNode // skiplist: the current node, nil at the end
-	buf     [20]byte
-	started bool
+	o     *Object
+	rev   bool
+	p, sp int      // listpack: member and score positions, p < 0 at the end
+	node  *zslNode // skiplist: the current node, nil at the end
+	buf   [20]byte
 }
 
 // zsetIterAtRank starts at 0-based rank start (from the top when rev).
-func zsetIterAtRank(o *Object, start int, rev bool) *zsetIter {
-	it := &zsetIter{o: o, rev: rev}
+func zsetIterAtRank(o *Object, start int, rev bool) zsetIter {
+	it := zsetIter{o: o, rev: rev}
 	if o.enc == EncListpack {
 		lp := o.lp()
 		if rev {
@@ -421,8 +420,8 @@ func zsetIterAtRank(o *Object, start int, rev bool) *zsetIter {
 }
 
 // zsetIterAtNode starts a skiplist iteration at n (nil: empty).
-func zsetIterAtNode(o *Object, n *zslNode, rev bool) *zsetIter {
-	return &zsetIter{o: o, rev: rev, node: n, p: -1}
+func zsetIterAtNode(o *Object, n *zslNode, rev bool) zsetIter {
+	return zsetIter{o: o, rev: rev, node: n, p: -1}
 }
 
 // valid reports whether the iterator is at an element.
@@ -487,7 +486,7 @@ func (it *zsetIter) next() {
 
 // zsetIterScore starts at the first element in r (the last when rev), or
 // returns an iterator that is not valid.
-func zsetIterScore(o *Object, r *scoreRange, rev bool) *zsetIter {
+func zsetIterScore(o *Object, r *scoreRange, rev bool) zsetIter {
 	if o.enc == EncSkiplist {
 		zsl := o.zs().zsl
 		if rev {
@@ -529,7 +528,7 @@ func (it *zsetIter) inScore(r *scoreRange) bool {
 }
 
 // zsetIterLex is zsetIterScore for a lexicographic range.
-func zsetIterLex(o *Object, r *lexRange, rev bool) *zsetIter {
+func zsetIterLex(o *Object, r *lexRange, rev bool) zsetIter {
 	if o.enc == EncSkiplist {
 		zsl := o.zs().zsl
 		if rev {
@@ -540,7 +539,8 @@ func zsetIterLex(o *Object, r *lexRange, rev bool) *zsetIter {
 	it := zsetIterAtRank(o, 0, rev)
 	// zzlIsInLexRange: judged by the first and last members in score
 	// order, which decides the result when scores differ.
-	if r.empty() || !it.valid() || !r.gteMin(zsetIterAtRank(o, 0, true).member()) || !r.lteMax(zsetIterAtRank(o, 0, false).member()) {
+	last, first := zsetIterAtRank(o, 0, true), zsetIterAtRank(o, 0, false)
+	if r.empty() || !it.valid() || !r.gteMin(last.member()) || !r.lteMax(first.member()) {
 		it.p = -1
 		return it
 	}
@@ -586,7 +586,7 @@ func zsetDeleteRank(o *Object, start, end int) int {
 func zsetDeleteScore(o *Object, r *scoreRange) int {
 	if o.enc == EncListpack {
 		it := zsetIterScore(o, r, false)
-		return zzlDeleteWhile(o, it, func() bool { return r.lteMax(it.score()) })
+		return zzlDeleteWhile(o, &it, func() bool { return r.lteMax(it.score()) })
 	}
 	z := o.zs()
 	return z.zsl.deleteWhile(func(n *zslNode) bool { return !r.gteMin(n.score) },
@@ -599,7 +599,7 @@ func zsetDeleteScore(o *Object, r *scoreRange) int {
 func zsetDeleteLex(o *Object, r *lexRange) int {
 	if o.enc == EncListpack {
 		it := zsetIterLex(o, r, false)
-		return zzlDeleteWhile(o, it, func() bool { return r.lteMax(it.member()) })
+		return zzlDeleteWhile(o, &it, func() bool { return r.lteMax(it.member()) })
 	}
 	z := o.zs()
 	return z.zsl.deleteWhile(func(n *zslNode) bool { return !r.gteMin(n.ele) },
