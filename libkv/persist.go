@@ -25,7 +25,6 @@ import (
 // guarded by the engine lock.
 type rdbState struct {
 	bgsave         *bgsave // the BGSAVE in progress, nil when none
-	scheduled      bool    // BGSAVE SCHEDULE waits for the current one
 	lastBgsaveOK   bool    // rdb_last_bgsave_status
 	lastBgsaveTry  int64   // Unix seconds of the last BGSAVE attempt
 	lastBgsaveTime int64   // rdb_last_bgsave_time_sec, -1 before any
@@ -153,7 +152,6 @@ func (s *Server) startBgsave() {
 	bg.sn = sn
 	s.snap = sn
 	s.rdb.bgsave = bg
-	s.rdb.scheduled = false
 	s.rdb.dirtyBefore = s.dirty
 	s.rdb.lastBgsaveTry = time.Now().Unix()
 	s.log.Notice("Background saving started by pid %d", os.Getpid())
@@ -283,17 +281,13 @@ func (s *Server) abortBgsave() {
 	s.log.Notice("Background saving terminated by kv-server (a synchronous save or shutdown took over)")
 }
 
-// saveCron is serverCron's part for snapshots: BGSAVE SCHEDULE, then the
-// save points (CONFIG_BGSAVE_RETRY_DELAY of 5 seconds after a failure).
+// saveCron is serverCron's part for snapshots: the save points
+// (CONFIG_BGSAVE_RETRY_DELAY of 5 seconds after a failure).
 func (s *Server) saveCron() {
 	if s.rdb.bgsave != nil || s.rdb.loading {
 		return
 	}
 	now := time.Now().Unix()
-	if s.rdb.scheduled {
-		s.startBgsave()
-		return
-	}
 	for _, sp := range s.conf.Save {
 		if s.dirty >= int64(sp.Changes) && now-s.lastSave > sp.Seconds &&
 			(now-s.rdb.lastBgsaveTry > 5 || s.rdb.lastBgsaveOK) {
@@ -326,23 +320,17 @@ func cmdSave(c *Client, args [][]byte) {
 	c.w.OK()
 }
 
+// cmdBgsave is bgsaveCommand. SCHEDULE defers a BGSAVE only while
+// another kind of background job (an AOF rewrite) runs; kv-server has
+// none yet, so it starts at once, and during a BGSAVE it is refused as
+// Redis refuses it.
 func cmdBgsave(c *Client, args [][]byte) {
 	s := c.srv
-	schedule := false
-	if len(args) > 1 {
-		if len(args) == 2 && eqFold(args[1], "schedule") {
-			schedule = true
-		} else {
-			c.addError(errSyntax)
-			return
-		}
+	if len(args) > 1 && !(len(args) == 2 && eqFold(args[1], "schedule")) {
+		c.addError(errSyntax)
+		return
 	}
 	if s.rdb.bgsave != nil {
-		if schedule {
-			s.rdb.scheduled = true
-			c.w.Status("Background saving scheduled")
-			return
-		}
 		c.addError("ERR Background save already in progress")
 		return
 	}
@@ -376,11 +364,15 @@ func (s *Server) loadFile(path string, yield bool) error {
 	l := &rdbLoader{valueReader: valueReader{s: s}, db: s.dbs[0], dec: dec, aux: map[string]string{}}
 	if yield {
 		last := time.Now()
+		delay := time.Duration(s.conf.KeyLoadDelay) * time.Microsecond
 		l.progress = func() {
-			if l.loaded&255 != 0 || time.Since(last) < 20*time.Millisecond {
+			if delay <= 0 && (l.loaded&255 != 0 || time.Since(last) < 20*time.Millisecond) {
 				return
 			}
 			s.mu.Unlock()
+			if delay > 0 {
+				time.Sleep(delay) // key-load-delay, a testing knob
+			}
 			runtime.Gosched()
 			s.mu.Lock()
 			s.updateClock()

@@ -110,7 +110,7 @@ var Implemented = map[string]bool{
 	// holds. sanitize-dump-payload: RESTORE always validates deeply.
 	"save": true, "dbfilename": true, "rdbcompression": true, "rdbchecksum": true,
 	"stop-writes-on-bgsave-error": true, "rdb-del-sync-files": true,
-	"rdb-key-save-delay": true, "sanitize-dump-payload": true,
+	"rdb-key-save-delay": true, "key-load-delay": true, "sanitize-dump-payload": true,
 	"shutdown-on-sigterm": true, "shutdown-on-sigint": true,
 	"rdb-compression-lz4": true,
 }
