@@ -225,7 +225,7 @@ func (s *Server) bgsaveWrite(bg *bgsave, tmp, path string, useLZ4 bool) {
 					bg.failed.Store(true)
 				}
 			}
-			bg.pipe.written(len(b))
+			bg.pipe.written(b)
 		}
 		if werr == nil && bg.failed.Load() {
 			if bg.sn.err != nil {

@@ -3,6 +3,7 @@ package libkv
 import (
 	"sync"
 	"time"
+	"unsafe"
 
 	"github.com/kvkit/kvkit/librdb"
 )
@@ -95,8 +96,9 @@ func (s *Server) newSnapshot(sink *rdbSink, aofBase bool) (*snapshot, error) {
 	return sn, nil
 }
 
-// write encodes one key of start db i; src is the table it is in.
-func (sn *snapshot) write(i int, src *DB, key string, o *Object) {
+// write encodes one key of start db i; src is the table it is in. key
+// is only read.
+func (sn *snapshot) write(i int, src *DB, key []byte, o *Object) {
 	s := sn.s
 	s.markVisited(o)
 	if sn.discard {
@@ -114,8 +116,7 @@ func (sn *snapshot) write(i int, src *DB, key string, o *Object) {
 		sn.fail(err)
 		return
 	}
-	k := []byte(key)
-	if err := sn.enc.WriteKey(k, &v, s.keyMeta(o, src.expireAt(k))); err != nil {
+	if err := sn.enc.WriteKey(key, &v, s.keyMeta(o, src.expireAt(key))); err != nil {
 		sn.fail(err)
 		return
 	}
@@ -150,7 +151,8 @@ func (sn *snapshot) step(budget time.Duration, limit int) bool {
 		}
 		sn.cursor = src.keys.Scan(sn.cursor, func(k string, o *Object) {
 			if !sn.s.visited(o) {
-				sn.write(i, src, k, o)
+				// The encoder only reads the key: no copy.
+				sn.write(i, src, unsafe.Slice(unsafe.StringData(k), len(k)), o)
 			}
 		})
 		if sn.cursor == 0 {
@@ -184,7 +186,7 @@ func (s *Server) preserve(db *DB, key []byte) {
 	if o == nil || s.visited(o) {
 		return
 	}
-	sn.write(i, db, string(key), o)
+	sn.write(i, db, key, o)
 }
 
 // snapFlush is called before db is emptied: a snapshot in progress keeps
@@ -274,7 +276,7 @@ func (k *rdbSink) handOver(min int) {
 	}
 	if k.pipe != nil {
 		k.pipe.push(k.buf)
-		k.buf = nil
+		k.buf = k.pipe.reuse()
 		return
 	}
 	if k.err == nil {
@@ -293,6 +295,21 @@ type rdbPipe struct {
 	queued int64 // bytes pushed and not yet written
 	peak   int64
 	closed bool
+	// free holds written chunks for reuse: the walk then produces no
+	// garbage for the collector to lag behind on.
+	free [][]byte
+}
+
+// reuse returns an empty buffer, a written chunk's when there is one.
+func (p *rdbPipe) reuse() []byte {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if n := len(p.free); n > 0 {
+		b := p.free[n-1]
+		p.free = p.free[:n-1]
+		return b
+	}
+	return nil
 }
 
 func newRDBPipe() *rdbPipe {
@@ -346,10 +363,13 @@ func (p *rdbPipe) pop() ([]byte, bool) {
 	return b, true
 }
 
-// written records that a popped chunk of n bytes is on its way to disk.
-func (p *rdbPipe) written(n int) {
+// written records that a popped chunk is on disk; it may be reused.
+func (p *rdbPipe) written(b []byte) {
 	p.mu.Lock()
-	p.queued -= int64(n)
+	p.queued -= int64(len(b))
+	if len(p.free) < 4 {
+		p.free = append(p.free, b[:0])
+	}
 	p.mu.Unlock()
 	p.cond.Broadcast()
 }

@@ -306,7 +306,7 @@ func TestSnapshotMemoryBound(t *testing.T) {
 				return
 			}
 			out.Write(b)
-			pipe.written(len(b))
+			pipe.written(b)
 		}
 	}()
 	for !sn.step(snapStep, snapQueueLimit) {
