@@ -1,11 +1,11 @@
 #!/usr/bin/env bash
 # kv-server's snapshots against redis-server 7.0, alternately in one run
 # (make bench). Needs redis-server, redis-cli, redis-benchmark.
-#  1. Load time at start-up of the same 1,000,000-key RDB (strings, written
-#     by redis-server's DEBUG POPULATE + SAVE): the "DB loaded from disk"
+#  1. Load time at start-up of the same 1,000,000-key RDB (16-byte strings
+#     under redis-benchmark's key names, written by redis-server's SAVE): the "DB loaded from disk"
 #     time each server logs; median of 3 alternate starts.
 #  2. BGSAVE of that dataset while `redis-benchmark -t set -r 1000000
-#     -n 2000000 -P 16` writes: peak memory during the save / RSS before it
+#     -n 2000000 -P 16` overwrites it (repeated until the save is over): peak memory during the save / RSS before it
 #     (kv-server: its RSS; redis-server: parent RSS + the fork child's
 #     private pages, i.e. what copy-on-write costs), also against the peak
 #     RSS under the same load without a save (Go's collector lets the heap
@@ -59,7 +59,15 @@ info() { redis-cli -p "$PORT" info "$1" | tr -d '\r' | awk -F: -v f="$2" '$1==f{
 # The dataset, written once by redis-server.
 mkdir -p "$tmp/gen"
 start redis "$tmp/gen"
-redis-cli -p "$PORT" debug populate "$KEYS" key 16 >/dev/null
+# The key names redis-benchmark -r uses (key:%012d), so that the write load
+# below overwrites the dataset instead of adding to it.
+python3 -c '
+import sys
+out = sys.stdout.buffer
+for i in range(int(sys.argv[1])):
+    k = b"key:%012d" % i
+    out.write(b"*3\r\n$3\r\nSET\r\n$%d\r\n%s\r\n$16\r\nxxxxxxxxxxxxxxxx\r\n" % (len(k), k))
+' "$KEYS" | redis-cli -p "$PORT" --pipe >/dev/null
 redis-cli -p "$PORT" save >/dev/null
 stop
 rdb="$tmp/gen/dump.rdb"
@@ -89,7 +97,8 @@ for s in kv redis; do
 	cp "$rdb" "$d/dump.rdb"
 	start $s "$d"
 	before[$s]=$(rss "$PID")
-	redis-benchmark -p "$PORT" -t set -r 1000000 -n 2000000 -P 16 -c 50 -q >/dev/null 2>&1 &
+	# The load runs again and again until the save is over.
+	(while :; do redis-benchmark -p "$PORT" -t set -r 1000000 -n 2000000 -P 16 -c 50 -q >/dev/null 2>&1 || break; done) &
 	bench=$!
 	sleep 1
 	c0=$(info stats total_commands_processed)
@@ -117,7 +126,8 @@ for s in kv redis; do
 	secs[$s]=$(awk -v a="$t0" -v b="$t1" 'BEGIN{printf "%.3f", b-a}')
 	during[$s]=$(awk -v n=$((c2 - c1)) -v t="${secs[$s]}" 'BEGIN{printf "%.0f", n/t}')
 	[ "$(info persistence rdb_last_bgsave_status)" = ok ] || { echo "$s: BGSAVE failed" >&2; exit 1; }
-	wait $bench || true
+	kill $bench 2>/dev/null || true
+	wait $bench 2>/dev/null || true
 	stop
 done
 printf '\n| BGSAVE of %s keys during `redis-benchmark -t set -r 1000000 -n 2000000 -P 16` | kv-server | redis-server |\n|---|---|---|\n' "$KEYS"

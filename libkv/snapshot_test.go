@@ -17,7 +17,7 @@ import (
 )
 
 // testServer is an engine without listeners, in a temporary directory.
-func testServer(t *testing.T, args ...string) *Server {
+func testServer(t testing.TB, args ...string) *Server {
 	t.Helper()
 	dir := t.TempDir()
 	cfg, err := config.Load(append([]string{"--dir", dir, "--logfile", filepath.Join(dir, "log")}, args...), config.Options{Dir: dir})
@@ -34,7 +34,7 @@ func testServer(t *testing.T, args ...string) *Server {
 // testClient is a client of s over an in-memory pipe; its commands run
 // through process, as a connection's would, with the caller holding the
 // engine lock.
-func testClient(t *testing.T, s *Server) *Client {
+func testClient(t testing.TB, s *Server) *Client {
 	a, b := net.Pipe()
 	t.Cleanup(func() { a.Close(); b.Close() })
 	c, reject := s.newClient(a)
