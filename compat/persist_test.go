@@ -525,3 +525,32 @@ func TestPersistLZ4(t *testing.T) {
 		t.Errorf("digest after loading the lz4 file %s, want %s", got, want)
 	}
 }
+
+// TestPersistSavePoint: with "save 1 2", two changes start a BGSAVE within
+// a couple of cron ticks after a second.
+func TestPersistSavePoint(t *testing.T) {
+	kv := testutil.StartKV(t, "--save", "1 2")
+	c := dial(t, kv.Addr())
+	mustDo(t, c, "SET", "a", "1")
+	time.Sleep(1500 * time.Millisecond)
+	if v := infoField(t, c, "persistence", "rdb_saves"); v != "0" {
+		t.Fatalf("rdb_saves %s after one change", v)
+	}
+	mustDo(t, c, "SET", "b", "2")
+	if !waitFor(5*time.Second, func() bool { return infoField(t, c, "persistence", "rdb_saves") == "1" }) {
+		t.Fatal("no BGSAVE after two changes")
+	}
+	if v := infoField(t, c, "persistence", "rdb_changes_since_last_save"); v != "0" {
+		t.Errorf("rdb_changes_since_last_save %s", v)
+	}
+	if _, err := os.Stat(filepath.Join(kv.Dir, "dump.rdb")); err != nil {
+		t.Error(err)
+	}
+	found := false
+	for _, l := range kv.LogLines() {
+		found = found || strings.Contains(l, "2 changes in 1 seconds. Saving...")
+	}
+	if !found {
+		t.Error("no save point line in the log")
+	}
+}

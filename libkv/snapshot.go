@@ -52,15 +52,16 @@ type snapshot struct {
 	// holds (-1: a table created after the start, by a flush); liveOf is
 	// the inverse (-1: the start db's table was detached).
 	startOf, liveOf []int
-	detached        []*DB       // start db -> tables a flush handed over
-	sizes           [][2]uint64 // start db -> keys and expires at the start
-	db              int         // start db the walk is in
-	cursor          uint64      // the walk's Scan cursor in that db
-	curDB           int         // database of the last SELECTDB written
-	keys            int64       // keys written
-	total           int64       // keys at the start
-	err             error       // first encoding error
-	discard         bool        // failed or aborted: walk on only to restore the flags
+	detached        []*DB        // start db -> tables a flush handed over
+	sizes           [][2]uint64  // start db -> keys and expires at the start
+	db              int          // start db the walk is in
+	cursor          uint64       // the walk's Scan cursor in that db
+	curDB           int          // database of the last SELECTDB written
+	keys            int64        // keys written
+	total           int64        // keys at the start
+	err             error        // first encoding error
+	discard         bool         // failed or aborted: walk on only to restore the flags
+	val             librdb.Value // reused for each key: the encoder would make it escape
 }
 
 // visited reports whether o was written by (or created during) the
@@ -111,12 +112,12 @@ func (sn *snapshot) write(i int, src *DB, key []byte, o *Object) {
 			return
 		}
 	}
-	var v librdb.Value
-	if err := rdbValue(o, &v); err != nil {
+	v := &sn.val
+	if err := rdbValue(o, v); err != nil {
 		sn.fail(err)
 		return
 	}
-	if err := sn.enc.WriteKey(key, &v, s.keyMeta(o, src.expireAt(key))); err != nil {
+	if err := sn.enc.WriteKey(key, v, s.keyMeta(o, src.expireAt(key))); err != nil {
 		sn.fail(err)
 		return
 	}
