@@ -104,6 +104,7 @@ for s in kv redis; do
 	# The same sampling (every 100 ms) in both windows, so that its own
 	# cost weighs on both throughputs alike.
 	c0=$(info stats total_commands_processed)
+	tb0=$(date +%s.%N)
 	lp=0
 	for _ in $(seq 20); do
 		m=$(( $(rss "$PID") + $(childmem "$PID") ))
@@ -113,7 +114,8 @@ for s in kv redis; do
 	done
 	loadpeak[$s]=$lp
 	c1=$(info stats total_commands_processed)
-	base[$s]=$(awk -v n=$((c1 - c0)) 'BEGIN{printf "%.0f", n/2.0}')
+	tb1=$(date +%s.%N)
+	base[$s]=$(awk -v n=$((c1 - c0)) -v a="$tb0" -v b="$tb1" 'BEGIN{printf "%.0f", n/(b-a)}')
 	t0=$(date +%s.%N)
 	redis-cli -p "$PORT" bgsave >/dev/null
 	p=0

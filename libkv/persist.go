@@ -343,8 +343,9 @@ func cmdLastsave(c *Client, args [][]byte) { c.w.Int(c.srv.lastSave) }
 // loadFile reads the RDB file at path into the (empty) keyspace:
 // rdbLoad. With yield, the engine lock is released regularly so that
 // clients connecting meanwhile get -LOADING replies. The caller holds the
-// lock. A missing file is no error.
-func (s *Server) loadFile(path string, yield bool) error {
+// lock. A missing file is no error. With merge a key already present is
+// replaced by the file's; otherwise it is an error, as in Redis.
+func (s *Server) loadFile(path string, yield, merge bool) error {
 	f, err := os.Open(path)
 	if err != nil {
 		if errors.Is(err, os.ErrNotExist) {
@@ -361,7 +362,7 @@ func (s *Server) loadFile(path string, yield bool) error {
 	cr := &countingReader{r: f, n: &s.rdb.loadDone}
 	dec := librdb.NewDecoder(cr)
 	dec.VerifyChecksum = s.conf.Rdbchecksum && !s.rdb.skipChecksum
-	l := &rdbLoader{valueReader: valueReader{s: s}, db: s.dbs[0], dec: dec, aux: map[string]string{}}
+	l := &rdbLoader{valueReader: valueReader{s: s}, db: s.dbs[0], aux: map[string]string{}, merge: merge}
 	if yield {
 		last := time.Now()
 		delay := time.Duration(s.conf.KeyLoadDelay) * time.Microsecond
@@ -411,7 +412,7 @@ func (c *countingReader) Read(p []byte) (int, error) {
 func (s *Server) loadAtStart() error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if err := s.loadFile(s.rdbPath(), true); err != nil {
+	if err := s.loadFile(s.rdbPath(), true, false); err != nil {
 		var re *librdb.Error
 		if errors.As(err, &re) && errors.Is(err, librdb.ErrChecksum) {
 			s.log.Warning("Wrong RDB checksum. Aborting now.")
@@ -448,8 +449,7 @@ func (c *Client) debugReload(args [][]byte) {
 			s.emptyDB(db)
 		}
 	}
-	_ = merge // kv-server's loader skips nothing: a duplicate key is an error either way
-	if err := s.loadFile(s.rdbPath(), false); err != nil {
+	if err := s.loadFile(s.rdbPath(), false, merge); err != nil {
 		s.log.Warning("%v", err)
 		c.addError("ERR Error trying to load the RDB dump, check server logs.")
 		return
@@ -568,7 +568,7 @@ func (s *Server) infoPersistence(w infoWriter) {
 			perc = float64(done) / float64(r.loadTotal) * 100
 		}
 		if done > 0 && elapsed > 0 {
-			eta = (r.loadTotal - done) / (done / elapsed + 1)
+			eta = (r.loadTotal - done) / (done/elapsed + 1)
 		}
 		w.kv("loading_start_time", r.loadStart)
 		w.kv("loading_total_bytes", r.loadTotal)

@@ -263,11 +263,11 @@ func (r *valueReader) value() (*Object, error) {
 type rdbLoader struct {
 	valueReader
 	db       *DB
-	dec      *librdb.Decoder
 	loaded   int64
 	expired  int64
 	empty    int64
 	progress func() // called between keys: lets clients in during a long load
+	merge    bool   // a key already present is replaced (RDBFLAGS_ALLOW_DUP)
 	aux      map[string]string
 }
 
@@ -314,7 +314,10 @@ func (l *rdbLoader) EndKey(k *librdb.Key) error {
 		return nil
 	}
 	if l.db.get(k.Key) != nil {
-		return fmt.Errorf("RDB has duplicated key '%s' in DB %d", k.Key, l.db.id)
+		if !l.merge {
+			return fmt.Errorf("RDB has duplicated key '%s' in DB %d", k.Key, l.db.id)
+		}
+		s.deleteKey(l.db, k.Key) // DEBUG RELOAD MERGE: the file's value wins
 	}
 	s.addKey(l.db, k.Key, o)
 	s.setAccess(o, k.Idle, int64(k.Freq))
