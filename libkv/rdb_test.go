@@ -2,6 +2,7 @@ package libkv
 
 import (
 	"bytes"
+	"fmt"
 	"strings"
 	"testing"
 )
@@ -52,5 +53,27 @@ func TestRestoreUnsupportedType(t *testing.T) {
 		if err == nil || !strings.Contains(err.Error(), "type list not supported yet") {
 			t.Errorf("restore of a list: %v", err)
 		}
+	}
+}
+
+// BenchmarkLoad loads a file of 200,000 string keys (16-byte values under
+// redis-benchmark's key names) into an empty keyspace.
+func BenchmarkLoad(b *testing.B) {
+	src := testServer(b)
+	for i := 0; i < 200000; i++ {
+		src.setString(src.dbs[0], []byte(fmt.Sprintf("key:%012d", i)), []byte("xxxxxxxxxxxxxxxx"), false)
+	}
+	if err := src.saveSync(); err != nil {
+		b.Fatal(err)
+	}
+	path := src.rdbPath()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		s := testServer(b)
+		s.mu.Lock()
+		if err := s.loadFile(path, false, false); err != nil {
+			b.Fatal(err)
+		}
+		s.mu.Unlock()
 	}
 }
