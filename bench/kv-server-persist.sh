@@ -46,14 +46,6 @@ start() {
 }
 stop() { redis-cli -p "$PORT" shutdown nosave >/dev/null 2>&1 || true; wait "$PID" 2>/dev/null || true; }
 rss() { awk '/VmRSS/{print $2*1024}' "/proc/$1/status"; }
-# private bytes of the processes whose parent is $1 (Redis's fork child)
-childmem() {
-	local sum=0 c
-	for c in $(pgrep -P "$1" 2>/dev/null); do
-		sum=$((sum + $(awk '/^Private_(Clean|Dirty)/{s+=$2} END{print s*1024}' "/proc/$c/smaps_rollup" 2>/dev/null || echo 0)))
-	done
-	echo $sum
-}
 info() { redis-cli -p "$PORT" info "$1" | tr -d '\r' | awk -F: -v f="$2" '$1==f{print $2}'; }
 
 # The dataset, written once by redis-server.
@@ -101,35 +93,57 @@ for s in kv redis; do
 	(while :; do redis-benchmark -p "$PORT" -t set -r 1000000 -n 2000000 -P 16 -c 50 -q >/dev/null 2>&1 || break; done) &
 	bench=$!
 	sleep 1
-	# The same sampling (every 100 ms) in both windows, so that its own
-	# cost weighs on both throughputs alike.
-	c0=$(info stats total_commands_processed)
-	tb0=$(date +%s.%N)
-	lp=0
-	for _ in $(seq 20); do
-		m=$(( $(rss "$PID") + $(childmem "$PID") ))
-		[ "$m" -gt "$lp" ] && lp=$m
-		[ "$(info persistence rdb_bgsave_in_progress)" = 0 ] || true
-		sleep 0.1
-	done
+	# One python process measures both windows (2 s of load, then the
+	# save) over one connection and /proc, so that measuring spawns no
+	# processes that would compete with the servers for the CPUs.
+	read -r lp p base[$s] during[$s] secs[$s] <<<"$(python3 - "$PORT" "$PID" <<'PY'
+import os, socket, sys, time
+port, pid = int(sys.argv[1]), sys.argv[2]
+s = socket.create_connection(("127.0.0.1", port))
+f = s.makefile("rb")
+def cmd(*args):
+    s.sendall(b"*%d\r\n" % len(args) + b"".join(b"$%d\r\n%s\r\n" % (len(a), a) for a in args))
+    line = f.readline()
+    if line[:1] == b"$":
+        data = f.read(int(line[1:]) + 2)
+        return data[:-2].decode()
+    return line.decode().strip()
+def field(section, name):
+    for l in cmd(b"INFO", section).split("\r\n"):
+        if l.startswith(name + ":"):
+            return l.split(":", 1)[1]
+def mem():
+    m = 0
+    with open("/proc/%s/status" % pid) as st:
+        for l in st:
+            if l.startswith("VmRSS:"):
+                m = int(l.split()[1]) * 1024
+    with open("/proc/%s/task/%s/children" % (pid, pid)) as ch:
+        children = ch.read().split()
+    for c in children:
+        try:
+            with open("/proc/%s/smaps_rollup" % c) as sm:
+                m += sum(int(l.split()[1]) * 1024 for l in sm if l.startswith(("Private_Clean", "Private_Dirty")))
+        except OSError:
+            pass
+    return m
+c0, t0, lp = int(field(b"stats", "total_commands_processed")), time.time(), 0
+while time.time() - t0 < 2:
+    lp = max(lp, mem()); field(b"persistence", "rdb_bgsave_in_progress"); time.sleep(0.05)
+c1, t1 = int(field(b"stats", "total_commands_processed")), time.time()
+cmd(b"BGSAVE")
+p = 0
+while True:
+    p = max(p, mem())
+    if field(b"persistence", "rdb_bgsave_in_progress") == "0":
+        break
+    time.sleep(0.05)
+c2, t2 = int(field(b"stats", "total_commands_processed")), time.time()
+print(lp, p, round((c1 - c0) / (t1 - t0)), round((c2 - c1) / (t2 - t1)), "%.2f" % (t2 - t1))
+PY
+)"
 	loadpeak[$s]=$lp
-	c1=$(info stats total_commands_processed)
-	tb1=$(date +%s.%N)
-	base[$s]=$(awk -v n=$((c1 - c0)) -v a="$tb0" -v b="$tb1" 'BEGIN{printf "%.0f", n/(b-a)}')
-	t0=$(date +%s.%N)
-	redis-cli -p "$PORT" bgsave >/dev/null
-	p=0
-	while :; do
-		m=$(( $(rss "$PID") + $(childmem "$PID") ))
-		[ "$m" -gt "$p" ] && p=$m
-		[ "$(info persistence rdb_bgsave_in_progress)" = 0 ] && break
-		sleep 0.1
-	done
-	t1=$(date +%s.%N)
-	c2=$(info stats total_commands_processed)
 	peak[$s]=$p
-	secs[$s]=$(awk -v a="$t0" -v b="$t1" 'BEGIN{printf "%.3f", b-a}')
-	during[$s]=$(awk -v n=$((c2 - c1)) -v t="${secs[$s]}" 'BEGIN{printf "%.0f", n/t}')
 	[ "$(info persistence rdb_last_bgsave_status)" = ok ] || { echo "$s: BGSAVE failed" >&2; exit 1; }
 	kill $bench 2>/dev/null || true
 	wait $bench 2>/dev/null || true
