@@ -141,13 +141,14 @@ func (s *Server) saveSync() error {
 // startBgsave is rdbSaveBackground: a forkless snapshot walked by a
 // goroutine and written by another. Failures to open or write the file
 // show in the log and in rdb_last_bgsave_status, as a child's would.
-func (s *Server) startBgsave() {
+func (s *Server) startBgsave() error {
 	pipe := newRDBPipe()
 	sink := &rdbSink{pipe: pipe}
 	bg := &bgsave{start: time.Now(), pipe: pipe}
 	sn, err := s.newSnapshot(sink, false)
-	if err != nil { // the encoder cannot fail on an in-memory sink
-		panic(err)
+	if err != nil {
+		s.log.Warning("Can't save in background: %v", err)
+		return err
 	}
 	bg.sn = sn
 	s.snap = sn
@@ -159,6 +160,7 @@ func (s *Server) startBgsave() {
 	delay := time.Duration(s.conf.RdbKeySaveDelay) * time.Microsecond
 	go s.bgsaveWalk(bg, checksum, delay)
 	go s.bgsaveWrite(bg, tmp, path, useLZ4)
+	return nil
 }
 
 // bgsaveWalk drives the snapshot's walk in steps under the engine lock.
@@ -235,6 +237,17 @@ func (s *Server) bgsaveWrite(bg *bgsave, tmp, path string, useLZ4 bool) {
 		}
 		return werr
 	})
+	if err != nil {
+		// The walk must still end (it waits for queue room): drain.
+		bg.failed.Store(true)
+		for {
+			b, ok := bg.pipe.pop()
+			if !ok {
+				break
+			}
+			bg.pipe.written(b)
+		}
+	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.bgsaveDone(bg, err)
@@ -334,7 +347,10 @@ func cmdBgsave(c *Client, args [][]byte) {
 		c.addError("ERR Background save already in progress")
 		return
 	}
-	s.startBgsave()
+	if s.startBgsave() != nil {
+		c.addError("ERR")
+		return
+	}
 	c.w.Status("Background saving started")
 }
 
@@ -362,7 +378,7 @@ func (s *Server) loadFile(path string, yield, merge bool) error {
 	cr := &countingReader{r: f, n: &s.rdb.loadDone}
 	dec := librdb.NewDecoder(cr)
 	dec.VerifyChecksum = s.conf.Rdbchecksum && !s.rdb.skipChecksum
-	l := &rdbLoader{valueReader: valueReader{s: s}, db: s.dbs[0], aux: map[string]string{}, merge: merge}
+	l := &rdbLoader{valueReader: valueReader{s: s}, db: s.dbs[0], aux: map[string]string{}, merge: merge, size: st.Size()}
 	if yield {
 		last := time.Now()
 		delay := time.Duration(s.conf.KeyLoadDelay) * time.Microsecond

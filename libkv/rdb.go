@@ -268,6 +268,7 @@ type rdbLoader struct {
 	empty    int64
 	progress func() // called between keys: lets clients in during a long load
 	merge    bool   // a key already present is replaced (RDBFLAGS_ALLOW_DUP)
+	size     int64  // the file's size: bounds the tables' size hints
 	aux      map[string]string
 }
 
@@ -276,6 +277,20 @@ func (l *rdbLoader) SelectDB(id int) error {
 		return fmt.Errorf("FATAL: Data file was created with a Redis server configured to handle more than %d databases. Exiting", len(l.s.dbs))
 	}
 	l.db = l.s.dbs[id]
+	return nil
+}
+
+// ResizeDB sizes the tables for the keys to come, as rdbLoad's dictExpand
+// does, so that loading does not rehash. The hint is the file's word:
+// bounded by what the rest of the file could hold (3 bytes a key at least).
+func (l *rdbLoader) ResizeDB(keys, expires uint64) error {
+	limit := uint64(max(l.size, 0)) / 3
+	if keys <= limit {
+		l.db.keys.Expand(l.db.keys.Len() + int(keys))
+	}
+	if expires <= limit {
+		l.db.expires.Expand(l.db.expires.Len() + int(expires))
+	}
 	return nil
 }
 

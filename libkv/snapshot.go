@@ -87,13 +87,13 @@ func (s *Server) newSnapshot(sink *rdbSink, aofBase bool) (*snapshot, error) {
 		sn.sizes[i] = [2]uint64{uint64(db.keys.Len()), uint64(db.expires.Len())}
 		sn.total += int64(db.keys.Len())
 	}
-	s.snapParity ^= snapFlag // every key is now unwritten
 	if err := enc.WriteHeader(); err != nil {
 		return nil, err
 	}
 	if err := s.writeAux(enc, aofBase); err != nil {
 		return nil, err
 	}
+	s.snapParity ^= snapFlag // every key is now unwritten
 	return sn, nil
 }
 

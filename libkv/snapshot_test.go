@@ -350,6 +350,11 @@ func TestSaveFailureKeepsFile(t *testing.T) {
 		t.Fatal(err)
 	}
 	c.do("SET", "a", "2")
+	// More than the walk queues before it waits for the writer, which
+	// must drain it although it failed to open its file.
+	for i := 0; i < 60000; i++ {
+		s.setString(s.dbs[1], []byte("k"+strconv.Itoa(i)), []byte(strings.Repeat("v", 100)), false)
+	}
 	if r := c.do("SAVE"); r != "-ERR\r\n" {
 		t.Errorf("SAVE into a broken dir: %q", r)
 	}
@@ -370,6 +375,9 @@ func TestSaveFailureKeepsFile(t *testing.T) {
 		time.Sleep(5 * time.Millisecond)
 	}
 	defer s.mu.Unlock()
+	if s.snap != nil {
+		t.Error("the walk of the failed BGSAVE did not end")
+	}
 	if r := c.do("SET", "a", "3"); !strings.HasPrefix(r, "-MISCONF ") {
 		t.Errorf("SET after a failed BGSAVE: %q", r)
 	}
