@@ -90,6 +90,9 @@ type Server struct {
 	// the value of every written key's snapFlag bit (snapshot.go).
 	snap       *snapshot
 	snapParity uint32
+	// lockWaiters counts clients waiting for the engine lock: a
+	// snapshot's walk pauses between its steps while there are some.
+	lockWaiters atomic.Int32
 
 	listeners []net.Listener
 	done      chan struct{}

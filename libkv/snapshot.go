@@ -39,8 +39,12 @@ const (
 	snapChunk      = 256 << 10
 )
 
-// snapStep bounds the time one step of the walk holds the engine lock.
-const snapStep = time.Millisecond
+// snapStep bounds the time one step of the walk holds the engine lock;
+// snapYield is the pause after a step while clients wait for the lock.
+const (
+	snapStep  = time.Millisecond
+	snapYield = 9 * time.Millisecond
+)
 
 // snapshot is a point-in-time RDB image being written while clients run.
 // Its databases are numbered as they were when it started ("start db").
