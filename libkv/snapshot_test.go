@@ -2,7 +2,9 @@ package libkv
 
 import (
 	"bytes"
+	"errors"
 	"fmt"
+	"io"
 	"math/rand/v2"
 	"net"
 	"os"
@@ -394,5 +396,33 @@ func TestSaveFailureKeepsFile(t *testing.T) {
 	}
 	if r := c.do("SET", "a", "4"); r != "+OK\r\n" {
 		t.Errorf("SET after a good save: %q", r)
+	}
+}
+
+// TestWriteFileSafely: a write that fails half-way (a full disk) leaves
+// the previous file as it was and no temp file; a good one replaces it.
+func TestWriteFileSafely(t *testing.T) {
+	dir := t.TempDir()
+	path, tmp := filepath.Join(dir, "dump.rdb"), filepath.Join(dir, "temp-1.rdb")
+	os.WriteFile(path, []byte("previous"), 0o644)
+	errFull := errors.New("no space left on device")
+	err := writeFileSafely(tmp, path, false, func(w io.Writer) error {
+		w.Write([]byte("half of the new"))
+		return errFull
+	})
+	if !errors.Is(err, errFull) {
+		t.Fatalf("error %v", err)
+	}
+	if b, _ := os.ReadFile(path); string(b) != "previous" {
+		t.Errorf("previous file now %q", b)
+	}
+	if _, err := os.Stat(tmp); !os.IsNotExist(err) {
+		t.Errorf("temp file left: %v", err)
+	}
+	if err := writeFileSafely(tmp, path, false, func(w io.Writer) error { _, err := w.Write([]byte("new")); return err }); err != nil {
+		t.Fatal(err)
+	}
+	if b, _ := os.ReadFile(path); string(b) != "new" {
+		t.Errorf("file now %q", b)
 	}
 }
