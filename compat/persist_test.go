@@ -83,6 +83,26 @@ func copyFile(t *testing.T, src, dir string) {
 	}
 }
 
+// startWithFile starts bin (kv-server or redis-server) with dir, where its
+// dump.rdb is, and waits until the dataset is loaded: both servers accept
+// connections while they load.
+func startWithFile(t *testing.T, bin, dir string, extra ...string) *testutil.Server {
+	t.Helper()
+	port := testutil.FreePort(t)
+	srv := testutil.Start(t, port, bin, append([]string{"--port", strconv.Itoa(port), "--bind", "127.0.0.1",
+		"--dir", dir, "--enable-debug-command", "yes"}, extra...)...)
+	waitLoaded(t, srv)
+	return srv
+}
+
+func waitLoaded(t *testing.T, srv *testutil.Server) {
+	t.Helper()
+	c := dial(t, srv.Addr())
+	if !waitFor(30*time.Second, func() bool { return infoField(t, c, "persistence", "loading") == "0" }) {
+		t.Fatalf("%s still loading after 30s", srv)
+	}
+}
+
 // checkRDB runs redis-check-rdb, which must accept the file.
 func checkRDB(t *testing.T, path string) {
 	t.Helper()
@@ -115,11 +135,9 @@ func TestPersistFilesBothWays(t *testing.T) {
 			path := filepath.Join(kv.Dir, "dump.rdb")
 			checkRDB(t, path)
 			// redis-server loads it from its own directory.
-			port := testutil.FreePort(t)
 			dir := t.TempDir()
 			copyFile(t, path, dir)
-			rs := testutil.Start(t, port, testutil.Program(t, "redis-server"), "--port", strconv.Itoa(port),
-				"--bind", "127.0.0.1", "--save", "", "--dir", dir, "--enable-debug-command", "yes")
+			rs := startWithFile(t, testutil.Program(t, "redis-server"), dir, "--save", "")
 			rc := dial(t, rs.Addr())
 			if got := digest(t, rc); got != want {
 				t.Errorf("redis-server's digest of kv-server's file %s, kv-server's %s", got, want)
@@ -136,9 +154,7 @@ func TestPersistFilesBothWays(t *testing.T) {
 			mustDo(t, rc, "SAVE")
 			dir := t.TempDir()
 			copyFile(t, filepath.Join(rs.Dir, "dump.rdb"), dir)
-			port := testutil.FreePort(t)
-			kv := testutil.Start(t, port, testutil.Binary(t, "kv-server"), "--port", strconv.Itoa(port),
-				"--bind", "127.0.0.1", "--save", "", "--dir", dir, "--enable-debug-command", "yes")
+			kv := startWithFile(t, testutil.Binary(t, "kv-server"), dir, "--save", "")
 			c := dial(t, kv.Addr())
 			if got := digest(t, c); got != want {
 				t.Errorf("kv-server's digest of redis-server's file %s, redis-server's %s", got, want)
@@ -192,8 +208,7 @@ func TestPersistCorruptAndUnsupported(t *testing.T) {
 			os.WriteFile(filepath.Join(dir, "dump.rdb"), tc.file, 0o644)
 			port := testutil.FreePort(t)
 			if tc.wantLog == "" {
-				kv := testutil.Start(t, port, testutil.Binary(t, "kv-server"), "--port", strconv.Itoa(port),
-					"--bind", "127.0.0.1", "--save", "", "--dir", dir)
+				kv := startWithFile(t, testutil.Binary(t, "kv-server"), dir, "--save", "")
 				if n := intReply(t, dial(t, kv.Addr()), "DBSIZE"); n != 0 {
 					t.Errorf("DBSIZE %d", n)
 				}
@@ -357,9 +372,7 @@ func TestPersistBgsavePointInTime(t *testing.T) {
 	checkRDB(t, path)
 	dir := t.TempDir()
 	copyFile(t, path, dir)
-	port := testutil.FreePort(t)
-	rs := testutil.Start(t, port, testutil.Program(t, "redis-server"), "--port", strconv.Itoa(port),
-		"--bind", "127.0.0.1", "--save", "", "--dir", dir, "--enable-debug-command", "yes")
+	rs := startWithFile(t, testutil.Program(t, "redis-server"), dir, "--save", "")
 	if got := digest(t, dial(t, rs.Addr())); got != want {
 		t.Errorf("the snapshot's digest %s, the dataset's at BGSAVE %s", got, want)
 	}
@@ -482,6 +495,7 @@ func TestPersistCrashAndShutdown(t *testing.T) {
 	mustDo(t, c, "SET", "at", "sigterm")
 	kv.Stop()
 	kv = start("--save", "")
+	waitLoaded(t, kv)
 	c = dial(t, kv.Addr())
 	if r := mustDo(t, c, "GET", "at"); r != "$7\r\nsigterm\r\n" {
 		t.Errorf("GET at after SIGTERM and restart: %q", r)
@@ -490,6 +504,7 @@ func TestPersistCrashAndShutdown(t *testing.T) {
 	c.Write([]byte("*2\r\n$8\r\nSHUTDOWN\r\n$6\r\nNOSAVE\r\n"))
 	kv.Cmd.Wait()
 	kv = start("--save", "")
+	waitLoaded(t, kv)
 	if r := mustDo(t, dial(t, kv.Addr()), "GET", "at"); r != "$7\r\nsigterm\r\n" {
 		t.Errorf("GET at after SHUTDOWN NOSAVE and restart: %q", r)
 	}
@@ -518,9 +533,7 @@ func TestPersistLZ4(t *testing.T) {
 	}
 	dir := t.TempDir()
 	copyFile(t, filepath.Join(kv.Dir, "dump.rdb"), dir)
-	port := testutil.FreePort(t)
-	kv2 := testutil.Start(t, port, testutil.Binary(t, "kv-server"), "--port", strconv.Itoa(port), "--bind", "127.0.0.1",
-		"--save", "", "--dir", dir, "--enable-debug-command", "yes")
+	kv2 := startWithFile(t, testutil.Binary(t, "kv-server"), dir, "--save", "")
 	if got := digest(t, dial(t, kv2.Addr())); got != want {
 		t.Errorf("digest after loading the lz4 file %s, want %s", got, want)
 	}
