@@ -33,10 +33,10 @@ func testServer(t testing.TB, args ...string) *Server {
 	return s
 }
 
-// testClient is a client of s over an in-memory pipe; its commands run
+// clientOf is a client of s over an in-memory pipe; its commands run
 // through process, as a connection's would, with the caller holding the
 // engine lock.
-func testClient(t testing.TB, s *Server) *Client {
+func clientOf(t testing.TB, s *Server) *Client {
 	a, b := net.Pipe()
 	t.Cleanup(func() { a.Close(); b.Close() })
 	c, reject := s.newClient(a)
@@ -46,7 +46,7 @@ func testClient(t testing.TB, s *Server) *Client {
 	return c
 }
 
-func (c *Client) do(args ...string) string {
+func (c *Client) doStr(args ...string) string {
 	c.w.Reset()
 	argv := make([][]byte, len(args))
 	for i, a := range args {
@@ -124,40 +124,40 @@ func randomOp(c *Client, rng *rand.Rand, ndb, nkeys int) {
 	db := strconv.Itoa(rng.IntN(ndb))
 	switch rng.IntN(16) {
 	case 0, 1:
-		c.do("SET", key(), "new"+strconv.Itoa(rng.IntN(1000)))
+		c.doStr("SET", key(), "new"+strconv.Itoa(rng.IntN(1000)))
 	case 2:
-		c.do("SET", key(), strings.Repeat("z", rng.IntN(100)))
+		c.doStr("SET", key(), strings.Repeat("z", rng.IntN(100)))
 	case 3:
-		c.do("APPEND", key(), "+")
+		c.doStr("APPEND", key(), "+")
 	case 4:
-		c.do("INCR", key())
+		c.doStr("INCR", key())
 	case 5:
-		c.do("DEL", key(), key())
+		c.doStr("DEL", key(), key())
 	case 6:
-		c.do("PEXPIRE", key(), "1") // deleted by the next access
-		c.do("GET", key())
+		c.doStr("PEXPIRE", key(), "1") // deleted by the next access
+		c.doStr("GET", key())
 	case 7:
-		c.do("EXPIRE", key(), "1000")
+		c.doStr("EXPIRE", key(), "1000")
 	case 8:
-		c.do("PERSIST", key())
+		c.doStr("PERSIST", key())
 	case 9:
-		c.do("RENAME", key(), key())
+		c.doStr("RENAME", key(), key())
 	case 10:
-		c.do("MOVE", key(), db)
+		c.doStr("MOVE", key(), db)
 	case 11:
-		c.do("SELECT", db)
+		c.doStr("SELECT", db)
 	case 12:
 		if rng.IntN(8) == 0 {
-			c.do("SWAPDB", db, strconv.Itoa(rng.IntN(ndb)))
+			c.doStr("SWAPDB", db, strconv.Itoa(rng.IntN(ndb)))
 		}
 	case 13:
 		if rng.IntN(20) == 0 {
-			c.do("FLUSHDB")
+			c.doStr("FLUSHDB")
 		}
 	case 14:
-		c.do("SETRANGE", key(), "3", "xy")
+		c.doStr("SETRANGE", key(), "3", "xy")
 	case 15:
-		c.do("COPY", key(), key(), "DB", db, "REPLACE")
+		c.doStr("COPY", key(), key(), "DB", db, "REPLACE")
 	}
 }
 
@@ -170,27 +170,27 @@ func TestSnapshotPointInTime(t *testing.T) {
 	for seed := uint64(1); seed <= 6; seed++ {
 		t.Run(strconv.FormatUint(seed, 10), func(t *testing.T) {
 			s := testServer(t)
-			c := testClient(t, s)
+			c := clientOf(t, s)
 			s.mu.Lock()
 			defer s.mu.Unlock()
 			rng := rand.New(rand.NewPCG(seed, 7))
 			for d := 0; d < ndb; d++ {
-				c.do("SELECT", strconv.Itoa(d))
+				c.doStr("SELECT", strconv.Itoa(d))
 				for i := 0; i < nkeys; i++ {
 					k := "k" + strconv.Itoa(i)
 					switch i % 4 {
 					case 0:
-						c.do("SET", k, strconv.Itoa(rng.IntN(100000)))
+						c.doStr("SET", k, strconv.Itoa(rng.IntN(100000)))
 					case 1:
-						c.do("SET", k, strings.Repeat("v", 20+rng.IntN(60)))
+						c.doStr("SET", k, strings.Repeat("v", 20+rng.IntN(60)))
 					case 2:
-						c.do("SET", k, fmt.Sprintf("d%d-%d", d, i), "PX", "100000000")
+						c.doStr("SET", k, fmt.Sprintf("d%d-%d", d, i), "PX", "100000000")
 					default:
-						c.do("SET", k, "s")
+						c.doStr("SET", k, "s")
 					}
 				}
 			}
-			c.do("SELECT", "0")
+			c.doStr("SELECT", "0")
 			want := s.dataset()
 			var buf bytes.Buffer
 			sink := &rdbSink{out: func(b []byte) error { buf.Write(b); return nil }}
@@ -247,7 +247,7 @@ func TestSnapshotPointInTime(t *testing.T) {
 // the size of the values they preserve.
 func TestSnapshotMemoryBound(t *testing.T) {
 	s := testServer(t)
-	c := testClient(t, s)
+	c := clientOf(t, s)
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	val := strings.Repeat("x", 100)
@@ -288,8 +288,8 @@ func TestSnapshotMemoryBound(t *testing.T) {
 	for i := nkeys - 1; overwritten < 3000; i-- {
 		k := "key:" + strconv.Itoa(i)
 		if o := s.dbs[0].get([]byte(k)); !s.visited(o) {
-			c.do("SET", k, "new")
-			c.do("SET", k, "newer")
+			c.doStr("SET", k, "new")
+			c.doStr("SET", k, "newer")
 			overwritten++
 		}
 	}
@@ -336,10 +336,10 @@ func TestSnapshotMemoryBound(t *testing.T) {
 // writes away with MISCONF after a failed BGSAVE.
 func TestSaveFailureKeepsFile(t *testing.T) {
 	s := testServer(t)
-	c := testClient(t, s)
+	c := clientOf(t, s)
 	s.mu.Lock()
-	c.do("SET", "a", "1")
-	if r := c.do("SAVE"); r != "+OK\r\n" {
+	c.doStr("SET", "a", "1")
+	if r := c.doStr("SAVE"); r != "+OK\r\n" {
 		t.Fatalf("SAVE: %q", r)
 	}
 	path := s.rdbPath()
@@ -351,16 +351,16 @@ func TestSaveFailureKeepsFile(t *testing.T) {
 	if err := os.Mkdir(s.tempPath(), 0o755); err != nil {
 		t.Fatal(err)
 	}
-	c.do("SET", "a", "2")
+	c.doStr("SET", "a", "2")
 	// More than the walk queues before it waits for the writer, which
 	// must drain it although it failed to open its file.
 	for i := 0; i < 60000; i++ {
 		s.setString(s.dbs[1], []byte("k"+strconv.Itoa(i)), []byte(strings.Repeat("v", 100)), false)
 	}
-	if r := c.do("SAVE"); r != "-ERR\r\n" {
+	if r := c.doStr("SAVE"); r != "-ERR\r\n" {
 		t.Errorf("SAVE into a broken dir: %q", r)
 	}
-	if r := c.do("BGSAVE"); r != "+Background saving started\r\n" {
+	if r := c.doStr("BGSAVE"); r != "+Background saving started\r\n" {
 		t.Errorf("BGSAVE: %q", r)
 	}
 	s.mu.Unlock()
@@ -380,10 +380,10 @@ func TestSaveFailureKeepsFile(t *testing.T) {
 	if s.snap != nil {
 		t.Error("the walk of the failed BGSAVE did not end")
 	}
-	if r := c.do("SET", "a", "3"); !strings.HasPrefix(r, "-MISCONF ") {
+	if r := c.doStr("SET", "a", "3"); !strings.HasPrefix(r, "-MISCONF ") {
 		t.Errorf("SET after a failed BGSAVE: %q", r)
 	}
-	if r := c.do("INFO", "persistence"); !strings.Contains(r, "rdb_last_bgsave_status:err") {
+	if r := c.doStr("INFO", "persistence"); !strings.Contains(r, "rdb_last_bgsave_status:err") {
 		t.Errorf("INFO after a failed BGSAVE: %s", r)
 	}
 	after, _ := os.ReadFile(path)
@@ -391,10 +391,10 @@ func TestSaveFailureKeepsFile(t *testing.T) {
 		t.Error("the previous file changed")
 	}
 	os.Remove(s.tempPath())
-	if r := c.do("SAVE"); r != "+OK\r\n" {
+	if r := c.doStr("SAVE"); r != "+OK\r\n" {
 		t.Fatalf("SAVE: %q", r)
 	}
-	if r := c.do("SET", "a", "4"); r != "+OK\r\n" {
+	if r := c.doStr("SET", "a", "4"); r != "+OK\r\n" {
 		t.Errorf("SET after a good save: %q", r)
 	}
 }

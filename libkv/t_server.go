@@ -142,37 +142,6 @@ func cmdShutdown(c *Client, args [][]byte) {
 	go s.Close()
 }
 
-// usedMemory is used_memory: what the server would hold in Redis's terms
-// (startup overhead, clients, datasets).
-func (s *Server) usedMemory() int64 {
-	total := s.memoryOverhead()
-	for _, db := range s.dbs {
-		total += db.mem
-	}
-	return total
-}
-
-// memoryOverhead is used_memory_overhead: startup memory, clients and the
-// dictionaries' bucket arrays.
-func (s *Server) memoryOverhead() int64 {
-	total := s.startupMemory + s.clientsMemory()
-	for _, db := range s.dbs {
-		total += int64(db.keys.Buckets()+db.expires.Buckets()) * 4
-	}
-	return total
-}
-
-// clientsMemory is mem_clients_normal: query and reply buffers plus a
-// fixed per-client size.
-func (s *Server) clientsMemory() int64 {
-	var total int64
-	for _, c := range s.clients {
-		q, r := c.bufferSizes()
-		total += q + r + clientStructSize
-	}
-	return total
-}
-
 func cmdMemoryUsage(c *Client, args [][]byte) {
 	// SAMPLES may repeat; each value must be an integer >= 0 (memoryCommand).
 	for j := 3; j < len(args); j += 2 {
@@ -548,12 +517,14 @@ func cmdDebug(c *Client, args [][]byte) {
 		c.debugSdslen(args[2])
 	case (sub == "listpack" || sub == "htstats-key") && len(args) == 3,
 		sub == "quicklist" && (len(args) == 3 || len(args) == 4):
-		if c.db.get(args[2]) == nil {
+		o := c.db.get(args[2])
+		if o == nil {
 			c.addError(errNoSuchKey)
 			return
 		}
-		// Only strings exist so far: none is a listpack, quicklist or
-		// hash table.
+		if o.typ == TypeHash && c.debugHash(sub, o) {
+			return
+		}
 		c.addError(map[string]string{
 			"listpack":    "ERR Not a listpack encoded object.",
 			"quicklist":   "ERR Not a quicklist encoded object.",
