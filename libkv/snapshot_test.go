@@ -9,6 +9,7 @@ import (
 	"net"
 	"os"
 	"path/filepath"
+	"sort"
 	"strconv"
 	"strings"
 	"testing"
@@ -62,21 +63,44 @@ type entry struct {
 	expire int64
 }
 
-// dataset is every key of every database, for comparisons.
+// dataset is every key of every database, for comparisons: a string's
+// value, a hash's sorted "field=value" pairs, a set's sorted members.
 func (s *Server) dataset() map[string]entry {
 	m := map[string]entry{}
 	for _, db := range s.dbs {
 		for k, o := range db.keys.All() {
-			m[fmt.Sprintf("%d/%s", db.id, k)] = entry{string(o.str()), db.expireAt([]byte(k))}
+			var v librdb.Value
+			if err := rdbValue(o, &v); err != nil {
+				panic(err)
+			}
+			m[fmt.Sprintf("%d/%s", db.id, k)] = entry{canonical(&v), db.expireAt([]byte(k))}
 		}
 	}
 	return m
 }
 
+func canonical(v *librdb.Value) string {
+	var parts []string
+	switch v.Kind {
+	case librdb.KindString:
+		return string(v.Str)
+	case librdb.KindHash:
+		for _, f := range v.Fields {
+			parts = append(parts, string(f.Field)+"="+string(f.Value))
+		}
+	case librdb.KindSet:
+		for _, e := range v.Elems {
+			parts = append(parts, string(e))
+		}
+	}
+	sort.Strings(parts)
+	return v.Kind.String() + ":" + strings.Join(parts, ",")
+}
+
 // fileDataset reads an RDB stream the way a loader would, failing on a
 // key written twice.
 type fileDataset struct {
-	librdb.NopVisitor
+	*librdb.Collector
 	t  *testing.T
 	m  map[string]entry
 	db int
@@ -84,18 +108,19 @@ type fileDataset struct {
 
 func (f *fileDataset) SelectDB(db int) error { f.db = db; return nil }
 
-func (f *fileDataset) StringValue(k *librdb.Key, v []byte) error {
+func (f *fileDataset) EndKey(k *librdb.Key) error {
 	name := fmt.Sprintf("%d/%s", f.db, k.Key)
 	if _, dup := f.m[name]; dup {
 		return fmt.Errorf("key %s written twice", name)
 	}
-	f.m[name] = entry{string(v), k.Expire}
+	f.m[name] = entry{canonical(f.Value()), k.Expire}
 	return nil
 }
 
 func readDataset(t *testing.T, b []byte) map[string]entry {
 	t.Helper()
 	f := &fileDataset{t: t, m: map[string]entry{}}
+	f.Collector = &librdb.Collector{}
 	if err := librdb.NewDecoder(bytes.NewReader(b)).Decode(f); err != nil {
 		t.Fatal(err)
 	}
@@ -122,7 +147,15 @@ func compareDatasets(t *testing.T, got, want map[string]entry) {
 func randomOp(c *Client, rng *rand.Rand, ndb, nkeys int) {
 	key := func() string { return "k" + strconv.Itoa(rng.IntN(nkeys*11/10)) }
 	db := strconv.Itoa(rng.IntN(ndb))
-	switch rng.IntN(16) {
+	switch rng.IntN(20) {
+	case 16:
+		c.doStr("HSET", "h"+key(), "f"+strconv.Itoa(rng.IntN(5)), "x", "g", strings.Repeat("y", rng.IntN(80)))
+	case 17:
+		c.doStr("HDEL", "h"+key(), "g")
+	case 18:
+		c.doStr("SADD", "s"+key(), strconv.Itoa(rng.IntN(20)), "m"+strconv.Itoa(rng.IntN(3)))
+	case 19:
+		c.doStr("SREM", "s"+key(), strconv.Itoa(rng.IntN(20)))
 	case 0, 1:
 		c.doStr("SET", key(), "new"+strconv.Itoa(rng.IntN(1000)))
 	case 2:
@@ -187,6 +220,8 @@ func TestSnapshotPointInTime(t *testing.T) {
 						c.doStr("SET", k, fmt.Sprintf("d%d-%d", d, i), "PX", "100000000")
 					default:
 						c.doStr("SET", k, "s")
+						c.doStr("HSET", "h"+k, "a", "1", "b", strconv.Itoa(i))
+						c.doStr("SADD", "s"+k, "1", strconv.Itoa(i))
 					}
 				}
 			}
