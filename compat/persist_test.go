@@ -453,6 +453,11 @@ func TestPersistCommandsAgainstRedis(t *testing.T) {
 	s.do(compareExact, "GET", "a")
 	s.do(compareExact, "PING")
 	s.do(compareExact, "SAVE")
+	// With save points, SHUTDOWN saves first; the save fails, so both
+	// servers refuse to stop.
+	s.do(compareExact, "SHUTDOWN")
+	s.do(compareExact, "SHUTDOWN", "SAVE")
+	s.do(compareExact, "GET", "a")
 	s.do(compareExact, "CONFIG", "SET", "stop-writes-on-bgsave-error", "no")
 	s.do(compareExact, "SET", "a", "3")
 	s.do(compareExact, "CONFIG", "SET", "stop-writes-on-bgsave-error", "yes")
@@ -528,8 +533,18 @@ func TestPersistCrashAndShutdown(t *testing.T) {
 	kv.Cmd.Wait()
 	kv = start("--save", "")
 	waitLoaded(t, kv)
-	if r := mustDo(t, dial(t, kv.Addr()), "GET", "at"); r != "$7\r\nsigterm\r\n" {
+	c = dial(t, kv.Addr())
+	if r := mustDo(t, c, "GET", "at"); r != "$7\r\nsigterm\r\n" {
 		t.Errorf("GET at after SHUTDOWN NOSAVE and restart: %q", r)
+	}
+	// SHUTDOWN SAVE saves without save points.
+	mustDo(t, c, "SET", "at", "shutdown-save")
+	c.Write([]byte("*2\r\n$8\r\nSHUTDOWN\r\n$4\r\nSAVE\r\n"))
+	kv.Cmd.Wait()
+	kv = start("--save", "")
+	waitLoaded(t, kv)
+	if r := mustDo(t, dial(t, kv.Addr()), "GET", "at"); r != "$13\r\nshutdown-save\r\n" {
+		t.Errorf("GET at after SHUTDOWN SAVE and restart: %q", r)
 	}
 }
 
