@@ -382,7 +382,9 @@ func (c *Client) syncLimits() {
 // lock; ends[i] is the end of command i's arguments in arena.
 func (c *Client) execBatch(arena [][]byte, ends []int) {
 	s := c.srv
+	s.lockWaiters.Add(1) // a snapshot's walk gives way to clients (snapshot.go)
 	s.mu.Lock()
+	s.lockWaiters.Add(-1)
 	if c.gone() {
 		// Killed (CLIENT KILL) while its requests were being read: as in
 		// Redis, a freed client runs nothing more.

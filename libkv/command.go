@@ -74,6 +74,10 @@ func (c *Client) process(args [][]byte) {
 		// A monitor is a replica in Redis (CLIENT_SLAVE): processCommand
 		// keeps replicas away from the keyspace.
 		c.rejectf(cmd, "Replica can't interact with the keyspace")
+	case s.writesDenied() && (cmd.meta.Flags.Has(cmdtable.FlagWrite) || cmd.meta.Name == "ping"):
+		c.reject(cmd, errMisconf)
+	case s.rdb.loading && !cmd.meta.Flags.Has(cmdtable.FlagLoading):
+		c.reject(cmd, "LOADING Redis is loading the dataset in memory")
 	default:
 		c.call(cmd, args, start)
 	}

@@ -59,6 +59,7 @@ func (s *Server) cron() {
 	if s.pauseCron {
 		return
 	}
+	s.saveCron()
 	now := time.Now()
 	if now.Sub(s.metrics.lastSample) >= 100*time.Millisecond {
 		s.metrics.ops.track(s.stats.commandsProcessed, now)
