@@ -263,17 +263,6 @@ func TestPersistCorruptAndUnsupported(t *testing.T) {
 	}
 }
 
-// bulk returns a bulk string reply's bytes.
-func bulk(t *testing.T, r string) string {
-	t.Helper()
-	head, rest, ok := strings.Cut(r, "\r\n")
-	if !ok || !strings.HasPrefix(head, "$") {
-		t.Fatalf("not a bulk reply: %q", r)
-	}
-	n, _ := strconv.Atoi(head[1:])
-	return rest[:n]
-}
-
 // TestPersistDumpRestoreBothWays moves every value of a dataset by DUMP
 // and RESTORE from kv-server to redis-server and back.
 func TestPersistDumpRestoreBothWays(t *testing.T) {
@@ -289,7 +278,7 @@ func TestPersistDumpRestoreBothWays(t *testing.T) {
 			keys := strings.Split(mustDo(t, from, "KEYS", "*"), "\r\n")
 			for i := 2; i < len(keys); i += 2 {
 				k := keys[i]
-				p := bulk(t, mustDo(t, from, "DUMP", k))
+				p := bulk(t, []byte(mustDo(t, from, "DUMP", k)))
 				ttl := strings.TrimSpace(mustDo(t, from, "PEXPIRETIME", k))[1:]
 				if ttl == "-1" {
 					ttl = "0"
