@@ -202,7 +202,8 @@ func (ql *quicklist) compressNodeOf(n *qlNode) {
 	}
 }
 
-// insertNode is __quicklistInsertNode: nn goes after (or before) old.
+// insertNode is __quicklistInsertNode: nn goes after (or before) old, and
+// both are then compressed as their places call for.
 func (ql *quicklist) insertNode(old, nn *qlNode, after bool) {
 	if after {
 		nn.prev = old
@@ -236,6 +237,7 @@ func (ql *quicklist) insertNode(old, nn *qlNode, after bool) {
 	if old != nil {
 		ql.compressNodeOf(old)
 	}
+	ql.compressNodeOf(nn)
 }
 
 // delNode is __quicklistDelNode.

@@ -517,8 +517,8 @@ func cmdLPos(c *Client, args [][]byte) {
 	}
 	forward := true
 	if rank < 0 {
-		// -LONG_MIN overflows in C to LONG_MIN again: no match ever
-		// reaches that rank.
+		// -LONG_MIN overflows to LONG_MIN again, as in C: then every
+		// match counts, from the tail.
 		rank = -rank
 		forward = false
 	}
@@ -556,7 +556,7 @@ func cmdLPos(c *Client, args [][]byte) {
 			if !forward {
 				matchIndex = llen - index - 1
 			}
-			if rank > 0 && matches >= rank {
+			if matches >= rank {
 				if count == -1 {
 					break
 				}
