@@ -29,7 +29,8 @@ type cmdStat struct {
 }
 
 // process runs one request, in the order of checks of Redis 7.0's
-// processCommand: lookup, arity, authentication, then the command.
+// processCommand: lookup, arity, authentication, maxmemory, then the
+// command.
 func (c *Client) process(args [][]byte) {
 	s := c.srv
 	start := time.Now()
@@ -64,6 +65,11 @@ func (c *Client) process(args [][]byte) {
 		c.rejectf(cmd, "wrong number of arguments for '%s' command", cmd.meta.Name)
 	case !c.authed && !cmd.meta.Flags.Has(cmdtable.FlagNoAuth):
 		c.reject(cmd, "NOAUTH Authentication required.")
+	case c.evictBeforeCommand(cmd.meta.Flags.Has(cmdtable.FlagDenyOOM)):
+		// processCommand's maxmemory step, after authentication: evict
+		// what the policy allows, refuse denyoom commands when that is
+		// not enough.
+		c.reject(cmd, errOOM)
 	case c.monitor && cmd.meta.Flags&(cmdtable.FlagWrite|cmdtable.FlagReadonly|cmdtable.FlagMayReplicate) != 0:
 		// A monitor is a replica in Redis (CLIENT_SLAVE): processCommand
 		// keeps replicas away from the keyspace.

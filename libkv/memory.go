@@ -71,6 +71,64 @@ func keyMemory(key []byte, o *Object) int64 {
 	return valueMemory(o) + sdsAllocSize(int64(len(key))) + dictEntrySize
 }
 
+// usedMemory is used_memory: what the server holds in Redis's terms, as
+// zmalloc_used_memory counts it: the startup allocations, the clients'
+// buffers, the databases' tables and the keyspace (keys, values, expires;
+// see keyMemory). Eviction compares it with maxmemory before every
+// command, so it costs one pass over the databases and the clients.
+func (s *Server) usedMemory() int64 {
+	return s.startupMemory + s.clientsMemory() + s.keyspaceMemory()
+}
+
+// keyspaceMemory is the databases' share of used_memory: keys, values,
+// expires and the tables' bucket arrays.
+func (s *Server) keyspaceMemory() int64 {
+	var total int64
+	for _, db := range s.dbs {
+		total += db.mem + db.tableMemory()
+	}
+	return total
+}
+
+// memoryOverhead is used_memory_overhead, as Redis's
+// getMemoryOverheadData: startup memory, clients, and each database's
+// hash tables: bucket arrays and the dict entries of the keyspace and of
+// the expires (the keys' and values' own bytes are the dataset).
+func (s *Server) memoryOverhead() int64 {
+	total := s.startupMemory + s.clientsMemory()
+	for _, db := range s.dbs {
+		total += db.tableMemory() + int64(db.size())*dictEntrySize + int64(db.expires.Len())*expireEntry
+	}
+	return total
+}
+
+// tableMemory is the bucket arrays of db's keyspace and expires: 4 bytes
+// a bucket (libkv/dict's entry index; Redis's are 8-byte pointers, but
+// its entries are 8 bytes smaller, see dictEntrySize).
+func (db *DB) tableMemory() int64 { return int64(db.keys.Buckets()+db.expires.Buckets()) * 4 }
+
+// clientsMemory is mem_clients_normal: query and reply buffers plus a
+// fixed per-client size.
+func (s *Server) clientsMemory() int64 {
+	var total int64
+	for _, c := range s.clients {
+		q, r := c.bufferSizes()
+		total += q + r + clientStructSize
+	}
+	return total
+}
+
+// startupMemory is used_memory_startup: the Go heap the server holds once
+// initialised (command table, configuration, empty databases), as Redis
+// reports what its allocator holds at that point. A collection first, so
+// that the garbage of start-up (configuration parsing) is not counted.
+func startupMemory() int64 {
+	runtime.GC()
+	var ms runtime.MemStats
+	runtime.ReadMemStats(&ms)
+	return int64(ms.HeapAlloc)
+}
+
 // rssBytes reads the process's resident set size from /proc.
 func rssBytes() int64 {
 	b, err := os.ReadFile("/proc/self/statm")

@@ -82,10 +82,11 @@ type Server struct {
 	metrics    metrics
 	net        atomic.Pointer[netSettings]
 
-	activeExpire  bool  // DEBUG SET-ACTIVE-EXPIRE
-	startupMemory int64 // used_memory_startup
-	peakMemory    int64 // used_memory_peak
-	lastSave      int64 // rdb_last_save_time, Unix seconds
+	evict         evictor // maxmemory eviction (evict.go)
+	activeExpire  bool    // DEBUG SET-ACTIVE-EXPIRE
+	startupMemory int64   // used_memory_startup
+	peakMemory    int64   // used_memory_peak
+	lastSave      int64   // rdb_last_save_time, Unix seconds
 
 	listeners []net.Listener
 	done      chan struct{}
@@ -129,8 +130,12 @@ func New(cfg *config.Config) (*Server, error) {
 	for i := range s.sharedLRU {
 		s.sharedLRU[i] = s.initialLRU() // createSharedObjects runs at startup
 	}
-	s.startupMemory = s.memoryOverhead()
-	s.peakMemory = s.startupMemory
+	if conf.Maxmemory > 0 && conf.Maxmemory < 1<<20 {
+		s.log.Warning("WARNING: You specified a maxmemory value that is less than 1MB (current value is %d bytes). Are you sure this is what you really want?", conf.Maxmemory)
+	}
+	s.startupMemory = startupMemory()
+	s.peakMemory = s.usedMemory()
+	s.setMemoryLimit()
 	return s, nil
 }
 

@@ -3,6 +3,7 @@ package libkv
 import (
 	"net"
 	"os"
+	"time"
 
 	"github.com/kvkit/kvkit/libkv/config"
 )
@@ -68,6 +69,9 @@ func cmdConfigResetStat(c *Client, args [][]byte) {
 	st.keyspaceMisses = 0
 	st.errorReplies = 0
 	st.unexpectedErrors = 0
+	s.evict.evicted = 0
+	s.evict.totalOver = 0
+	s.evict.exceeded = time.Time{}
 	s.cmdStats = make(map[string]*cmdStat)
 	s.errStats = make(map[string]int64)
 	s.peakMemory = s.usedMemory()
@@ -109,6 +113,10 @@ func (s *Server) registerConfigHooks() {
 	})
 	s.cfg.OnApply("port", func(cfg *config.Config) error { return s.relisten() })
 	s.cfg.OnApply("bind", func(cfg *config.Config) error { return s.relisten() })
+	s.cfg.OnApply("maxmemory", func(cfg *config.Config) error {
+		s.applyMaxmemory()
+		return nil
+	})
 	s.cfg.OnApply("maxclients", func(cfg *config.Config) error {
 		if cfg.Values.Maxclients < len(s.clients) {
 			// Redis accepts it and refuses new connections until clients leave.

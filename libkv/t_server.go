@@ -141,37 +141,6 @@ func cmdShutdown(c *Client, args [][]byte) {
 	go s.Close()
 }
 
-// usedMemory is used_memory: what the server would hold in Redis's terms
-// (startup overhead, clients, datasets).
-func (s *Server) usedMemory() int64 {
-	total := s.memoryOverhead()
-	for _, db := range s.dbs {
-		total += db.mem
-	}
-	return total
-}
-
-// memoryOverhead is used_memory_overhead: startup memory, clients and the
-// dictionaries' bucket arrays.
-func (s *Server) memoryOverhead() int64 {
-	total := s.startupMemory + s.clientsMemory()
-	for _, db := range s.dbs {
-		total += int64(db.keys.Buckets()+db.expires.Buckets()) * 4
-	}
-	return total
-}
-
-// clientsMemory is mem_clients_normal: query and reply buffers plus a
-// fixed per-client size.
-func (s *Server) clientsMemory() int64 {
-	var total int64
-	for _, c := range s.clients {
-		q, r := c.bufferSizes()
-		total += q + r + clientStructSize
-	}
-	return total
-}
-
 func cmdMemoryUsage(c *Client, args [][]byte) {
 	// SAMPLES may repeat; each value must be an integer >= 0 (memoryCommand).
 	for j := 3; j < len(args); j += 2 {

@@ -100,6 +100,8 @@ var Implemented = map[string]bool{
 	"active-expire-effort": true, "latency-monitor-threshold": true,
 	"slowlog-log-slower-than": true, "slowlog-max-len": true,
 	"io-threads": true, // GOMAXPROCS (cmd/kv-server)
+	"maxmemory":  true, "maxmemory-policy": true, "maxmemory-samples": true,
+	"maxmemory-eviction-tenacity": true, "lfu-log-factor": true, "lfu-decay-time": true,
 	// Values are freed by Go's collector off the command path whatever
 	// these say, which is what the lazy variants promise.
 	"lazyfree-lazy-eviction": true, "lazyfree-lazy-expire": true,
