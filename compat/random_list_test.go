@@ -149,9 +149,8 @@ func (s *session) sameDebugObject(key string) {
 // the end.
 func TestDiffRandomList(t *testing.T) {
 	p := startPair(t)
-	const seeds, steps = 10, 300
-	first := uint64(1)
-	for seed := first; seed < first+seeds; seed++ {
+	const first, seeds, steps = 1, 10, 300
+	for seed := uint64(first); seed < first+seeds; seed++ {
 		proto := 2 + int(seed%2)
 		t.Run(fmt.Sprintf("seed%d/RESP%d", seed, proto), func(t *testing.T) {
 			s := p.session(t, proto)

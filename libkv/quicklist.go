@@ -1,6 +1,7 @@
 package libkv
 
 import (
+	"github.com/kvkit/kvkit/internal/listpack"
 	"github.com/kvkit/kvkit/librdb"
 )
 
@@ -262,7 +263,7 @@ func (ql *quicklist) delNode(n *qlNode) {
 
 // newPackedNode is a raw node holding the one element v.
 func newPackedNode(v []byte) *qlNode {
-	lp := lpInsertAt(lpEmpty(), lpHdrSize, v, 1)
+	lp := listpack.Prepend(listpack.New(), v)
 	return &qlNode{lp: lp, sz: len(lp), count: 1}
 }
 
@@ -275,13 +276,13 @@ func newPlainNode(v []byte) *qlNode {
 // nodePrepend and nodeAppend are lpPrepend and lpAppend on a raw node.
 func nodePrepend(n *qlNode, v []byte) {
 	n.count++
-	n.lp = lpInsertAt(n.lp, lpHdrSize, v, n.count)
+	n.lp = listpack.Prepend(n.lp, v)
 	n.sz = len(n.lp)
 }
 
 func nodeAppend(n *qlNode, v []byte) {
 	n.count++
-	n.lp = lpInsertAt(n.lp, len(n.lp)-1, v, n.count)
+	n.lp = listpack.Append(n.lp, v)
 	n.sz = len(n.lp)
 }
 
@@ -331,7 +332,7 @@ func (ql *quicklist) delIndex(n *qlNode, p int) bool {
 		ql.delNode(n)
 		return true
 	}
-	n.lp = lpDeleteBytes(n.lp, p, p+lpEntrySize(n.lp, p), n.count-1)
+	n.lp, _ = listpack.Delete(n.lp, p)
 	n.count--
 	gone := false
 	if n.count == 0 {
@@ -350,7 +351,8 @@ func nodeValue(dst []byte, n *qlNode, p int) []byte {
 	if n.plain {
 		return append(dst, n.lp...)
 	}
-	return lpAppendValue(dst, n.lp, p)
+	var buf [20]byte
+	return append(dst, listpack.GetBytes(n.lp, p, &buf)...)
 }
 
 // pop is quicklistPop: removes the first (head) or last element and
@@ -368,9 +370,9 @@ func (ql *quicklist) pop(dst []byte, head bool) ([]byte, bool) {
 	p := 0
 	if !n.plain {
 		if head {
-			p = lpFirst(n.lp)
+			p = listpack.First(n.lp)
 		} else {
-			p = lpLast(n.lp)
+			p = listpack.Last(n.lp)
 		}
 	}
 	dst = nodeValue(dst, n, p)
@@ -443,15 +445,15 @@ func (it *qlIter) next() (n *qlNode, p int, ok bool) {
 			if n.plain {
 				it.p = 0
 			} else {
-				it.p = lpSeek(n.lp, n.count, it.offset)
+				it.p = listpack.Seek(n.lp, it.offset)
 			}
 		case n.plain:
 			it.p = -1
 		case it.forward:
-			it.p = lpNext(n.lp, it.p)
+			it.p = listpack.Next(n.lp, it.p)
 			it.offset++
 		default:
-			it.p = lpPrev(n.lp, it.p)
+			it.p = listpack.Prev(n.lp, it.p)
 			it.offset--
 		}
 		if it.p >= 0 {
@@ -512,7 +514,7 @@ func (ql *quicklist) replaceAtIndex(idx int, v []byte) bool {
 	n, p, _ := it.next()
 	switch {
 	case !n.plain && !isLargeElement(len(v)):
-		n.lp = lpReplaceAt(n.lp, p, v, n.count)
+		n.lp, _ = listpack.Replace(n.lp, p, v)
 		n.sz = len(n.lp)
 		ql.compressNodeOf(n)
 	case n.plain && isLargeElement(len(v)):
@@ -543,18 +545,14 @@ func splitNode(n *qlNode, offset int, after bool) *qlNode {
 		origStart, origExtent = offset+1, n.count
 		newStart, newExtent = 0, offset+1
 	}
-	n.lp = lpDeleteRange(n.lp, n.count, origStart, origExtent)
-	n.count = lpCountOf(n.lp)
+	n.lp = listpack.DeleteRange(n.lp, origStart, origExtent)
+	n.count = listpack.Len(n.lp)
 	n.sz = len(n.lp)
-	nn.lp = lpDeleteRange(nn.lp, nn.count, newStart, newExtent)
-	nn.count = lpCountOf(nn.lp)
+	nn.lp = listpack.DeleteRange(nn.lp, newStart, newExtent)
+	nn.count = listpack.Len(nn.lp)
 	nn.sz = len(nn.lp)
 	return nn
 }
-
-// lpCountOf is the count of a listpack this file wrote (never saturated:
-// nodes hold at most 64 KB).
-func lpCountOf(lp []byte) int { return int(lp[4]) | int(lp[5])<<8 }
 
 // mergeListpacks is _quicklistListpackMerge: b's elements join a's (lpMerge
 // keeps the larger listpack), the emptied node is deleted and the kept one
@@ -566,12 +564,8 @@ func (ql *quicklist) mergeListpacks(a, b *qlNode) *qlNode {
 	if b.sz > a.sz {
 		keep, drop = b, a
 	}
-	merged := make([]byte, 0, a.sz+b.sz-7)
-	merged = append(merged, a.lp[:len(a.lp)-1]...)
-	merged = append(merged, b.lp[lpHdrSize:]...)
-	count := a.count + b.count
-	lpSetHeader(merged, count)
-	keep.lp, keep.count, keep.sz = merged, count, len(merged)
+	merged := listpack.Merge(a.lp, b.lp)
+	keep.lp, keep.count, keep.sz = merged, listpack.Len(merged), len(merged)
 	drop.count = 0
 	ql.delNode(drop)
 	ql.compressNodeOf(keep)
@@ -635,12 +629,12 @@ func (ql *quicklist) insert(it *qlIter, n *qlNode, p, offset int, v []byte, afte
 	switch {
 	case !full:
 		decompressForUse(n)
-		at := p
+		where := listpack.Before
 		if after {
-			at = p + lpEntrySize(n.lp, p)
+			where = listpack.After
 		}
 		n.count++
-		n.lp = lpInsertAt(n.lp, at, v, n.count)
+		n.lp, _ = listpack.Insert(n.lp, v, p, where)
 		n.sz = len(n.lp)
 		recompressOnly(n)
 	case atTail && availNext && after:
@@ -706,7 +700,7 @@ func (ql *quicklist) delRange(start, count int) {
 			ql.delNode(n)
 		} else {
 			decompressForUse(n)
-			n.lp = lpDeleteRange(n.lp, n.count, offset, del)
+			n.lp = listpack.DeleteRange(n.lp, offset, del)
 			n.sz = len(n.lp)
 			n.count -= del
 			ql.count -= del
@@ -752,7 +746,6 @@ func (n *qlNode) alloc() int64 {
 // walk that leaves compression as it was (DEBUG DIGEST, COPY, RDB).
 // The bytes passed are valid only during the call.
 func (ql *quicklist) each(fn func(v []byte)) {
-	var buf []byte
 	for n := ql.head; n != nil; n = n.next {
 		lp := n.lp
 		if n.lzf != nil {
@@ -762,9 +755,8 @@ func (ql *quicklist) each(fn func(v []byte)) {
 			fn(lp)
 			continue
 		}
-		for p := lpFirst(lp); p >= 0; p = lpNext(lp, p) {
-			buf = lpAppendValue(buf[:0], lp, p)
-			fn(buf)
+		for _, v := range listpack.All(lp) {
+			fn(v)
 		}
 	}
 }

@@ -2,6 +2,8 @@ package libkv
 
 import (
 	"math"
+
+	"github.com/kvkit/kvkit/internal/listpack"
 	"strconv"
 	"time"
 	"unsafe"
@@ -436,7 +438,7 @@ func nodeEqual(n *qlNode, p int, v []byte) bool {
 	if n.plain {
 		return string(n.lp) == string(v)
 	}
-	return lpEqual(n.lp, p, v)
+	return listpack.Compare(n.lp, p, v)
 }
 
 func cmdLInsert(c *Client, args [][]byte) {
