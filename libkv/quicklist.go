@@ -1,13 +1,15 @@
 package libkv
 
 import (
+	"sync/atomic"
+
 	"github.com/kvkit/kvkit/internal/listpack"
 	"github.com/kvkit/kvkit/librdb"
 )
 
 // quicklist is Redis 7.0's list encoding (quicklist.c): a doubly linked
 // list of nodes, each a listpack of a few elements (or, for an element of
-// packedThreshold bytes or more, a "plain" node holding just it). fill
+// the packed threshold or more, a "plain" node holding just it). fill
 // (list-max-listpack-size) bounds a node by entry count (positive) or by
 // bytes (-1..-5: 4, 8, 16, 32, 64 KB); compress (list-compress-depth)
 // keeps that many nodes at each end raw and LZF-compresses the interior.
@@ -45,10 +47,20 @@ const (
 	sizeSafetyLimit    = 8192 // SIZE_SAFETY_LIMIT
 	minCompressBytes   = 48   // MIN_COMPRESS_BYTES
 	minCompressImprove = 8    // MIN_COMPRESS_IMPROVE
-	// packedThreshold is the element size from which an element gets a
-	// plain node of its own (1 GB, as Redis's default).
-	packedThreshold = 1 << 30
+	// defaultPackedThreshold is the element size from which an element
+	// gets a plain node of its own, unless DEBUG QUICKLIST-PACKED-THRESHOLD
+	// says otherwise.
+	defaultPackedThreshold = 1 << 30
 )
+
+// packedThreshold is DEBUG QUICKLIST-PACKED-THRESHOLD's setting, 0 for the
+// default. As in Redis, where it is a static of quicklist.c, it is one
+// setting for the whole process.
+var packedThreshold atomic.Int64
+
+// setPackedThreshold is quicklistisSetPackedThreshold for a size already
+// checked: 0 restores the default.
+func setPackedThreshold(n int64) { packedThreshold.Store(n) }
 
 // optimizationLevel holds the byte limits of fill -1..-5.
 var optimizationLevel = [...]int{4096, 8192, 16384, 32768, 65536}
@@ -59,7 +71,13 @@ func newQuicklist(fill, compress int) *quicklist {
 	return &quicklist{fill: min(max(fill, -5), 1<<15-1), compress: min(max(compress, 0), 1<<16-1)}
 }
 
-func isLargeElement(sz int) bool { return sz >= packedThreshold }
+func isLargeElement(sz int) bool {
+	t := packedThreshold.Load()
+	if t == 0 {
+		t = defaultPackedThreshold
+	}
+	return int64(sz) >= t
+}
 
 // sizeMeetsOptimization is _quicklistNodeSizeMeetsOptimizationRequirement.
 func sizeMeetsOptimization(sz, fill int) bool {
