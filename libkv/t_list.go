@@ -260,11 +260,14 @@ func (c *Client) listRangeReply(o *Object, start, end int, reverse bool) {
 		from = end
 	}
 	it := ql.iterAt(from, !reverse)
-	var buf []byte
+	var buf [20]byte
 	for ; n > 0; n-- {
 		node, p, _ := it.next()
-		buf = nodeValue(buf[:0], node, p)
-		c.w.Bulk(buf)
+		if node.plain {
+			c.w.Bulk(node.lp)
+		} else {
+			c.w.Bulk(listpack.GetBytes(node.lp, p, &buf))
+		}
 	}
 	it.release()
 }
