@@ -229,5 +229,14 @@ func TestBlockingMoveChain(t *testing.T) {
 		tr.do(admin, "RPUSH", "t", "finally")
 		tr.reply("a", a)
 		tr.blockedClients(admin, 0)
+		// SWAPDB brings a list under a waited-for key.
+		tr.do(admin, "SELECT", "1")
+		tr.do(admin, "RPUSH", "sw", "swapped")
+		tr.do(admin, "SELECT", "0")
+		tr.send(a, "BRPOP", "sw", "0")
+		tr.blockedClients(admin, 1)
+		tr.do(admin, "SWAPDB", "0", "1")
+		tr.reply("a", a)
+		tr.do(admin, "DBSIZE")
 	})
 }

@@ -199,6 +199,19 @@ func (s *Server) signalKeyAsReady(db *DB, key []byte, typ ObjType) {
 	bl.ready = append(bl.ready, bk)
 }
 
+// scanDatabaseForReadyKeys signals every key of db that a client waits
+// for and that exists (SWAPDB changed what db holds).
+func (s *Server) scanDatabaseForReadyKeys(db *DB) {
+	for bk := range s.blocking.keys {
+		if bk.db != db {
+			continue
+		}
+		if o := db.get([]byte(bk.key)); o != nil {
+			s.signalKeyAsReady(db, []byte(bk.key), o.typ)
+		}
+	}
+}
+
 // handleReadyKeys is handleClientsBlockedOnKeys: it serves the clients
 // blocked on the keys that became ready, in the order the keys became
 // ready and, per key, in the order the clients blocked, for as long as the

@@ -414,6 +414,9 @@ func cmdSwapDB(c *Client, args [][]byte) {
 		da.mem, db.mem = db.mem, da.mem
 		da.expireCursor, db.expireCursor = db.expireCursor, da.expireCursor
 		s.dirty++
+		// Clients blocked on keys of either database may find them now.
+		s.scanDatabaseForReadyKeys(da)
+		s.scanDatabaseForReadyKeys(db)
 	}
 	c.w.OK()
 }

@@ -259,6 +259,9 @@ func (c *Client) listRangeReply(o *Object, start, end int, reverse bool) {
 	if reverse {
 		from = end
 	}
+	// Walking the nodes may compress some (quicklistCompress on leaving a
+	// node), as in Redis: the memory is accounted.
+	before := valueMemory(o)
 	it := ql.iterAt(from, !reverse)
 	var buf [20]byte
 	for ; n > 0; n-- {
@@ -270,6 +273,7 @@ func (c *Client) listRangeReply(o *Object, start, end int, reverse bool) {
 		}
 	}
 	it.release()
+	c.db.resized(o, before)
 }
 
 func cmdLLen(c *Client, args [][]byte) {
@@ -296,7 +300,9 @@ func cmdLIndex(c *Client, args [][]byte) {
 	if !ok {
 		return
 	}
+	before := valueMemory(o)
 	v, found := o.list().index(nil, clampIndex(idx))
+	c.db.resized(o, before)
 	if !found {
 		c.w.Null()
 		return
@@ -478,11 +484,11 @@ func cmdLInsert(c *Client, args [][]byte) {
 		}
 	}
 	it.release()
+	c.db.resized(o, before)
 	if !inserted {
 		c.w.Int(-1)
 		return
 	}
-	c.db.resized(o, before)
 	c.srv.dirty++
 	c.w.Int(int64(ql.count))
 }
@@ -546,6 +552,7 @@ func cmdLPos(c *Client, args [][]byte) {
 	} else {
 		it = ql.iterAt(-1, false)
 	}
+	before := valueMemory(o)
 	llen := int64(ql.count)
 	var index, matches, arraylen int64
 	matchIndex := int64(-1)
@@ -576,6 +583,7 @@ func cmdLPos(c *Client, args [][]byte) {
 		matchIndex = -1
 	}
 	it.release()
+	c.db.resized(o, before)
 	if count != -1 {
 		c.w.Array(int(arraylen))
 		for _, i := range found {
