@@ -238,5 +238,16 @@ func TestBlockingMoveChain(t *testing.T) {
 		tr.do(admin, "SWAPDB", "0", "1")
 		tr.reply("a", a)
 		tr.do(admin, "DBSIZE")
+		// RENAME and COPY bring lists under waited-for keys.
+		tr.send(a, "BLPOP", "rn", "0")
+		tr.send(b, "BLPOP", "cp", "0")
+		tr.blockedClients(admin, 2)
+		tr.do(admin, "RPUSH", "src", "x", "y")
+		tr.do(admin, "COPY", "src", "cp")
+		tr.reply("b", b)
+		tr.do(admin, "RENAME", "src", "rn")
+		tr.reply("a", a)
+		tr.do(admin, "LRANGE", "rn", "0", "-1")
+		tr.do(admin, "LRANGE", "cp", "0", "-1")
 	})
 }
