@@ -147,3 +147,16 @@ func BenchmarkListRangeReply(b *testing.B) {
 		c.listRangeReply(o, 0, 599, false)
 	}
 }
+
+// BenchmarkPushHead is LPUSH's work on a long list: the push and the
+// memory accounting before and after it.
+func BenchmarkPushHead(b *testing.B) {
+	ql := newQuicklist(-2, 0)
+	v := []byte("xxx")
+	b.ReportAllocs()
+	for b.Loop() {
+		before := ql.memory()
+		ql.pushHead(v)
+		_ = ql.memory() - before
+	}
+}
