@@ -167,6 +167,10 @@ func TestBlockingUnblockAndKill(t *testing.T) {
 		tr.blockedClients(admin, 2)
 		raw := tr.mustDo(admin, "INFO", "clients")
 		tr.add("clients_in_timeout_table=%s", infoValue(raw, "clients_in_timeout_table"))
+		for _, id := range []string{idA, idB} {
+			_, fields := clientFields(bulkText(tr.t, tr.mustDo(admin, "CLIENT", "LIST", "ID", id)))
+			tr.add("flags=%s cmd=%s", fields["flags"], fields["cmd"])
+		}
 		tr.doAs("CLIENT UNBLOCK a TIMEOUT", admin, "CLIENT", "UNBLOCK", idA, "TIMEOUT")
 		tr.reply("a", a)
 		tr.doAs("CLIENT UNBLOCK b ERROR", admin, "CLIENT", "UNBLOCK", idB, "ERROR")
