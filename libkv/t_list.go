@@ -684,16 +684,16 @@ func (c *Client) mpopArgs(args [][]byte, at int) (keys [][]byte, head bool, coun
 	if !ok {
 		return nil, false, 0, false
 	}
-	whereIdx := int64(at) + numkeys + 1
-	if whereIdx >= int64(len(args)) {
+	if numkeys >= int64(len(args)-at-1) { // no room for LEFT|RIGHT
 		c.addError(errSyntax)
 		return nil, false, 0, false
 	}
+	whereIdx := at + int(numkeys) + 1
 	if head, ok = c.listEnd(args[whereIdx]); !ok {
 		return nil, false, 0, false
 	}
 	count = -1
-	for j := int(whereIdx) + 1; j < len(args); j++ {
+	for j := whereIdx + 1; j < len(args); j++ {
 		if count == -1 && eqFold(args[j], "count") && j+1 < len(args) {
 			j++
 			if count, ok = c.rangeLongArg(args[j], 1, math.MaxInt64, "count should be greater than 0"); !ok {
