@@ -97,6 +97,17 @@ func TestBlockingOrder(t *testing.T) {
 		tr.blockedClients(admin, 1)
 		tr.do(admin, "RPUSH", "k", "w")
 		tr.reply("a", a)
+		// Commands pipelined behind a blocked one wait for it.
+		pipe := append(resptest.Encode("BLPOP", "k", "0"), resptest.Encode("RPUSH", "k2", "after")...)
+		if err := a.Write(pipe); err != nil {
+			tr.t.Fatal(err)
+		}
+		tr.blockedClients(admin, 1)
+		tr.do(admin, "EXISTS", "k2")
+		tr.do(admin, "RPUSH", "k", "z")
+		tr.reply("a", a)
+		tr.reply("a", a)
+		tr.do(admin, "LRANGE", "k2", "0", "-1")
 		raw := tr.mustDo(admin, "INFO", "commandstats")
 		for _, cmd := range []string{"blpop", "brpop", "blmpop"} {
 			calls := infoValue(raw, "cmdstat_"+cmd)

@@ -290,6 +290,11 @@ func (c *Client) waitUnblocked() bool {
 			if err != nil && !errors.Is(err, os.ErrDeadlineExceeded) {
 				ok = false
 			}
+			if int64(len(c.qbuf)) > c.queryBufLimit {
+				s.log.Warning("Closing client that reached max query buffer length: id=%d addr=%s (qbuf initial bytes: %q)",
+					c.id, c.addr, truncate(c.qbuf, 64))
+				ok = false
+			}
 			continue
 		}
 		break
