@@ -447,13 +447,6 @@ func cmdSmove(c *Client, args [][]byte) {
 	c.w.Int(1)
 }
 
-func boolInt(b bool) int64 {
-	if b {
-		return 1
-	}
-	return 0
-}
-
 // SISMEMBER key member
 func cmdSismember(c *Client, args [][]byte) {
 	o, ok := c.lookupReadType(args[1], TypeSet)
