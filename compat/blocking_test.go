@@ -76,6 +76,7 @@ func TestBlockingOrder(t *testing.T) {
 		admin := tr.dial()
 		tr.do(admin, "CONFIG", "RESETSTAT")
 		a, b, c := tr.dial(), tr.dial(), tr.dial()
+		tr.do(c, "HELLO", "3") // c's replies are RESP3
 		tr.send(a, "BLPOP", "k", "0")
 		tr.blockedClients(admin, 1)
 		tr.send(b, "BRPOP", "other", "k", "0")
