@@ -120,6 +120,7 @@ func (s *Server) setKey(db *DB, key []byte, o *Object, keepTTL bool) {
 		db.mem -= valueMemory(old)
 	} else {
 		db.mem += sdsAllocSize(int64(len(key))) + dictEntrySize
+		s.signalKeyAsReady(db, key, o.typ)
 	}
 	db.keys.SetBytes(key, o)
 	db.mem += valueMemory(o)
@@ -175,6 +176,7 @@ func (s *Server) linkKey(db *DB, key []byte, o *Object) {
 	s.markVisited(o)
 	db.keys.SetBytes(key, o)
 	db.mem += keyMemory(key, o)
+	s.signalKeyAsReady(db, key, o.typ)
 }
 
 // deleteKey removes key and its expiry; it reports whether the key existed.

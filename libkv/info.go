@@ -132,9 +132,9 @@ func (s *Server) infoSection(b *strings.Builder, sec string) {
 		w.kv("maxclients", s.conf.Maxclients)
 		w.kv("client_recent_max_input_buffer", maxIn)
 		w.kv("client_recent_max_output_buffer", maxOut)
-		w.kv("blocked_clients", 0)
+		w.kv("blocked_clients", s.blocking.clients)
 		w.kv("tracking_clients", 0)
-		w.kv("clients_in_timeout_table", 0)
+		w.kv("clients_in_timeout_table", s.blocking.timed)
 	case "memory":
 		b.WriteString("# Memory\r\n")
 		used := s.usedMemory()

@@ -415,6 +415,9 @@ func cmdSwapDB(c *Client, args [][]byte) {
 		da.expireCursor, db.expireCursor = db.expireCursor, da.expireCursor
 		s.snapSwap(a, b)
 		s.dirty++
+		// Clients blocked on keys of either database may find them now.
+		s.scanDatabaseForReadyKeys(da)
+		s.scanDatabaseForReadyKeys(db)
 	}
 	c.w.OK()
 }

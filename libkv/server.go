@@ -77,6 +77,7 @@ type Server struct {
 	// by CONFIG SET (a failed multi-directive SET restores it whole).
 	unixSocket string
 	pause      clientPause
+	blocking   blocking // blocked clients and ready keys (blocked.go)
 	log        *Logger
 	metrics    metrics
 	net        atomic.Pointer[netSettings]

@@ -509,7 +509,8 @@ func cmdDebug(c *Client, args [][]byte) {
 			c.addError("ERR argument must be a memory value bigger than 1 and smaller than 4gb")
 			return
 		}
-		c.w.OK() // no lists yet: nothing to apply it to
+		setPackedThreshold(int64(n))
+		c.w.OK()
 	case sub == "stringmatch-test" && len(args) == 2:
 		stringmatchTest()
 		c.w.Status("Apparently Redis did not crash: test passed")
