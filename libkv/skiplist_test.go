@@ -308,7 +308,7 @@ func FuzzZsetRanges(f *testing.F) {
 // BenchmarkZadd and BenchmarkZpopmin run redis-benchmark's commands in
 // process, beside SET for the engine's per-command cost.
 func BenchmarkZadd(b *testing.B) {
-	c := newTestClient(b)
+	c := testClient(b)
 	args := [][]byte{[]byte("ZADD"), []byte("myzset"), []byte("0"), []byte("element:__rand_int__")}
 	b.ReportAllocs()
 	for b.Loop() {
@@ -318,7 +318,7 @@ func BenchmarkZadd(b *testing.B) {
 }
 
 func BenchmarkZpopmin(b *testing.B) {
-	c := newTestClient(b)
+	c := testClient(b)
 	add := [][]byte{[]byte("ZADD"), []byte("myzset"), []byte("0"), []byte("element:__rand_int__")}
 	args := [][]byte{[]byte("ZPOPMIN"), []byte("myzset")}
 	b.ReportAllocs()

@@ -7,6 +7,7 @@ import (
 	"math/rand/v2"
 	"slices"
 	"strconv"
+	"time"
 	"unsafe"
 
 	"github.com/kvkit/kvkit/internal/listpack"
@@ -38,6 +39,9 @@ var zsetCommands = map[string]cmdFunc{
 	"zpopmin":          func(c *Client, args [][]byte) { zpopMinMax(c, args, false) },
 	"zpopmax":          func(c *Client, args [][]byte) { zpopMinMax(c, args, true) },
 	"zmpop":            cmdZmpop,
+	"bzpopmin":         func(c *Client, args [][]byte) { bzpopMinMax(c, args, false) },
+	"bzpopmax":         func(c *Client, args [][]byte) { bzpopMinMax(c, args, true) },
+	"bzmpop":           cmdBzmpop,
 	"zrandmember":      cmdZrandmember,
 	"zunion":           func(c *Client, args [][]byte) { zsetOpGeneric(c, args, nil, 1, opUnion, false) },
 	"zinter":           func(c *Client, args [][]byte) { zsetOpGeneric(c, args, nil, 1, opInter, false) },
@@ -895,6 +899,50 @@ func cmdZmpop(c *Client, args [][]byte) {
 		return
 	}
 	c.zpop(keys, max, true, count, true, true)
+}
+
+// blockingZpop is blockingGenericZpopCommand once the arguments are read:
+// the first non-empty sorted set among keys is popped as zpop does, else
+// the client blocks until one is, then is served the same reply.
+func (c *Client) blockingZpop(args, keys [][]byte, timeout time.Duration, max bool, count int64, nested bool) {
+	for _, key := range keys {
+		o, ok := c.lookupWriteType(key, TypeZSet)
+		if !ok {
+			return
+		}
+		if o != nil {
+			c.zpop([][]byte{key}, max, true, count, nested, nested)
+			return
+		}
+	}
+	c.blockForKeys(TypeZSet, keys, timeout, args, func(w *Client, key []byte, _ *Object) {
+		w.zpop([][]byte{key}, max, true, count, nested, nested)
+	})
+}
+
+// bzpopMinMax is BZPOPMIN / BZPOPMAX key ... timeout: the reply is the
+// key, member and score in one flat array; a timeout gives a null array.
+func bzpopMinMax(c *Client, args [][]byte, max bool) {
+	timeout, ok := c.timeoutArg(args[len(args)-1])
+	if !ok {
+		return
+	}
+	c.blockingZpop(args, args[1:len(args)-1], timeout, max, -1, false)
+}
+
+// cmdBzmpop is BZMPOP timeout numkeys key ... MIN|MAX [COUNT count]: the
+// arguments after the timeout are checked first, as zmpopGenericCommand
+// does.
+func cmdBzmpop(c *Client, args [][]byte) {
+	keys, max, count, ok := c.parseZmpop(args, 2)
+	if !ok {
+		return
+	}
+	timeout, ok := c.timeoutArg(args[1])
+	if !ok {
+		return
+	}
+	c.blockingZpop(args, keys, timeout, max, count, true)
 }
 
 // cmdZrandmember is ZRANDMEMBER key [count [WITHSCORES]].
