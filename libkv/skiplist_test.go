@@ -6,8 +6,10 @@ import (
 	"math/rand/v2"
 	"slices"
 	"strconv"
+	"strings"
 	"testing"
 
+	"github.com/kvkit/kvkit/internal/listpack"
 	"github.com/kvkit/kvkit/libkv/config"
 )
 
@@ -328,5 +330,71 @@ func BenchmarkZpopmin(b *testing.B) {
 			c.process(add)
 		}
 		c.process(args)
+	}
+}
+
+// TestZsetMemoryAccounting runs random sorted-set commands in process,
+// with limits that convert values both ways, and checks after each that
+// the database's accounted memory is what its keys hold and that every
+// listpack is valid.
+func TestZsetMemoryAccounting(t *testing.T) {
+	c := testClient(t)
+	r := rand.New(rand.NewPCG(9, 9))
+	keys := []string{"a", "b", "c"}
+	member := func() string {
+		if r.IntN(8) == 0 {
+			return strings.Repeat("m", 60+r.IntN(10))
+		}
+		return strconv.Itoa(r.IntN(40))
+	}
+	score := func() string { return []string{"1", "2.5", "-inf", "inf", "0", "7", "(3", "-3"}[r.IntN(8)] }
+	for i := 0; i < 4000; i++ {
+		k, k2 := keys[r.IntN(3)], keys[r.IntN(3)]
+		var args []string
+		switch r.IntN(14) {
+		case 0, 1, 2:
+			args = []string{"ZADD", k, "1", member(), "2", member(), "3", member()}
+		case 3:
+			args = []string{"ZINCRBY", k, "1.5", member()}
+		case 4:
+			args = []string{"ZREM", k, member(), member()}
+		case 5:
+			args = []string{"ZREMRANGEBYRANK", k, "0", strconv.Itoa(r.IntN(3))}
+		case 6:
+			args = []string{"ZREMRANGEBYSCORE", k, score(), score()}
+		case 7:
+			args = []string{"ZREMRANGEBYLEX", k, "[" + member(), "+"}
+		case 8:
+			args = []string{"ZPOPMIN", k, strconv.Itoa(r.IntN(4))}
+		case 9:
+			args = []string{"ZMPOP", "2", k, k2, "MAX", "COUNT", "2"}
+		case 10:
+			args = []string{"ZRANGESTORE", k2, k, "0", strconv.Itoa(r.IntN(10))}
+		case 11:
+			args = []string{[]string{"ZUNIONSTORE", "ZINTERSTORE", "ZDIFFSTORE"}[r.IntN(3)], k2, "2", k, keys[r.IntN(3)]}
+		case 12:
+			args = []string{"CONFIG", "SET", "zset-max-listpack-entries", []string{"3", "8", "128"}[r.IntN(3)]}
+		default:
+			args = []string{"COPY", k, k2, "REPLACE"}
+		}
+		c.run1(args...)
+		var want int64
+		for _, key := range keys {
+			o := c.db.get([]byte(key))
+			if o == nil {
+				continue
+			}
+			want += keyMemory([]byte(key), o)
+			if o.enc == EncListpack {
+				if err := listpack.Validate(o.lp(), true, nil); err != nil {
+					t.Fatalf("after %q: key %s: %v", args, key, err)
+				}
+			} else if z := o.zs(); z.dict.Len() != z.zsl.length {
+				t.Fatalf("after %q: key %s: dict %d, skiplist %d", args, key, z.dict.Len(), z.zsl.length)
+			}
+		}
+		if c.db.mem != want {
+			t.Fatalf("after %q: accounted %d bytes, the keys hold %d", args, c.db.mem, want)
+		}
 	}
 }
