@@ -2,6 +2,7 @@ package libkv
 
 import (
 	"bytes"
+	"errors"
 	"math"
 	"slices"
 	"strconv"
@@ -10,6 +11,7 @@ import (
 	"github.com/kvkit/kvkit/internal/listpack"
 	"github.com/kvkit/kvkit/libkv/dict"
 	"github.com/kvkit/kvkit/libkv/resp"
+	"github.com/kvkit/kvkit/librdb"
 )
 
 // A sorted set value (Redis 7.0 t_zset.c) in one of two encodings:
@@ -624,7 +626,8 @@ func zzlDeleteWhile(o *Object, it *zsetIter, in func() bool) int {
 
 // The sorted set's valueType hooks.
 func init() {
-	valueTypes[TypeZSet] = &valueType{memory: zsetMemory, dup: zsetDup, digest: zsetDigest, rdbLen: zsetRdbLen}
+	valueTypes[TypeZSet] = &valueType{memory: zsetMemory, dup: zsetDup, digest: zsetDigest, rdbLen: zsetRdbLen,
+		rdbValue: zsetRdbValue, rdbLoad: zsetRdbLoad}
 }
 
 // zsetMemory is objectComputeSize for a sorted set: the listpack's
@@ -713,4 +716,83 @@ func zsetRdbLen(o *Object, compress bool) int64 {
 		n += int64(rdbStringLen(unsafe.Slice(unsafe.StringData(x.ele), len(x.ele)), compress)) + 8
 	}
 	return n
+}
+
+// zsetRdbValue gives a sorted set's members and scores to librdb's
+// encoder: a skiplist's members are aliased, a listpack's copied into one
+// arena (its integers are formatted into a reused buffer).
+func zsetRdbValue(o *Object, v *librdb.Value) {
+	v.Kind = librdb.KindZSet
+	v.Members = make([]librdb.ZSetEntry, 0, zsetLen(o))
+	if o.enc == EncSkiplist {
+		for n := o.zs().zsl.first(); n != nil; n = n.level[0].forward {
+			v.Members = append(v.Members, librdb.ZSetEntry{Member: strBytes(n.ele), Score: n.score})
+		}
+		return
+	}
+	var arena []byte
+	var lens []int
+	for it := zsetIterAtRank(o, 0, false); it.valid(); it.next() {
+		e, sc := it.elem()
+		arena = append(arena, e...)
+		lens = append(lens, len(e))
+		v.Members = append(v.Members, librdb.ZSetEntry{Score: sc})
+	}
+	off := 0
+	for i, n := range lens {
+		v.Members[i].Member = arena[off : off+n]
+		off += n
+	}
+}
+
+// zsetBuilder builds a sorted set read from an RDB file or a RESTORE
+// payload as Redis 7.0's rdbLoadObject does: a listpack or ziplist blob
+// stays a listpack unless it has more entries than
+// zset-max-listpack-entries; a skiplist (RDB_TYPE_ZSET, ZSET_2, stored
+// from the tail) is built as one and converted to a listpack afterwards
+// when small enough (entries and longest member within the limits).
+type zsetBuilder struct {
+	librdb.NopVisitor
+	s         *Server
+	o         *Object
+	blob      bool // a listpack or ziplist: members arrive in order
+	maxelelen int
+}
+
+func zsetRdbLoad(s *Server, k *librdb.Key) rdbBuilder {
+	return &zsetBuilder{s: s, blob: k.RDBType == librdb.TypeZSetListpack || k.RDBType == librdb.TypeZSetZiplist}
+}
+
+func (b *zsetBuilder) ZSetMember(_ *librdb.Key, m []byte, score float64) error {
+	if math.IsNaN(score) {
+		return errors.New("zset score is NaN")
+	}
+	if b.o == nil {
+		if b.blob {
+			b.o = newZsetListpack()
+		} else {
+			b.o = newZsetSkiplist()
+		}
+	}
+	b.maxelelen = max(b.maxelelen, len(m))
+	if b.o.enc == EncListpack {
+		if int64(zsetLen(b.o)) < b.s.conf.ZsetMaxListpackEntries {
+			b.o.setLp(zzlInsertAt(b.o.lp(), -1, m, score))
+			return nil
+		}
+		convertToSkiplist(b.o)
+	}
+	z := b.o.zs()
+	if _, dup := z.dict.GetBytes(m); dup {
+		return errors.New("duplicate zset member")
+	}
+	z.insert(score, string(m))
+	return nil
+}
+
+func (b *zsetBuilder) finish() (*Object, error) {
+	if b.o != nil && !b.blob {
+		b.s.convertToListpackIfNeeded(b.o, b.maxelelen)
+	}
+	return b.o, nil
 }
