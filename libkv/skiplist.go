@@ -3,6 +3,7 @@ package libkv
 import (
 	"math/rand/v2"
 	"strings"
+	"unsafe"
 )
 
 // The skiplist of Redis 7.0's sorted sets (t_zset.c zsl*): Pugh's skip list
@@ -24,13 +25,20 @@ type zslLevel struct {
 	span    int
 }
 
-// zslNode is a skiplist node. ele is shared with the sorted set's dict key.
+// zslNode is a skiplist node. ele is shared with the sorted set's dict
+// key. The node's levels follow it in the same allocation (lv points to
+// the first, nlevel counts them): a one-level node, three in four, is 64
+// bytes where a slice header would make it 80.
 type zslNode struct {
 	ele      string
 	score    float64
 	backward *zslNode
-	level    []zslLevel
+	lv       *zslLevel
+	nlevel   int32
 }
+
+// levels returns the node's levels.
+func (n *zslNode) levels() []zslLevel { return unsafe.Slice(n.lv, n.nlevel) }
 
 // skiplist is zskiplist: header is a sentinel with zslMaxLevel levels.
 type skiplist struct {
@@ -41,38 +49,37 @@ type skiplist struct {
 }
 
 func newSkiplist() *skiplist {
-	return &skiplist{header: &zslNode{level: make([]zslLevel, zslMaxLevel)}, level: 1}
+	return &skiplist{header: newZslNode(zslMaxLevel, 0, ""), level: 1}
 }
 
-// newZslNode allocates a node with its levels in the same allocation for
-// the common small heights (3 in 4 nodes have one level).
+// zslNodeOf is a node and its levels in one allocation.
+type zslNodeOf[L any] struct {
+	n zslNode
+	l L
+}
+
+// newZslNode allocates a node with its levels in the same allocation.
 func newZslNode(level int, score float64, ele string) *zslNode {
 	var n *zslNode
-	switch level {
-	case 1:
-		x := &struct {
-			n zslNode
-			l [1]zslLevel
-		}{}
-		n = &x.n
-		n.level = x.l[:]
-	case 2:
-		x := &struct {
-			n zslNode
-			l [2]zslLevel
-		}{}
-		n = &x.n
-		n.level = x.l[:]
-	case 3:
-		x := &struct {
-			n zslNode
-			l [3]zslLevel
-		}{}
-		n = &x.n
-		n.level = x.l[:]
+	var l []zslLevel
+	switch {
+	case level == 1:
+		x := &zslNodeOf[[1]zslLevel]{}
+		n, l = &x.n, x.l[:]
+	case level == 2:
+		x := &zslNodeOf[[2]zslLevel]{}
+		n, l = &x.n, x.l[:]
+	case level == 3:
+		x := &zslNodeOf[[3]zslLevel]{}
+		n, l = &x.n, x.l[:]
+	case level <= 6:
+		x := &zslNodeOf[[6]zslLevel]{}
+		n, l = &x.n, x.l[:level]
 	default:
-		n = &zslNode{level: make([]zslLevel, level)}
+		x := &zslNodeOf[[zslMaxLevel]zslLevel]{}
+		n, l = &x.n, x.l[:level]
 	}
+	n.lv, n.nlevel = &l[0], int32(level)
 	n.score, n.ele = score, ele
 	return n
 }
@@ -105,8 +112,8 @@ func (zsl *skiplist) insertLevel(level int, score float64, ele string) *zslNode 
 		if i != zsl.level-1 {
 			rank[i] = rank[i+1]
 		}
-		for f := x.level[i].forward; f != nil && zslLess(f, score, ele); f = x.level[i].forward {
-			rank[i] += x.level[i].span
+		for f := x.levels()[i].forward; f != nil && zslLess(f, score, ele); f = x.levels()[i].forward {
+			rank[i] += x.levels()[i].span
 			x = f
 		}
 		update[i] = x
@@ -115,24 +122,24 @@ func (zsl *skiplist) insertLevel(level int, score float64, ele string) *zslNode 
 		for i := zsl.level; i < level; i++ {
 			rank[i] = 0
 			update[i] = zsl.header
-			update[i].level[i].span = zsl.length
+			update[i].levels()[i].span = zsl.length
 		}
 		zsl.level = level
 	}
 	x = newZslNode(level, score, ele)
 	for i := 0; i < level; i++ {
-		x.level[i].forward = update[i].level[i].forward
-		update[i].level[i].forward = x
-		x.level[i].span = update[i].level[i].span - (rank[0] - rank[i])
-		update[i].level[i].span = rank[0] - rank[i] + 1
+		x.levels()[i].forward = update[i].levels()[i].forward
+		update[i].levels()[i].forward = x
+		x.levels()[i].span = update[i].levels()[i].span - (rank[0] - rank[i])
+		update[i].levels()[i].span = rank[0] - rank[i] + 1
 	}
 	for i := level; i < zsl.level; i++ {
-		update[i].level[i].span++
+		update[i].levels()[i].span++
 	}
 	if update[0] != zsl.header {
 		x.backward = update[0]
 	}
-	if f := x.level[0].forward; f != nil {
+	if f := x.levels()[0].forward; f != nil {
 		f.backward = x
 	} else {
 		zsl.tail = x
@@ -145,19 +152,19 @@ func (zsl *skiplist) insertLevel(level int, score float64, ele string) *zslNode 
 // (zslDeleteNode).
 func (zsl *skiplist) deleteNode(x *zslNode, update *[zslMaxLevel]*zslNode) {
 	for i := 0; i < zsl.level; i++ {
-		if update[i].level[i].forward == x {
-			update[i].level[i].span += x.level[i].span - 1
-			update[i].level[i].forward = x.level[i].forward
+		if update[i].levels()[i].forward == x {
+			update[i].levels()[i].span += x.levels()[i].span - 1
+			update[i].levels()[i].forward = x.levels()[i].forward
 		} else {
-			update[i].level[i].span--
+			update[i].levels()[i].span--
 		}
 	}
-	if f := x.level[0].forward; f != nil {
+	if f := x.levels()[0].forward; f != nil {
 		f.backward = x.backward
 	} else {
 		zsl.tail = x.backward
 	}
-	for zsl.level > 1 && zsl.header.level[zsl.level-1].forward == nil {
+	for zsl.level > 1 && zsl.header.levels()[zsl.level-1].forward == nil {
 		zsl.level--
 	}
 	zsl.length--
@@ -168,12 +175,12 @@ func (zsl *skiplist) deleteNode(x *zslNode, update *[zslMaxLevel]*zslNode) {
 func (zsl *skiplist) findUpdate(score float64, ele string, update *[zslMaxLevel]*zslNode) *zslNode {
 	x := zsl.header
 	for i := zsl.level - 1; i >= 0; i-- {
-		for f := x.level[i].forward; f != nil && zslLess(f, score, ele); f = x.level[i].forward {
+		for f := x.levels()[i].forward; f != nil && zslLess(f, score, ele); f = x.levels()[i].forward {
 			x = f
 		}
 		update[i] = x
 	}
-	return x.level[0].forward
+	return x.levels()[0].forward
 }
 
 // delete removes the node (score, ele) and reports whether it was there
@@ -196,7 +203,7 @@ func (zsl *skiplist) updateScore(cur float64, ele string, score float64) (x *zsl
 	var update [zslMaxLevel]*zslNode
 	x = zsl.findUpdate(cur, ele, &update)
 	if (x.backward == nil || x.backward.score < score) &&
-		(x.level[0].forward == nil || x.level[0].forward.score > score) {
+		(x.levels()[0].forward == nil || x.levels()[0].forward.score > score) {
 		x.score = score
 		return x, false
 	}
@@ -205,7 +212,7 @@ func (zsl *skiplist) updateScore(cur float64, ele string, score float64) (x *zsl
 }
 
 // first returns the first node, or nil.
-func (zsl *skiplist) first() *zslNode { return zsl.header.level[0].forward }
+func (zsl *skiplist) first() *zslNode { return zsl.header.levels()[0].forward }
 
 // rank returns the 1-based rank of (score, ele), 0 when absent
 // (zslGetRank).
@@ -213,8 +220,8 @@ func (zsl *skiplist) rank(score float64, ele string) int {
 	rank := 0
 	x := zsl.header
 	for i := zsl.level - 1; i >= 0; i-- {
-		for f := x.level[i].forward; f != nil && (f.score < score || (f.score == score && f.ele <= ele)); f = x.level[i].forward {
-			rank += x.level[i].span
+		for f := x.levels()[i].forward; f != nil && (f.score < score || (f.score == score && f.ele <= ele)); f = x.levels()[i].forward {
+			rank += x.levels()[i].span
 			x = f
 		}
 		if x != zsl.header && x.ele == ele {
@@ -229,9 +236,9 @@ func (zsl *skiplist) byRank(rank int) *zslNode {
 	traversed := 0
 	x := zsl.header
 	for i := zsl.level - 1; i >= 0; i-- {
-		for x.level[i].forward != nil && traversed+x.level[i].span <= rank {
-			traversed += x.level[i].span
-			x = x.level[i].forward
+		for x.levels()[i].forward != nil && traversed+x.levels()[i].span <= rank {
+			traversed += x.levels()[i].span
+			x = x.levels()[i].forward
 		}
 		if traversed == rank {
 			return x
@@ -321,11 +328,11 @@ func (zsl *skiplist) firstInRange(r *scoreRange) *zslNode {
 	}
 	x := zsl.header
 	for i := zsl.level - 1; i >= 0; i-- {
-		for f := x.level[i].forward; f != nil && !r.gteMin(f.score); f = x.level[i].forward {
+		for f := x.levels()[i].forward; f != nil && !r.gteMin(f.score); f = x.levels()[i].forward {
 			x = f
 		}
 	}
-	x = x.level[0].forward
+	x = x.levels()[0].forward
 	if !r.lteMax(x.score) {
 		return nil
 	}
@@ -340,7 +347,7 @@ func (zsl *skiplist) lastInRange(r *scoreRange) *zslNode {
 	}
 	x := zsl.header
 	for i := zsl.level - 1; i >= 0; i-- {
-		for f := x.level[i].forward; f != nil && r.lteMax(f.score); f = x.level[i].forward {
+		for f := x.levels()[i].forward; f != nil && r.lteMax(f.score); f = x.levels()[i].forward {
 			x = f
 		}
 	}
@@ -357,11 +364,11 @@ func (zsl *skiplist) firstInLex(r *lexRange) *zslNode {
 	}
 	x := zsl.header
 	for i := zsl.level - 1; i >= 0; i-- {
-		for f := x.level[i].forward; f != nil && !r.gteMin(f.ele); f = x.level[i].forward {
+		for f := x.levels()[i].forward; f != nil && !r.gteMin(f.ele); f = x.levels()[i].forward {
 			x = f
 		}
 	}
-	x = x.level[0].forward
+	x = x.levels()[0].forward
 	if !r.lteMax(x.ele) {
 		return nil
 	}
@@ -374,7 +381,7 @@ func (zsl *skiplist) lastInLex(r *lexRange) *zslNode {
 	}
 	x := zsl.header
 	for i := zsl.level - 1; i >= 0; i-- {
-		for f := x.level[i].forward; f != nil && r.lteMax(f.ele); f = x.level[i].forward {
+		for f := x.levels()[i].forward; f != nil && r.lteMax(f.ele); f = x.levels()[i].forward {
 			x = f
 		}
 	}
@@ -391,17 +398,17 @@ func (zsl *skiplist) deleteRank(start, end int, fn func(*zslNode)) int {
 	traversed := 0
 	x := zsl.header
 	for i := zsl.level - 1; i >= 0; i-- {
-		for x.level[i].forward != nil && traversed+x.level[i].span < start {
-			traversed += x.level[i].span
-			x = x.level[i].forward
+		for x.levels()[i].forward != nil && traversed+x.levels()[i].span < start {
+			traversed += x.levels()[i].span
+			x = x.levels()[i].forward
 		}
 		update[i] = x
 	}
 	traversed++
-	x = x.level[0].forward
+	x = x.levels()[0].forward
 	removed := 0
 	for x != nil && traversed <= end {
-		next := x.level[0].forward
+		next := x.levels()[0].forward
 		zsl.deleteNode(x, &update)
 		fn(x)
 		removed++
@@ -417,15 +424,15 @@ func (zsl *skiplist) deleteWhile(before, in func(*zslNode) bool, fn func(*zslNod
 	var update [zslMaxLevel]*zslNode
 	x := zsl.header
 	for i := zsl.level - 1; i >= 0; i-- {
-		for f := x.level[i].forward; f != nil && before(f); f = x.level[i].forward {
+		for f := x.levels()[i].forward; f != nil && before(f); f = x.levels()[i].forward {
 			x = f
 		}
 		update[i] = x
 	}
-	x = x.level[0].forward
+	x = x.levels()[0].forward
 	removed := 0
 	for x != nil && in(x) {
-		next := x.level[0].forward
+		next := x.levels()[0].forward
 		zsl.deleteNode(x, &update)
 		fn(x)
 		removed++

@@ -54,14 +54,14 @@ func checkSkiplist(t *testing.T, zsl *skiplist, m zslModel) {
 	pos := map[*zslNode]int{}
 	var prev *zslNode
 	i := 0
-	for x := zsl.first(); x != nil; x = x.level[0].forward {
+	for x := zsl.first(); x != nil; x = x.levels()[0].forward {
 		i++
 		pos[x] = i
 		if x.backward != prev {
 			t.Fatalf("node %d: wrong backward link", i)
 		}
-		if x.level[0].forward != nil && x.level[0].span != 1 {
-			t.Fatalf("node %d: level-0 span %d", i, x.level[0].span)
+		if x.levels()[0].forward != nil && x.levels()[0].span != 1 {
+			t.Fatalf("node %d: level-0 span %d", i, x.levels()[0].span)
 		}
 		if x.score != m[i-1].score || x.ele != m[i-1].ele {
 			t.Fatalf("node %d is (%v, %q), model (%v, %q)", i, x.score, x.ele, m[i-1].score, m[i-1].ele)
@@ -73,17 +73,17 @@ func checkSkiplist(t *testing.T, zsl *skiplist, m zslModel) {
 	}
 	for lvl := 0; lvl < zslMaxLevel; lvl++ {
 		rank := 0
-		for x := zsl.header; x.level[lvl].forward != nil; x = x.level[lvl].forward {
-			rank += x.level[lvl].span
-			if p := pos[x.level[lvl].forward]; p != rank {
+		for x := zsl.header; x.levels()[lvl].forward != nil; x = x.levels()[lvl].forward {
+			rank += x.levels()[lvl].span
+			if p := pos[x.levels()[lvl].forward]; p != rank {
 				t.Fatalf("level %d: span sum %d reaches a node at position %d", lvl, rank, p)
 			}
 		}
-		if lvl >= zsl.level && zsl.header.level[lvl].forward != nil {
+		if lvl >= zsl.level && zsl.header.levels()[lvl].forward != nil {
 			t.Fatalf("level %d in use above the list's level %d", lvl, zsl.level)
 		}
 	}
-	if zsl.level > 1 && zsl.header.level[zsl.level-1].forward == nil {
+	if zsl.level > 1 && zsl.header.levels()[zsl.level-1].forward == nil {
 		t.Fatalf("top level %d is empty", zsl.level)
 	}
 }

@@ -1311,7 +1311,7 @@ func zsetOpGeneric(c *Client, args [][]byte, dst []byte, numkeysIdx int, op zset
 		} else {
 			w.Array(z.zsl.length)
 		}
-		for n := z.zsl.first(); n != nil; n = n.level[0].forward {
+		for n := z.zsl.first(); n != nil; n = n.levels()[0].forward {
 			if withscores && w.Resp3() {
 				w.Array(2)
 			}

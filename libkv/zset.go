@@ -82,7 +82,7 @@ func (z *zset) insert(score float64, ele string) {
 	}
 	n := z.zsl.insert(score, ele)
 	z.dict.Set(n.ele, n)
-	z.mem += zslElemMem(ele, len(n.level))
+	z.mem += zslElemMem(ele, int(n.nlevel))
 }
 
 // remove deletes member ele, reporting whether it was there.
@@ -92,14 +92,14 @@ func (z *zset) remove(ele string) bool {
 		return false
 	}
 	z.zsl.delete(n.score, n.ele)
-	z.mem -= zslElemMem(n.ele, len(n.level))
+	z.mem -= zslElemMem(n.ele, int(n.nlevel))
 	return true
 }
 
 // removed is the bookkeeping for a node the skiplist already unlinked.
 func (z *zset) removed(n *zslNode) {
 	z.dict.Delete(n.ele)
-	z.mem -= zslElemMem(n.ele, len(n.level))
+	z.mem -= zslElemMem(n.ele, int(n.nlevel))
 }
 
 // zsetLen is zsetLength.
@@ -226,11 +226,11 @@ func convertToListpack(o *Object) {
 	z := o.zs()
 	var sbuf [32]byte
 	size := len(listpack.New())
-	for n := z.zsl.first(); n != nil; n = n.level[0].forward {
+	for n := z.zsl.first(); n != nil; n = n.levels()[0].forward {
 		size += listpack.EntrySizeFor(unsafe.Slice(unsafe.StringData(n.ele), len(n.ele))) + listpack.EntrySizeFor(d2string(sbuf[:0], n.score))
 	}
 	lp := slices.Grow(listpack.New(), size)
-	for n := z.zsl.first(); n != nil; n = n.level[0].forward {
+	for n := z.zsl.first(); n != nil; n = n.levels()[0].forward {
 		lp = zzlInsertAt(lp, -1, unsafe.Slice(unsafe.StringData(n.ele), len(n.ele)), n.score)
 	}
 	o.enc = EncListpack
@@ -325,7 +325,7 @@ func (s *Server) zsetAdd(o *Object, score float64, ele []byte, flags int) (out i
 			x, moved := z.zsl.updateScore(cur, n.ele, score)
 			if moved {
 				z.dict.Set(x.ele, x)
-				z.mem += zslElemMem(x.ele, len(x.level)) - zslElemMem(n.ele, len(n.level))
+				z.mem += zslElemMem(x.ele, int(x.nlevel)) - zslElemMem(n.ele, int(n.nlevel))
 			}
 			return zaddOutUpdated, score, true
 		}
@@ -482,7 +482,7 @@ func (it *zsetIter) next() {
 	if it.rev {
 		it.node = it.node.backward
 	} else {
-		it.node = it.node.level[0].forward
+		it.node = it.node.levels()[0].forward
 	}
 }
 
@@ -712,7 +712,7 @@ func zsetRdbLen(o *Object, compress bool) int64 {
 	}
 	z := o.zs()
 	n := int64(rdbLenLen(z.zsl.length))
-	for x := z.zsl.first(); x != nil; x = x.level[0].forward {
+	for x := z.zsl.first(); x != nil; x = x.levels()[0].forward {
 		n += int64(rdbStringLen(unsafe.Slice(unsafe.StringData(x.ele), len(x.ele)), compress)) + 8
 	}
 	return n
@@ -725,7 +725,7 @@ func zsetRdbValue(o *Object, v *librdb.Value) {
 	v.Kind = librdb.KindZSet
 	v.Members = make([]librdb.ZSetEntry, 0, zsetLen(o))
 	if o.enc == EncSkiplist {
-		for n := o.zs().zsl.first(); n != nil; n = n.level[0].forward {
+		for n := o.zs().zsl.first(); n != nil; n = n.levels()[0].forward {
 			v.Members = append(v.Members, librdb.ZSetEntry{Member: strBytes(n.ele), Score: n.score})
 		}
 		return
