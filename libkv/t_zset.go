@@ -765,16 +765,16 @@ func zpopMinMax(c *Client, args [][]byte, max bool) {
 // the single-pop reply shape) from the first existing key of keys and
 // writes the reply. emitKey puts the key in the reply (BZPOP*, ZMPOP);
 // nested gives [member, score] pairs; nilWhenEmpty answers a null array
-// rather than an empty one when no key exists. It reports whether an
-// element was popped, so that a blocking form can be served by it.
-func (c *Client) zpop(keys [][]byte, max, emitKey bool, count int64, nested, nilWhenEmpty bool) bool {
+// rather than an empty one when no key exists. The blocking forms serve
+// their clients with it, given the key that became ready.
+func (c *Client) zpop(keys [][]byte, max, emitKey bool, count int64, nested, nilWhenEmpty bool) {
 	s := c.srv
 	var o *Object
 	var key []byte
 	for _, k := range keys {
 		var ok bool
 		if o, ok = c.lookupWriteType(k, TypeZSet); !ok {
-			return false
+			return
 		}
 		if o != nil {
 			key = k
@@ -787,11 +787,11 @@ func (c *Client) zpop(keys [][]byte, max, emitKey bool, count int64, nested, nil
 		} else {
 			c.w.Array(0)
 		}
-		return false
+		return
 	}
 	if count == 0 {
 		c.w.Array(0)
-		return false
+		return
 	}
 	if count == -1 {
 		count = 1
@@ -836,7 +836,6 @@ func (c *Client) zpop(keys [][]byte, max, emitKey bool, count int64, nested, nil
 		s.deleteKey(c.db, key)
 	}
 	s.dirty += n
-	return true
 }
 
 // parseRangeLong is getRangeLongFromObjectOrReply with a message: the
