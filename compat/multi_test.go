@@ -777,3 +777,54 @@ func counterIncrs(ctx context.Context, addr string, proto, incrs int) error {
 	}
 	return nil
 }
+
+// TestMultiBlockedClients checks transactions and blocked clients: the
+// keys a transaction makes ready are served after EXEC, not between its
+// commands (a key pushed and popped again wakes nobody), and a blocked
+// client served by a push touches the watchers of the key it pushes to
+// (BLMOVE's destination).
+func TestMultiBlockedClients(t *testing.T) {
+	p := startPair(t)
+	for _, addr := range []string{p.kv.Addr(), p.redis.Addr()} {
+		w, b, o := dial(t, addr), dial(t, addr), dial(t, addr)
+		if err := b.Write(resptest.Encode("BLPOP", "l", "0")); err != nil {
+			t.Fatal(err)
+		}
+		waitBlocked := func() {
+			if !waitFor(2*time.Second, func() bool { return infoField(t, o, "clients", "blocked_clients") == "1" }) {
+				t.Fatalf("%s: the client did not block", addr)
+			}
+		}
+		waitBlocked()
+		for _, args := range [][]string{{"MULTI"}, {"RPUSH", "l", "a"}, {"LPOP", "l"}, {"EXEC"}} {
+			mustDo(t, w, args...)
+		}
+		if r, err := b.ReadTimeout(300 * time.Millisecond); err == nil {
+			t.Errorf("%s: BLPOP served by a key emptied in the same transaction: %q", addr, r)
+		}
+		mustDo(t, w, "MULTI")
+		mustDo(t, w, "RPUSH", "l", "a", "b")
+		mustDo(t, w, "LPOP", "l")
+		if r := mustDo(t, w, "EXEC"); r != "*2\r\n:2\r\n$1\r\na\r\n" {
+			t.Errorf("%s: EXEC = %q", addr, r)
+		}
+		if r, err := b.ReadTimeout(2 * time.Second); err != nil || string(r) != "*2\r\n$1\r\nl\r\n$1\r\nb\r\n" {
+			t.Errorf("%s: BLPOP after EXEC = %q, %v", addr, r, err)
+		}
+		// BLMOVE served into a watched destination.
+		if err := b.Write(resptest.Encode("BLMOVE", "src", "dst", "LEFT", "RIGHT", "0")); err != nil {
+			t.Fatal(err)
+		}
+		waitBlocked()
+		mustDo(t, w, "WATCH", "dst")
+		mustDo(t, o, "RPUSH", "src", "x")
+		if r, err := b.ReadTimeout(2 * time.Second); err != nil || string(r) != "$1\r\nx\r\n" {
+			t.Errorf("%s: BLMOVE = %q, %v", addr, r, err)
+		}
+		mustDo(t, w, "MULTI")
+		if r := mustDo(t, w, "EXEC"); r != "*-1\r\n" {
+			t.Errorf("%s: EXEC after BLMOVE pushed to the watched key = %q", addr, r)
+		}
+		mustDo(t, o, "FLUSHALL")
+	}
+}
