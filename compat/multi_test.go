@@ -467,21 +467,24 @@ func TestMultiPause(t *testing.T) {
 	}
 }
 
-// multiGen produces random transactions over the string, key, set and
-// hash commands of the other generators, keeping those whose replies are
+// multiGen produces random transactions over the string, key, set, hash
+// and list commands of the other generators, keeping those whose replies are
 // deterministic (an EXEC reply is compared whole).
 type multiGen struct {
 	r    *rand.Rand
 	str  gen
 	hash hashGen
+	list listGen
 }
 
 func (g multiGen) key() string {
-	switch g.r.IntN(3) {
+	switch g.r.IntN(4) {
 	case 0:
 		return g.str.key()
 	case 1:
 		return g.hash.key()
+	case 2:
+		return g.list.key()
 	}
 	return "s" + strconv.Itoa(g.r.IntN(4))
 }
@@ -511,7 +514,7 @@ func (g multiGen) setCommand() []string {
 // kv-server does not mimic.
 func (g multiGen) command() []string {
 	for {
-		switch g.r.IntN(3) {
+		switch g.r.IntN(4) {
 		case 0:
 			if mode, args := g.str.command(); mode == compareExact && !(args[0] == "OBJECT" && args[1] == "REFCOUNT") {
 				return args
@@ -520,6 +523,11 @@ func (g multiGen) command() []string {
 			if check, args := g.hash.command(); check == hashExact {
 				return args
 			}
+		case 2:
+			// Every list command replies deterministically; the blocking
+			// ones (0.01 s timeouts) do not block inside EXEC.
+			args, _ := g.list.command()
+			return args
 		default:
 			return g.setCommand()
 		}
@@ -549,7 +557,7 @@ func TestDiffRandomMulti(t *testing.T) {
 		t.Run(fmt.Sprintf("seed%d/RESP%d", seed, proto), func(t *testing.T) {
 			a, b := p.session(t, proto), p.session(t, 5-proto)
 			r := rand.New(rand.NewPCG(seed, 0x6d75))
-			g := multiGen{r: r, str: gen{r}, hash: hashGen{r}}
+			g := multiGen{r: r, str: gen{r}, hash: hashGen{r}, list: listGen{gen{r}}}
 			a.do(compareExact, "FLUSHALL")
 			a.do(compareExact, "DEBUG", "SET-ACTIVE-EXPIRE", "0")
 			defer a.do(compareExact, "DEBUG", "SET-ACTIVE-EXPIRE", "1")
@@ -568,8 +576,13 @@ func TestDiffRandomMulti(t *testing.T) {
 				case 5, 8:
 					if len(watched) > 0 {
 						// A write that may or may not change a watched key.
-						k := watched[r.IntN(len(watched))]
-						b.do(compareExact, g.str.pick("SET", "SETNX", "APPEND", "SADD", "SREM", "HSETNX", "DEL", "PERSIST", "EXPIRE", "PFADD"), k, g.str.pick("1", "x", "100"))
+						k, v := watched[r.IntN(len(watched))], g.str.pick("1", "x", "100")
+						args := [][]string{
+							{"SET", k, v}, {"SETNX", k, v}, {"APPEND", k, v}, {"SADD", k, v}, {"SREM", k, v},
+							{"HSETNX", k, "f", v}, {"HSET", k, v, v}, {"DEL", k}, {"PERSIST", k}, {"EXPIRE", k, v},
+							{"PFADD", k, v}, {"RPUSH", k, v}, {"LPUSHX", k, v}, {"LREM", k, "0", v}, {"RENAME", g.key(), k},
+						}[r.IntN(15)]
+						b.do(compareExact, args...)
 					}
 				case 6:
 					b.do(compareExact, "MULTI")
