@@ -397,6 +397,8 @@ func cmdLTrim(c *Client, args [][]byte) {
 	ql.delRange(int(-rtrim), int(rtrim))
 	c.listChanged(args[1], o, before)
 	c.srv.dirty += ltrim + rtrim
+	// Redis signals the key to WATCH even when nothing was trimmed.
+	c.srv.signalModifiedKey(c.db, string(args[1]))
 	c.w.OK()
 }
 
