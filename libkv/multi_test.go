@@ -162,3 +162,30 @@ func BenchmarkMultiExec(b *testing.B) {
 		c.do(exec...)
 	}
 }
+
+// TestMultiMemory checks the multi-state memory of Redis 7.0's
+// multiStateMemOverhead, as CLIENT LIST's multi-mem and the clients'
+// memory count it: argument bytes and an 8-byte pointer per argument, 24
+// bytes per reserved command slot (2, then doubling), 56 per watched key.
+func TestMultiMemory(t *testing.T) {
+	c := testClient(t)
+	base := c.srv.clientsMemory()
+	c.run1("WATCH", "a", "b")
+	c.run1("MULTI")
+	c.run1("SET", "x", "1")
+	if got, want := c.multiMemory(), int64(2*56+(5+3*8)+2*24); got != want {
+		t.Fatalf("multi memory %d, want %d", got, want)
+	}
+	c.run1("GET", "x")
+	c.run1("GET", "y")
+	if got, want := c.multiMemory(), int64(2*56+(5+3*8)+2*(4+2*8)+4*24); got != want {
+		t.Fatalf("multi memory %d, want %d", got, want)
+	}
+	if got := c.srv.clientsMemory() - base; got != c.multiMemory() {
+		t.Fatalf("clients memory grew by %d, want %d", got, c.multiMemory())
+	}
+	c.run1("EXEC")
+	if got := c.multiMemory(); got != 0 {
+		t.Fatalf("multi memory after EXEC %d", got)
+	}
+}
