@@ -65,6 +65,7 @@ var watchCases = []watchCase{
 	{"getdel-missing", nil, "k", []string{"GETDEL k"}, true},
 	{"getdel", []string{"SET k v"}, "k", []string{"GETDEL k"}, false},
 	{"getex-persist-no-ttl", []string{"SET k v"}, "k", []string{"GETEX k PERSIST", "GETEX k"}, true},
+	{"getex-persist", []string{"SET k v EX 100"}, "k", []string{"GETEX k PERSIST"}, false},
 	{"getex-ex", []string{"SET k v"}, "k", []string{"GETEX k EX 100"}, false},
 	{"getset", []string{"SET k v"}, "k", []string{"GETSET k v"}, false},
 	{"del-missing", []string{"SET other 1"}, "k", []string{"DEL k", "UNLINK k"}, true},

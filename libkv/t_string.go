@@ -237,6 +237,7 @@ func cmdGetEx(c *Client, args [][]byte) {
 		s.dirty++
 	case flags&setPersist != 0:
 		if c.db.removeExpire(args[1]) {
+			s.noteWrite(c.db, args[1]) // GETEX looks its key up for reading
 			s.dirty++
 		}
 	}
