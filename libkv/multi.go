@@ -53,16 +53,6 @@ type watchedKey struct {
 	expired bool
 }
 
-// writtenKey is a key the running command looked up for writing or
-// changed, in a database that has watchers of it.
-type writtenKey struct {
-	db  *DB
-	key string
-}
-
-// inMulti reports whether c is between MULTI and EXEC/DISCARD.
-func (c *Client) inMulti() bool { return c.multi != nil }
-
 // notQueued reports whether cmd runs at once inside MULTI, as the
 // commands processCommand exempts from queueing.
 func notQueued(cmd *command) bool {
@@ -306,7 +296,7 @@ func (s *Server) noteWrite(db *DB, key []byte) {
 		return
 	}
 	if _, ok := db.watched[string(key)]; ok {
-		s.written = append(s.written, writtenKey{db: db, key: string(key)})
+		s.written = append(s.written, blockKey{db: db, key: string(key)})
 	}
 }
 

@@ -70,7 +70,7 @@ type Server struct {
 	dirty     int64 // changes since the last save
 	// written holds the watched keys the running command may have changed
 	// (multi.go noteWrite), signalled when it ends.
-	written   []writtenKey
+	written   []blockKey
 	startTime time.Time
 	runID     string
 	replID    string // INFO's master_replid; DEBUG CHANGE-REPL-ID renews it
