@@ -1269,11 +1269,7 @@ func cmdXAutoClaim(c *Client, args [][]byte) {
 		switch {
 		case eqFold(args[j], "count") && more > 0:
 			n, ok := sds.ParseInt(args[j+1])
-			if !ok {
-				c.addError(errNotInt)
-				return
-			}
-			if n < 1 || n > (1<<63-1)/16 {
+			if !ok || n < 1 || n > (1<<63-1)/16 {
 				c.addError("ERR COUNT must be > 0")
 				return
 			}
@@ -1403,7 +1399,7 @@ func cmdXInfo(c *Client, args [][]byte) {
 			c.replyGroupCounters(s, g)
 		}
 	case eqFold(opt, "stream"):
-		c.xinfoStream(s, args[3:])
+		c.xinfoStream(s, args)
 	default:
 		c.subcommandSyntaxError(args)
 	}
@@ -1425,17 +1421,18 @@ func (c *Client) replyGroupCounters(s *streamValue, g *streamGroup) {
 	}
 }
 
-func (c *Client) xinfoStream(s *streamValue, opts [][]byte) {
+func (c *Client) xinfoStream(s *streamValue, args [][]byte) {
+	opts := args[3:]
 	full := len(opts) > 0
 	count := int64(10)
 	if full {
 		if !eqFold(opts[0], "full") {
-			c.addError(errSyntax)
+			c.subcommandSyntaxError(args)
 			return
 		}
 		if len(opts) > 1 {
 			if len(opts) != 3 || !eqFold(opts[1], "count") {
-				c.addError(errSyntax)
+				c.subcommandSyntaxError(args)
 				return
 			}
 			n, ok := c.intArg(opts[2])
@@ -1573,10 +1570,6 @@ func cmdXSetID(c *Client, args [][]byte) {
 		return
 	}
 	s := o.stream()
-	if id.cmp(s.maxDeletedID) < 0 {
-		c.addError("ERR The ID specified in XSETID is smaller than current max_deleted_entry_id")
-		return
-	}
 	if s.length > 0 {
 		if id.cmp(s.edgeID(false)) < 0 {
 			c.addError("ERR The ID specified in XSETID is smaller than the target stream top item")
