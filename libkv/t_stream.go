@@ -364,14 +364,14 @@ func cmdXAdd(c *Client, args [][]byte) {
 		} else {
 			id, _ = s.lastID.incr()
 		}
-	case !seqGiven:
-		if s.lastID.ms == id.ms {
-			if s.lastID.seq == ^uint64(0) {
-				id = s.lastID // fails the check below
-			} else {
-				id = streamID{id.ms, s.lastID.seq + 1}
-			}
+	case !seqGiven && s.lastID.ms == id.ms:
+		if s.lastID.seq == ^uint64(0) {
+			// Redis 7.0's streamAppendItem fails here without setting
+			// errno, and xaddCommand reports the size error.
+			c.addError("ERR Elements are too large to be stored")
+			return
 		}
+		id = streamID{id.ms, s.lastID.seq + 1}
 	}
 	if id.cmp(s.lastID) <= 0 {
 		c.addError("ERR The ID specified in XADD is equal or smaller than the target stream top item")
