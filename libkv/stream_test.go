@@ -1,0 +1,258 @@
+package libkv
+
+import (
+	"fmt"
+	"math/rand/v2"
+	"slices"
+	"strconv"
+	"testing"
+
+	"github.com/kvkit/kvkit/internal/listpack"
+)
+
+// raxNodesBrute counts the radix tree nodes for keys from the trie: the
+// root, and every prefix state that is a key, branches, or hangs from a
+// branching state (rax.c's canonical shape for equal-length keys).
+func raxNodesBrute(keys []streamID) int {
+	children := map[string]map[byte]bool{}
+	for _, k := range keys {
+		b := encodeStreamID(k)
+		for d := range 16 {
+			p := string(b[:d])
+			if children[p] == nil {
+				children[p] = map[byte]bool{}
+			}
+			children[p][b[d]] = true
+		}
+	}
+	n := 1
+	seen := map[string]bool{}
+	for _, k := range keys {
+		b := encodeStreamID(k)
+		for d := 1; d <= 16; d++ {
+			p := string(b[:d])
+			if seen[p] {
+				continue
+			}
+			seen[p] = true
+			if d == 16 || len(children[p]) != 1 || len(children[string(b[:d-1])]) > 1 {
+				n++
+			}
+		}
+	}
+	return n
+}
+
+func TestRaxInsertDelta(t *testing.T) {
+	r := rand.New(rand.NewPCG(1, 2))
+	for round := range 200 {
+		var keys []streamID
+		nodes := 1
+		for range 1 + r.IntN(60) {
+			var k streamID
+			switch r.IntN(3) {
+			case 0:
+				k = streamID{uint64(r.IntN(1000)), uint64(r.IntN(4))}
+			case 1:
+				k = streamID{1700000000000 + uint64(r.IntN(100000)), uint64(r.IntN(300))}
+			default:
+				k = streamID{r.Uint64(), r.Uint64()}
+			}
+			i, found := slices.BinarySearchFunc(keys, k, func(a, b streamID) int { return a.cmp(b) })
+			if found {
+				continue
+			}
+			nodes += raxInsertDelta(len(keys), func(i int) streamID { return keys[i] }, k)
+			keys = slices.Insert(keys, i, k)
+			if want := raxNodesBrute(keys); nodes != want {
+				t.Fatalf("round %d: after inserting %v into %d keys: %d nodes, trie has %d", round, k, len(keys)-1, nodes, want)
+			}
+		}
+		for len(keys) > 0 {
+			i := r.IntN(len(keys))
+			k := keys[i]
+			keys = slices.Delete(keys, i, i+1)
+			nodes -= raxInsertDelta(len(keys), func(i int) streamID { return keys[i] }, k)
+			if want := raxNodesBrute(keys); nodes != want {
+				t.Fatalf("round %d: after removing %v: %d nodes, trie has %d", round, k, nodes, want)
+			}
+		}
+		if nodes != 1 {
+			t.Fatalf("round %d: empty tree has %d nodes", round, nodes)
+		}
+	}
+}
+
+func TestParseStreamID(t *testing.T) {
+	for _, c := range []struct {
+		in       string
+		strict   bool
+		star     bool
+		want     string
+		seqGiven bool
+		ok       bool
+	}{
+		{"1-2", false, false, "1-2", true, true},
+		{"5", false, false, "5-7", true, true},
+		{"-", false, false, "0-0", true, true},
+		{"+", false, false, "18446744073709551615-18446744073709551615", true, true},
+		{"-", true, false, "", false, false},
+		{"3-*", false, true, "3-0", false, true},
+		{"3-*", false, false, "", false, false},
+		{" 7-1", false, false, "7-1", true, true},
+		{"+5-3", false, false, "5-3", true, true},
+		{"007-1", false, false, "7-1", true, true},
+		{"-1", false, false, "", false, false},
+		{"1-", false, false, "", false, false},
+		{"18446744073709551616", false, false, "", false, false},
+		{"1-2\x00junk", false, false, "1-2", true, true},
+		{"", false, false, "", false, false},
+	} {
+		id, seqGiven, ok := parseStreamID([]byte(c.in), 7, c.strict, c.star)
+		if ok != c.ok || (ok && (id.String() != c.want || seqGiven != c.seqGiven)) {
+			t.Errorf("parseStreamID(%q) = %v %v %v, want %s %v %v", c.in, id, seqGiven, ok, c.want, c.seqGiven, c.ok)
+		}
+	}
+}
+
+// TestStreamNodes adds, deletes and trims entries with small node limits
+// and checks the nodes against a model: live entries, counts, every node's
+// listpack valid as a stream node, and the node count invariant.
+func TestStreamNodes(t *testing.T) {
+	r := rand.New(rand.NewPCG(3, 4))
+	for round := range 50 {
+		s := newStreamValue()
+		type entry struct {
+			id streamID
+			fv []string
+		}
+		var model []entry
+		maxEntries := int64(1 + r.IntN(6))
+		maxBytes := int64([]int{0, 30, 200, 4096}[r.IntN(4)])
+		var last streamID
+		for step := range 300 {
+			switch op := r.IntN(10); {
+			case op < 6:
+				last = streamID{last.ms + uint64(r.IntN(3)), last.seq + 1}
+				var fv [][]byte
+				var sfv []string
+				for i := range 1 + r.IntN(3) {
+					f, v := "f"+strconv.Itoa(i), strconv.Itoa(r.IntN(1000)-500)
+					if r.IntN(5) == 0 {
+						f = "x" + strconv.Itoa(r.IntN(9))
+					}
+					fv = append(fv, []byte(f), []byte(v))
+					sfv = append(sfv, f, v)
+				}
+				s.appendEntry(last, fv, maxBytes, maxEntries)
+				model = append(model, entry{last, sfv})
+			case op < 8 && len(model) > 0:
+				i := r.IntN(len(model))
+				n, e := s.lookup(model[i].id)
+				if n == nil {
+					t.Fatalf("round %d step %d: %v not found", round, step, model[i].id)
+				}
+				s.deleteEntry(n, e)
+				model = slices.Delete(model, i, i+1)
+			case op < 9:
+				keep := r.IntN(len(model) + 1)
+				a := trimArgs{strategy: trimMaxLen, maxLen: int64(keep)}
+				if got := s.trim(&a); got != int64(len(model)-keep) {
+					t.Fatalf("round %d step %d: trim to %d removed %d of %d", round, step, keep, got, len(model))
+				}
+				model = model[len(model)-keep:]
+			default:
+				if len(model) > 0 {
+					min := model[r.IntN(len(model))].id
+					a := trimArgs{strategy: trimMinID, minID: min}
+					s.trim(&a)
+					for len(model) > 0 && model[0].id.cmp(min) < 0 {
+						model = model[1:]
+					}
+				}
+			}
+			if s.length != uint64(len(model)) {
+				t.Fatalf("round %d step %d: length %d, model %d", round, step, s.length, len(model))
+			}
+			var got []entry
+			s.rangeEach(streamID{}, maxStreamID, false, func(n *streamNode, e *streamEntry) bool {
+				var fv []string
+				n.fields(e, func(f, v []byte) { fv = append(fv, string(f), string(v)) })
+				got = append(got, entry{e.id, fv})
+				return true
+			})
+			if fmt.Sprint(got) != fmt.Sprint(model) {
+				t.Fatalf("round %d step %d: entries\n%v\nmodel\n%v", round, step, got, model)
+			}
+			var masters []streamID
+			var alloc int64
+			for _, n := range s.nodes {
+				if err := validateStreamListpack(n.lp); err != nil {
+					t.Fatalf("round %d step %d: node %v: %v", round, step, n.master, err)
+				}
+				masters = append(masters, n.master)
+				alloc += int64(n.alloc)
+			}
+			if want := raxNodesBrute(masters); s.raxNodes != want {
+				t.Fatalf("round %d step %d: %d rax nodes, want %d", round, step, s.raxNodes, want)
+			}
+			if alloc != s.lpAlloc {
+				t.Fatalf("round %d step %d: lpAlloc %d, nodes sum to %d", round, step, s.lpAlloc, alloc)
+			}
+		}
+	}
+}
+
+func TestValidateStreamListpackErrors(t *testing.T) {
+	s := newStreamValue()
+	s.appendEntry(streamID{1, 1}, [][]byte{[]byte("f"), []byte("v")}, 0, 100)
+	s.appendEntry(streamID{2, 1}, [][]byte{[]byte("g"), []byte("w")}, 0, 100)
+	good := s.nodes[0].lp
+	if err := validateStreamListpack(good); err != nil {
+		t.Fatal(err)
+	}
+	// An extra element after the last entry, a wrong lp-count, a master
+	// entry without its terminator.
+	bad := [][]byte{
+		listpack.AppendInt(append([]byte(nil), good...), 5),
+		func() []byte {
+			lp, _ := listpack.ReplaceInt(append([]byte(nil), good...), listpack.Last(good), 9)
+			return lp
+		}(),
+		func() []byte {
+			lp := listpack.New()
+			for _, v := range []int64{1, 0, 1} {
+				lp = listpack.AppendInt(lp, v)
+			}
+			return listpack.Append(lp, []byte("f"))
+		}(),
+	}
+	for i, lp := range bad {
+		if err := validateStreamListpack(lp); err == nil {
+			t.Errorf("case %d: corrupt node accepted", i)
+		}
+	}
+}
+
+// FuzzStreamListpack feeds arbitrary bytes to the stream node validator
+// (used for RDB and RESTORE payloads) and, when it accepts them, walks the
+// node as the commands do: neither may panic.
+func FuzzStreamListpack(f *testing.F) {
+	s := newStreamValue()
+	s.appendEntry(streamID{1, 1}, [][]byte{[]byte("f"), []byte("v")}, 0, 100)
+	s.appendEntry(streamID{2, 1}, [][]byte{[]byte("g"), []byte("12345")}, 0, 100)
+	s.appendEntry(streamID{3, 1}, [][]byte{[]byte("f"), []byte("x")}, 0, 100)
+	n, e := s.lookup(streamID{2, 1})
+	s.deleteEntry(n, e)
+	f.Add(append([]byte(nil), s.nodes[0].lp...))
+	f.Add(listpack.New())
+	f.Fuzz(func(t *testing.T, lp []byte) {
+		if validateStreamListpack(lp) != nil {
+			return
+		}
+		n := &streamNode{master: streamID{1, 1}, lp: lp}
+		for _, e := range n.entries(nil) {
+			n.fields(&e, func(f, v []byte) {})
+		}
+	})
+}
