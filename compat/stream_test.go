@@ -1,0 +1,155 @@
+package compat
+
+import (
+	"fmt"
+	"regexp"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/kvkit/kvkit/internal/resptest"
+	"github.com/kvkit/kvkit/internal/testutil"
+)
+
+var bulkIDRe = regexp.MustCompile(`^\$\d+\r\n(\d+)-(\d+)\r\n$`)
+
+// parseBulkID splits a bulk-string stream ID reply.
+func parseBulkID(t *testing.T, reply string) (ms, seq uint64) {
+	t.Helper()
+	m := bulkIDRe.FindStringSubmatch(reply)
+	if m == nil {
+		t.Fatalf("not a stream ID reply: %q", reply)
+	}
+	ms, _ = strconv.ParseUint(m[1], 10, 64)
+	seq, _ = strconv.ParseUint(m[2], 10, 64)
+	return ms, seq
+}
+
+// TestStreamAutoIDs checks the properties of generated IDs on both
+// servers, whose clocks make the IDs themselves differ: "*" takes the
+// current time with sequence 0, or the last ID's time with the next
+// sequence when the clock is not ahead; "<ms>-*" continues the sequence of
+// the same millisecond; the last generated ID is what XINFO reports.
+func TestStreamAutoIDs(t *testing.T) {
+	p := startPair(t)
+	for name, srv := range map[string]*testutil.Server{"kv-server": p.kv, "redis-server": p.redis} {
+		t.Run(name, func(t *testing.T) {
+			c := dial(t, srv.Addr())
+			before := uint64(time.Now().UnixMilli())
+			var lastMs, lastSeq uint64
+			for i := range 200 {
+				ms, seq := parseBulkID(t, mustDo(t, c, "XADD", "auto", "*", "f", strconv.Itoa(i)))
+				if ms < before-1000 || ms > uint64(time.Now().UnixMilli())+1000 {
+					t.Fatalf("XADD * gave %d-%d, far from the clock", ms, seq)
+				}
+				if i > 0 && (ms < lastMs || (ms == lastMs && seq != lastSeq+1) || (ms > lastMs && seq != 0)) {
+					t.Fatalf("XADD * gave %d-%d after %d-%d", ms, seq, lastMs, lastSeq)
+				}
+				lastMs, lastSeq = ms, seq
+			}
+			// A last ID in the future: "*" continues its sequence.
+			mustDo(t, c, "XADD", "future", "99999999999999-5", "f", "v")
+			if ms, seq := parseBulkID(t, mustDo(t, c, "XADD", "future", "*", "f", "v")); ms != 99999999999999 || seq != 6 {
+				t.Fatalf("XADD * after a future ID gave %d-%d", ms, seq)
+			}
+			if ms, seq := parseBulkID(t, mustDo(t, c, "XADD", "future", "99999999999999-*", "f", "v")); ms != 99999999999999 || seq != 7 {
+				t.Fatalf("XADD <ms>-* gave %d-%d", ms, seq)
+			}
+			if ms, seq := parseBulkID(t, mustDo(t, c, "XADD", "future", "100000000000000-*", "f", "v")); ms != 100000000000000 || seq != 0 {
+				t.Fatalf("XADD <later ms>-* gave %d-%d", ms, seq)
+			}
+			info := mustDo(t, c, "XINFO", "STREAM", "auto")
+			if want := fmt.Sprintf("%d-%d", lastMs, lastSeq); !strings.Contains(info, "last-generated-id\r\n$"+strconv.Itoa(len(want))+"\r\n"+want+"\r\n") {
+				t.Fatalf("XINFO STREAM does not report %s as the last generated ID: %q", want, info)
+			}
+		})
+	}
+}
+
+// TestStreamGroupsConcurrent runs several consumers of one group at once,
+// each reading with XREADGROUP and acknowledging what it got, on each
+// server: every entry is delivered to exactly one consumer, and the
+// group's final state (entries read, lag, empty PEL, consumer names) is
+// the same on both servers.
+func TestStreamGroupsConcurrent(t *testing.T) {
+	p := startPair(t)
+	const entries, consumers = 600, 4
+	final := map[string][]string{}
+	for name, srv := range map[string]*testutil.Server{"kv-server": p.kv, "redis-server": p.redis} {
+		c := dial(t, srv.Addr())
+		mustDo(t, c, "XGROUP", "CREATE", "q", "workers", "$", "MKSTREAM")
+		// Consumers exist before the race: one that finds nothing left to
+		// read would otherwise not be created (Redis 7.0 creates it when
+		// it is served).
+		for w := range consumers {
+			mustDo(t, c, "XGROUP", "CREATECONSUMER", "q", "workers", "w"+strconv.Itoa(w))
+		}
+		for i := 1; i <= entries; i++ {
+			mustDo(t, c, "XADD", "q", fmt.Sprintf("%d-1", i), "job", strconv.Itoa(i))
+		}
+		var mu sync.Mutex
+		seen := map[string]string{}
+		var wg sync.WaitGroup
+		errs := make(chan error, consumers)
+		for w := range consumers {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				cn, err := resptest.Dial(srv.Addr())
+				if err != nil {
+					errs <- err
+					return
+				}
+				defer cn.Close()
+				me := "w" + strconv.Itoa(w)
+				for range entries { // bounded: each round takes at least one entry or stops
+					r, err := cn.Do("XREADGROUP", "GROUP", "workers", me, "COUNT", "7", "STREAMS", "q", ">")
+					if err != nil {
+						errs <- err
+						return
+					}
+					ids := regexp.MustCompile(`\r\n(\d+-1)\r\n`).FindAllStringSubmatch(string(r), -1)
+					if len(ids) == 0 {
+						return
+					}
+					args := []string{"XACK", "q", "workers"}
+					mu.Lock()
+					for _, m := range ids {
+						if prev, dup := seen[m[1]]; dup {
+							mu.Unlock()
+							errs <- fmt.Errorf("%s delivered to %s and %s", m[1], prev, me)
+							return
+						}
+						seen[m[1]] = me
+						args = append(args, m[1])
+					}
+					mu.Unlock()
+					if r, err := cn.Do(args...); err != nil || string(r) != ":"+strconv.Itoa(len(ids))+"\r\n" {
+						errs <- fmt.Errorf("%s: XACK of %d: %q %v", me, len(ids), r, err)
+						return
+					}
+				}
+			}()
+		}
+		wg.Wait()
+		close(errs)
+		for err := range errs {
+			t.Fatalf("%s: %v", name, err)
+		}
+		if len(seen) != entries {
+			t.Fatalf("%s: %d of %d entries delivered", name, len(seen), entries)
+		}
+		final[name] = []string{
+			mustDo(t, c, "XINFO", "GROUPS", "q"),
+			mustDo(t, c, "XPENDING", "q", "workers"),
+			regexp.MustCompile(`idle\r\n:\d+`).ReplaceAllString(mustDo(t, c, "XINFO", "CONSUMERS", "q", "workers"), "idle"),
+		}
+	}
+	for i := range final["kv-server"] {
+		if final["kv-server"][i] != final["redis-server"][i] {
+			t.Errorf("final state differs:\nkv-server:    %q\nredis-server: %q", final["kv-server"][i], final["redis-server"][i])
+		}
+	}
+}
