@@ -295,16 +295,10 @@ func (c *Client) finishTrimArgs(a *trimArgs, limitGiven, xadd bool, i int) int {
 	return i
 }
 
-// lookupStreamWrite is lookupWriteType for streams; ok is false after a
-// WRONGTYPE reply.
-func (c *Client) lookupStream(key []byte, write bool) (*streamValue, bool) {
-	var o *Object
-	var ok bool
-	if write {
-		o, ok = c.lookupWriteType(key, TypeStream)
-	} else {
-		o, ok = c.lookupReadType(key, TypeStream)
-	}
+// lookupStream is lookupReadType for streams: the value, or nil when the
+// key is missing; ok is false after a WRONGTYPE reply.
+func (c *Client) lookupStream(key []byte) (*streamValue, bool) {
+	o, ok := c.lookupReadType(key, TypeStream)
 	if o == nil {
 		return nil, ok
 	}
@@ -428,7 +422,7 @@ func (c *Client) xrange(args [][]byte, rev bool) {
 			return
 		}
 	}
-	s, ok := c.lookupStream(args[1], false)
+	s, ok := c.lookupStream(args[1])
 	if !ok {
 		return
 	}
@@ -444,7 +438,7 @@ func (c *Client) xrange(args [][]byte, rev bool) {
 }
 
 func cmdXLen(c *Client, args [][]byte) {
-	s, ok := c.lookupStream(args[1], false)
+	s, ok := c.lookupStream(args[1])
 	if ok {
 		if s == nil {
 			c.w.Int(0)
@@ -556,6 +550,10 @@ func (c *Client) parseXRead(args [][]byte) (r xreadArgs, ok bool) {
 				c.addError("ERR timeout is negative")
 				return r, false
 			}
+			if t > 0 && t > 1<<63-1-c.srv.now {
+				c.addError("ERR timeout is out of range")
+				return r, false
+			}
 			r.timeout = t
 		case eqFold(o, "count") && more > 0:
 			i++
@@ -604,7 +602,7 @@ func (c *Client) parseXRead(args [][]byte) (r xreadArgs, ok bool) {
 	}
 	for i, a := range args[streamsArg+n:] {
 		key := r.keys[i]
-		s, ok := c.lookupStream(key, false)
+		s, ok := c.lookupStream(key)
 		if !ok {
 			return r, false
 		}
@@ -671,7 +669,7 @@ func (c *Client) serveXRead(r *xreadArgs) bool {
 	}
 	var list []served
 	for i, key := range r.keys {
-		o := c.db.get(key)
+		o := c.lookupRead(key) // a second lookup, as xreadCommand's serving loop
 		if o == nil || o.typ != TypeStream {
 			continue
 		}
@@ -717,10 +715,7 @@ func (c *Client) serveXRead(r *xreadArgs) bool {
 		}
 		o := c.db.get(sv.key)
 		before := valueMemory(o)
-		cons, created := sv.g.lookupOrCreateConsumer(r.consumer, now)
-		if created {
-			c.srv.dirty++
-		}
+		cons := c.streamConsumer(sv.g, r.consumer, now)
 		if sv.hist {
 			c.replyConsumerHistory(sv.s, cons, sv.start, r.count, now)
 		} else {
@@ -1103,8 +1098,18 @@ func cmdXPending(c *Client, args [][]byte) {
 	}
 }
 
-// claim moves NACK n of id to the consumer named name (created on first
-// use) as XCLAIM and XAUTOCLAIM do.
+// streamConsumer finds the named consumer of g, refreshing its seen time,
+// or creates it (a change, as streamCreateConsumer counts it).
+func (c *Client) streamConsumer(g *streamGroup, name []byte, now int64) *streamConsumer {
+	cons, created := g.lookupOrCreateConsumer(name, now)
+	if created {
+		c.srv.dirty++
+	}
+	return cons
+}
+
+// claim moves NACK n of id into cons's PEL (out of its previous
+// consumer's, if any), as XCLAIM and XAUTOCLAIM do.
 func (g *streamGroup) claim(id streamID, n *streamNACK, cons *streamConsumer) {
 	if n.consumer != cons {
 		if n.consumer != nil {
@@ -1188,9 +1193,12 @@ func cmdXClaim(c *Client, args [][]byte) {
 	}
 	s := o.stream()
 	before := valueMemory(o)
+	// A moved last ID counts as a change only when no claim carries it
+	// (Redis propagates it with the claims, else as XGROUP SETID).
+	propagateLast := false
 	if lastID.cmp(g.lastID) > 0 {
 		g.lastID = lastID
-		srv.dirty++
+		propagateLast = true
 	}
 	if delivery == -1 || delivery < 0 || delivery > now {
 		delivery = now
@@ -1203,6 +1211,7 @@ func cmdXClaim(c *Client, args [][]byte) {
 			if n != nil {
 				g.ack(id)
 				srv.dirty++
+				propagateLast = false
 			}
 			continue
 		}
@@ -1217,7 +1226,7 @@ func cmdXClaim(c *Client, args [][]byte) {
 			continue
 		}
 		if cons == nil {
-			cons, _ = g.lookupOrCreateConsumer(args[3], now)
+			cons = c.streamConsumer(g, args[3], now)
 		}
 		n.deliveryTime = delivery
 		if retry >= 0 {
@@ -1227,6 +1236,10 @@ func cmdXClaim(c *Client, args [][]byte) {
 		}
 		g.claim(id, n, cons)
 		out = append(out, id)
+		srv.dirty++
+		propagateLast = false
+	}
+	if propagateLast {
 		srv.dirty++
 	}
 	s.groupChanged(g)
@@ -1313,7 +1326,7 @@ func cmdXAutoClaim(c *Client, args [][]byte) {
 			continue
 		}
 		if cons == nil {
-			cons, _ = g.lookupOrCreateConsumer(args[3], now)
+			cons = c.streamConsumer(g, args[3], now)
 		}
 		pe.nack.deliveryTime = now
 		if !justID {
