@@ -232,7 +232,12 @@ func (s *streamValue) addNode(n *streamNode) {
 // removeNode removes node i.
 func (s *streamValue) removeNode(i int) {
 	n := s.nodes[i]
-	s.nodes = slices.Delete(s.nodes, i, i+1)
+	if i == 0 {
+		s.nodes[0] = nil
+		s.nodes = s.nodes[1:]
+	} else {
+		s.nodes = slices.Delete(s.nodes, i, i+1)
+	}
 	s.raxNodes -= raxInsertDelta(len(s.nodes), s.masterAt, n.master)
 	s.lpAlloc -= int64(n.alloc)
 }
@@ -494,7 +499,7 @@ func (s *streamValue) deleteEntry(n *streamNode, e *streamEntry) {
 	p := listpack.First(lp)
 	count := lpMustInt(lp, p)
 	if count == 1 {
-		s.removeNode(slices.Index(s.nodes, n))
+		s.removeNode(sort.Search(len(s.nodes), func(i int) bool { return s.nodes[i].master.cmp(n.master) >= 0 }))
 	} else {
 		lp, p = listpack.ReplaceInt(lp, p, count-1)
 		p = listpack.Next(lp, p)

@@ -29,7 +29,11 @@ type pelEntry struct {
 }
 
 // streamPEL is a PEL ordered by ID, with the node count of the radix tree
-// Redis would have for it (for MEMORY USAGE, see raxInsertDelta).
+// Redis would have for it (for MEMORY USAGE, see raxInsertDelta). It is a
+// sorted slice: deliveries append at the end and acknowledgements mostly
+// remove from the front, both O(1); an insertion or removal elsewhere
+// (XCLAIM of an old entry, an out-of-order XACK) moves the entries after
+// it, where Redis's radix tree is O(log n).
 type streamPEL struct {
 	ents  []pelEntry
 	nodes int
@@ -66,7 +70,13 @@ func (p *streamPEL) insert(id streamID, n *streamNACK) bool {
 func (p *streamPEL) remove(id streamID) {
 	i := p.search(id)
 	if i < len(p.ents) && p.ents[i].id == id {
-		p.ents = slices.Delete(p.ents, i, i+1)
+		if i == 0 {
+			// The oldest entry, what XACK usually removes: O(1).
+			p.ents[0] = pelEntry{}
+			p.ents = p.ents[1:]
+		} else {
+			p.ents = slices.Delete(p.ents, i, i+1)
+		}
 		p.nodes -= raxInsertDelta(len(p.ents), p.at, id)
 	}
 }
