@@ -1,6 +1,7 @@
 package compat
 
 import (
+	"context"
 	"fmt"
 	"regexp"
 	"strconv"
@@ -8,6 +9,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/redis/go-redis/v9"
 
 	"github.com/kvkit/kvkit/internal/resptest"
 	"github.com/kvkit/kvkit/internal/testutil"
@@ -151,5 +154,87 @@ func TestStreamGroupsConcurrent(t *testing.T) {
 		if final["kv-server"][i] != final["redis-server"][i] {
 			t.Errorf("final state differs:\nkv-server:    %q\nredis-server: %q", final["kv-server"][i], final["redis-server"][i])
 		}
+	}
+}
+
+// TestGoRedisStreams runs go-redis's stream commands against both servers
+// in RESP2 and RESP3 and compares go-redis's rendering of what it parsed:
+// its documented reply shapes (XAutoClaim's three elements of 7.0,
+// XInfoStreamFull, XPendingExt, XReadGroup's map in RESP3) must parse the
+// same. Clock-derived fields are compared as zero.
+func TestGoRedisStreams(t *testing.T) {
+	p := startPair(t)
+	ctx := context.Background()
+	for _, proto := range []int{2, 3} {
+		t.Run(fmt.Sprintf("RESP%d", proto), func(t *testing.T) {
+			var logs [2][]string
+			for i, addr := range []string{p.kv.Addr(), p.redis.Addr()} {
+				rdb := redis.NewClient(&redis.Options{Addr: addr, Protocol: proto, DB: 3, PoolSize: 2})
+				defer rdb.Close()
+				var l []string
+				add := func(what string, v any, err error) { l = append(l, fmt.Sprintf("%s: %v %v", what, v, err)) }
+				rdb.FlushDB(ctx)
+				for j := 1; j <= 5; j++ {
+					id, err := rdb.XAdd(ctx, &redis.XAddArgs{Stream: "gs", ID: fmt.Sprintf("%d-1", j), Values: []string{"n", strconv.Itoa(j)}}).Result()
+					add("XAdd", id, err)
+				}
+				n, err := rdb.XTrimMaxLenApprox(ctx, "gs", 10, 0).Result()
+				add("XTrimMaxLenApprox", n, err)
+				msgs, err := rdb.XRangeN(ctx, "gs", "-", "+", 2).Result()
+				add("XRangeN", msgs, err)
+				msgs, err = rdb.XRevRange(ctx, "gs", "+", "(3-1").Result()
+				add("XRevRange", msgs, err)
+				add("XGroupCreate", nil, rdb.XGroupCreate(ctx, "gs", "g", "0").Err())
+				streams, err := rdb.XReadGroup(ctx, &redis.XReadGroupArgs{Group: "g", Consumer: "c1", Streams: []string{"gs", ">"}, Count: 3}).Result()
+				add("XReadGroup", streams, err)
+				streams, err = rdb.XRead(ctx, &redis.XReadArgs{Streams: []string{"gs", "2-1"}, Count: 2}).Result()
+				add("XRead", streams, err)
+				pend, err := rdb.XPending(ctx, "gs", "g").Result()
+				add("XPending", pend, err)
+				ext, err := rdb.XPendingExt(ctx, &redis.XPendingExtArgs{Stream: "gs", Group: "g", Start: "-", End: "+", Count: 10}).Result()
+				for j := range ext {
+					ext[j].Idle = 0
+				}
+				add("XPendingExt", ext, err)
+				claimed, err := rdb.XClaimJustID(ctx, &redis.XClaimArgs{Stream: "gs", Group: "g", Consumer: "c2", Messages: []string{"1-1"}}).Result()
+				add("XClaimJustID", claimed, err)
+				ac, start, err := rdb.XAutoClaim(ctx, &redis.XAutoClaimArgs{Stream: "gs", Group: "g", Consumer: "c3", Start: "0", Count: 1}).Result()
+				add("XAutoClaim", fmt.Sprint(ac, start), err)
+				acked, err := rdb.XAck(ctx, "gs", "g", "2-1", "3-1").Result()
+				add("XAck", acked, err)
+				groups, err := rdb.XInfoGroups(ctx, "gs").Result()
+				add("XInfoGroups", groups, err)
+				cons, err := rdb.XInfoConsumers(ctx, "gs", "g").Result()
+				for j := range cons {
+					cons[j].Idle = 0
+				}
+				add("XInfoConsumers", cons, err)
+				info, err := rdb.XInfoStream(ctx, "gs").Result()
+				add("XInfoStream", info, err)
+				full, err := rdb.XInfoStreamFull(ctx, "gs", 0).Result()
+				if full != nil {
+					for _, g := range full.Groups {
+						for j := range g.Pending {
+							g.Pending[j].DeliveryTime = time.Time{}
+						}
+						for j := range g.Consumers {
+							g.Consumers[j].SeenTime = time.Time{}
+							for k := range g.Consumers[j].Pending {
+								g.Consumers[j].Pending[k].DeliveryTime = time.Time{}
+							}
+						}
+					}
+				}
+				add("XInfoStreamFull", full, err)
+				n, err = rdb.XDel(ctx, "gs", "4-1").Result()
+				add("XDel", n, err)
+				n, err = rdb.XLen(ctx, "gs").Result()
+				add("XLen", n, err)
+				_, err = rdb.XRead(ctx, &redis.XReadArgs{Streams: []string{"gs", "$"}, Count: 1, Block: -1}).Result()
+				add("XRead nothing", nil, err)
+				logs[i] = l
+			}
+			compareLogs(t, fmt.Sprintf("go-redis streams RESP%d", proto), logs[0], logs[1])
+		})
 	}
 }
