@@ -11,9 +11,10 @@ import (
 // USAGE and used_memory mean what they mean in Redis: the bytes the value
 // would occupy there, including allocator rounding.
 const (
-	dictEntrySize = 24 // sizeof(dictEntry)
-	robjSize      = 16 // sizeof(robj)
-	expireEntry   = 24 // an expires-dict entry (the key sds is shared)
+	dictEntrySize  = 24 // sizeof(dictEntry)
+	dictStructSize = 56 // sizeof(dict): a hashtable-encoded value's dict header
+	robjSize       = 16 // sizeof(robj)
+	expireEntry    = 24 // an expires-dict entry (the key sds is shared)
 )
 
 // jemallocSize rounds n up to jemalloc's size class (4 classes per

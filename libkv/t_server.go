@@ -511,12 +511,14 @@ func cmdDebug(c *Client, args [][]byte) {
 		c.debugSdslen(args[2])
 	case (sub == "listpack" || sub == "htstats-key") && len(args) == 3,
 		sub == "quicklist" && (len(args) == 3 || len(args) == 4):
-		if c.db.get(args[2]) == nil {
+		o := c.db.get(args[2])
+		if o == nil {
 			c.addError(errNoSuchKey)
 			return
 		}
-		// Only strings exist so far: none is a listpack, quicklist or
-		// hash table.
+		if o.typ == TypeHash && c.debugHash(sub, o) {
+			return
+		}
 		c.addError(map[string]string{
 			"listpack":    "ERR Not a listpack encoded object.",
 			"quicklist":   "ERR Not a quicklist encoded object.",
