@@ -657,17 +657,13 @@ func cmdXRead(c *Client, args [][]byte) {
 }
 
 // serveXRead replies with what the streams have for r, as xreadCommand's
-// synchronous path; it reports false (nothing written) when no stream can
-// serve anything.
+// synchronous path: each key in turn is served when it has something past
+// the requested ID (or, for XREADGROUP, always when reading history); it
+// reports false (nothing written) when no key was served.
 func (c *Client) serveXRead(r *xreadArgs) bool {
-	type served struct {
-		key   []byte
-		s     *streamValue
-		g     *streamGroup
-		start streamID
-		hist  bool
-	}
-	var list []served
+	mark := c.w.Len()
+	served := 0
+	now := c.srv.now
 	for i, key := range r.keys {
 		o := c.lookupRead(key) // a second lookup, as xreadCommand's serving loop
 		if o == nil || o.typ != TypeStream {
@@ -675,56 +671,54 @@ func (c *Client) serveXRead(r *xreadArgs) bool {
 		}
 		s := o.stream()
 		gt := r.ids[i]
-		sv := served{key: key, s: s}
+		hist := false
 		if r.groups != nil {
-			g := r.groups[i]
-			if s.group([]byte(g.name)) != g {
-				continue // destroyed while the client was blocked
-			}
-			sv.g = g
-			if gt != maxStreamID {
-				sv.hist = true
-			} else if s.length > 0 && s.edgeID(false).cmp(g.lastID) > 0 {
-				gt = g.lastID
-			} else {
+			switch {
+			case gt != maxStreamID:
+				hist = true
+			case s.length > 0 && s.edgeID(false).cmp(r.groups[i].lastID) > 0:
+				gt = r.groups[i].lastID
+			default:
 				continue
 			}
 		} else if s.length == 0 || s.edgeID(false).cmp(gt) <= 0 {
 			continue
 		}
-		sv.start, _ = gt.incr()
-		list = append(list, sv)
-	}
-	if len(list) == 0 {
-		return false
-	}
-	if c.w.Resp3() {
-		c.w.Map(len(list))
-	} else {
-		c.w.Array(len(list))
-	}
-	now := c.srv.now
-	for _, sv := range list {
+		start, _ := gt.incr()
+		served++
 		if !c.w.Resp3() {
 			c.w.Array(2)
 		}
-		c.w.Bulk(sv.key)
-		if sv.g == nil {
-			c.replyItems(sv.s.collect(sv.start, maxStreamID, false, r.count))
+		c.w.Bulk(key)
+		if r.groups == nil {
+			c.replyItems(s.collect(start, maxStreamID, false, r.count))
 			continue
 		}
-		o := c.db.get(sv.key)
+		g := r.groups[i]
 		before := valueMemory(o)
-		cons := c.streamConsumer(sv.g, r.consumer, now)
-		if sv.hist {
-			c.replyConsumerHistory(sv.s, cons, sv.start, r.count, now)
+		cons := c.streamConsumer(g, r.consumer, now)
+		if hist {
+			c.replyConsumerHistory(s, cons, start, r.count, now)
 		} else {
-			c.replyGroupRead(sv.s, sv.g, cons, sv.start, r.count, r.noack, now)
+			c.replyGroupRead(s, g, cons, start, r.count, r.noack, now)
 		}
-		sv.s.groupChanged(sv.g)
+		s.groupChanged(g)
 		c.db.resized(o, before)
 		c.srv.dirty++
 	}
+	if served == 0 {
+		return false
+	}
+	// The count goes in front of what was written (Redis's deferred
+	// length).
+	body := append([]byte(nil), c.w.Bytes()[mark:]...)
+	c.w.Truncate(mark)
+	if c.w.Resp3() {
+		c.w.Map(served)
+	} else {
+		c.w.Array(served)
+	}
+	c.w.Raw(body)
 	return true
 }
 
