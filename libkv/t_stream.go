@@ -612,7 +612,7 @@ func (c *Client) parseXRead(args [][]byte) (r xreadArgs, ok bool) {
 				g = s.group(r.group)
 			}
 			if g == nil {
-				c.addError("NOGROUP No such key '" + string(key) + "' or consumer group '" + string(r.group) + "' in XREADGROUP with GROUP option")
+				c.addError("NOGROUP No such key '" + string(cString(key)) + "' or consumer group '" + string(cString(r.group)) + "' in XREADGROUP with GROUP option")
 				return r, false
 			}
 			r.groups[i] = g
@@ -842,7 +842,7 @@ func cmdXGroup(c *Client, args [][]byte) {
 			return
 		}
 		if g = s.group(name); g == nil && (eqFold(opt, "setid") || eqFold(opt, "createconsumer") || eqFold(opt, "delconsumer")) {
-			c.addError("NOGROUP No such consumer group '" + string(name) + errNoGroupSuffix + string(key) + "'")
+			c.addError("NOGROUP No such consumer group '" + string(cString(name)) + errNoGroupSuffix + string(cString(key)) + "'")
 			return
 		}
 	}
@@ -955,7 +955,7 @@ func (c *Client) lookupGroup(key, name []byte) (o *Object, g *streamGroup, ok bo
 }
 
 func (c *Client) noGroupOrKey(key, name []byte) {
-	c.addError("NOGROUP No such key '" + string(key) + "' or consumer group '" + string(name) + "'")
+	c.addError("NOGROUP No such key '" + string(cString(key)) + "' or consumer group '" + string(cString(name)) + "'")
 }
 
 func cmdXAck(c *Client, args [][]byte) {
