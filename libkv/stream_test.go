@@ -5,6 +5,7 @@ import (
 	"math/rand/v2"
 	"slices"
 	"strconv"
+	"strings"
 	"testing"
 
 	"github.com/kvkit/kvkit/internal/listpack"
@@ -255,4 +256,116 @@ func FuzzStreamListpack(f *testing.F) {
 			n.fields(&e, func(f, v []byte) {})
 		}
 	})
+}
+
+// checkStreamInvariants checks what every stream command must keep true:
+// the database's accounted bytes are the sum of its keys', each stream's
+// running totals (node allocations, group memory, radix tree node counts
+// of the stream and of every PEL) match a recount, and group and consumer
+// PELs hold the same NACKs.
+func checkStreamInvariants(t *testing.T, c *Client, step int, args []string) {
+	t.Helper()
+	db := c.db
+	var sum int64
+	for k, o := range db.keys.All() {
+		sum += keyMemory([]byte(k), o)
+		if o.typ != TypeStream {
+			continue
+		}
+		s := o.stream()
+		var masters []streamID
+		var alloc int64
+		for _, n := range s.nodes {
+			masters = append(masters, n.master)
+			alloc += int64(n.alloc)
+		}
+		if alloc != s.lpAlloc || raxNodesBrute(masters) != s.raxNodes {
+			t.Fatalf("step %d %q: key %q: lpAlloc %d (nodes %d), rax nodes %d (trie %d)", step, args, k, s.lpAlloc, alloc, s.raxNodes, raxNodesBrute(masters))
+		}
+		var gm int64
+		for _, g := range s.groups {
+			pelNodes := func(p *streamPEL) {
+				var ids []streamID
+				for _, e := range p.ents {
+					ids = append(ids, e.id)
+				}
+				if want := raxNodesBrute(ids); max(p.nodes, 1) != want {
+					t.Fatalf("step %d %q: key %q group %q: PEL of %d has %d nodes, trie %d", step, args, k, g.name, len(ids), p.nodes, want)
+				}
+			}
+			pelNodes(&g.pel)
+			held := 0
+			m := int64(40) + g.pel.memory() + 24*int64(len(g.pel.ents))
+			for _, cons := range g.consumers {
+				pelNodes(&cons.pel)
+				held += len(cons.pel.ents)
+				for _, e := range cons.pel.ents {
+					if g.pel.find(e.id) != e.nack || e.nack.consumer != cons {
+						t.Fatalf("step %d %q: key %q: %v in %q's PEL is not the group's", step, args, k, e.id, cons.name)
+					}
+				}
+				m += 24 + int64(len(cons.name)) + cons.pel.memory()
+			}
+			if held != len(g.pel.ents) {
+				t.Fatalf("step %d %q: key %q: group PEL %d, consumers hold %d", step, args, k, len(g.pel.ents), held)
+			}
+			gm += m
+		}
+		if gm != s.groupsMem {
+			t.Fatalf("step %d %q: key %q: groupsMem %d, recount %d", step, args, k, s.groupsMem, gm)
+		}
+	}
+	if sum != db.mem {
+		t.Fatalf("step %d %q: db.mem %d, keys sum to %d", step, args, db.mem, sum)
+	}
+}
+
+// TestStreamAccounting runs random stream commands with small node limits
+// and checks the invariants after each.
+func TestStreamAccounting(t *testing.T) {
+	c := newTestClient(t)
+	r := rand.New(rand.NewPCG(5, 6))
+	clock := 0
+	pick := func(xs ...string) string { return xs[r.IntN(len(xs))] }
+	id := func() string { return strconv.Itoa(max(clock-r.IntN(10), 0)) + "-" + strconv.Itoa(r.IntN(3)) }
+	c.run1("CONFIG", "SET", "stream-node-max-entries", "3", "stream-node-max-bytes", "120")
+	for step := range 3000 {
+		k := pick("s0", "s1")
+		g, cn := pick("g0", "g1"), pick("c0", "c1", "c2")
+		var args []string
+		switch r.IntN(12) {
+		case 0, 1, 2:
+			clock += r.IntN(3)
+			args = []string{"XADD", k, id(), pick("f", "g"), strconv.Itoa(r.IntN(1000)), "h", strings.Repeat("x", r.IntN(30))}
+			if r.IntN(5) == 0 {
+				args = append([]string{"XADD", k, "MAXLEN", pick("~", "="), strconv.Itoa(r.IntN(10))}, args[2:]...)
+			}
+		case 3:
+			args = []string{"XDEL", k, id(), id()}
+		case 4:
+			args = []string{"XTRIM", k, "MAXLEN", pick("~", "="), strconv.Itoa(r.IntN(10))}
+			if r.IntN(2) == 0 {
+				args = []string{"XTRIM", k, "MINID", pick("~", "="), id()}
+			}
+		case 5:
+			args = []string{"XGROUP", "CREATE", k, g, pick("0", "$"), "MKSTREAM"}
+		case 6:
+			args = []string{"XREADGROUP", "GROUP", g, cn, "COUNT", strconv.Itoa(r.IntN(4)), "STREAMS", k, pick(">", ">", "0")}
+		case 7:
+			args = []string{"XACK", k, g, id(), id(), id()}
+		case 8:
+			args = []string{"XCLAIM", k, g, cn, "0", id(), id(), pick("JUSTID", "FORCE")}
+		case 9:
+			args = []string{"XAUTOCLAIM", k, g, cn, "0", "0", "COUNT", strconv.Itoa(1 + r.IntN(4))}
+		case 10:
+			args = []string{"XGROUP", pick("DELCONSUMER", "CREATECONSUMER"), k, g, cn}
+		default:
+			args = []string{pick("COPY", "DEL", "XGROUP"), k, pick("s2", "s3", g)}
+			if args[0] == "XGROUP" {
+				args = []string{"XGROUP", "DESTROY", k, g}
+			}
+		}
+		c.run1(args...)
+		checkStreamInvariants(t, c, step, args)
+	}
 }
