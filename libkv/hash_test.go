@@ -8,32 +8,7 @@ import (
 	"testing"
 
 	"github.com/kvkit/kvkit/internal/listpack"
-	"github.com/kvkit/kvkit/libkv/config"
 )
-
-// newTestClient is a client of a fresh server, for running commands
-// directly (no network): replies accumulate in c.w.
-func newTestClient(t testing.TB) *Client {
-	t.Helper()
-	s, err := New(config.Default())
-	if err != nil {
-		t.Fatal(err)
-	}
-	c := &Client{srv: s, db: s.dbs[0], authed: true}
-	c.w.Proto = 2
-	return c
-}
-
-// run1 executes one command and returns its reply.
-func (c *Client) run1(args ...string) string {
-	b := make([][]byte, len(args))
-	for i, a := range args {
-		b[i] = []byte(a)
-	}
-	c.w.Reset()
-	c.process(b)
-	return string(c.w.Bytes())
-}
 
 // checkHashInvariants checks what every hash command must keep true: the
 // database's accounted bytes are the sum of its keys' (so each in-place
@@ -89,7 +64,7 @@ func checkHashInvariants(t *testing.T, c *Client, step int, args []string) {
 // so conversions and table resizes happen) and checks the invariants after
 // each.
 func TestHashAccounting(t *testing.T) {
-	c := newTestClient(t)
+	c := testClient(t)
 	r := rand.New(rand.NewPCG(1, 2))
 	field := func() string { return "f" + strconv.Itoa(r.IntN(60)) }
 	value := func() string {
@@ -134,7 +109,7 @@ func TestHashAccounting(t *testing.T) {
 // and hashTypeSet: by the number of fields, by the length of any argument,
 // by HINCRBYFLOAT's result, and never back.
 func TestHashConversion(t *testing.T) {
-	c := newTestClient(t)
+	c := testClient(t)
 	c.run1("CONFIG", "SET", "hash-max-listpack-entries", "3")
 	c.run1("CONFIG", "SET", "hash-max-listpack-value", "10")
 	enc := func(k string) string { return c.run1("OBJECT", "ENCODING", k) }
@@ -173,7 +148,7 @@ func TestHashConversion(t *testing.T) {
 // BenchmarkHSet is redis-benchmark's -t hset (one field of one hash,
 // overwritten), in process; BenchmarkSetForHSet is -t set for comparison.
 func BenchmarkHSet(b *testing.B) {
-	c := newTestClient(b)
+	c := testClient(b)
 	args := [][]byte{[]byte("HSET"), []byte("myhash"), []byte("element:__rand_int__"), []byte("xxx")}
 	b.ReportAllocs()
 	for b.Loop() {
@@ -183,7 +158,7 @@ func BenchmarkHSet(b *testing.B) {
 }
 
 func BenchmarkSetForHSet(b *testing.B) {
-	c := newTestClient(b)
+	c := testClient(b)
 	args := [][]byte{[]byte("SET"), []byte("key:__rand_int__"), []byte("xxx")}
 	b.ReportAllocs()
 	for b.Loop() {
@@ -199,7 +174,7 @@ func BenchmarkSetForHSet(b *testing.B) {
 func FuzzHashOps(f *testing.F) {
 	f.Add([]byte("\x01a\x011\x01b\x02-5\x00a\x01c\x0512345"), uint8(4), uint8(8))
 	f.Add([]byte("\x01\x00\x00\x01\x14-9223372036854775808\x00\x00"), uint8(1), uint8(64))
-	s := newTestClient(f).srv
+	s := testClient(f).srv
 	f.Fuzz(func(t *testing.T, data []byte, maxEntries, maxValue uint8) {
 		s.conf.HashMaxListpackEntries = int64(maxEntries)
 		s.conf.HashMaxListpackValue = int64(maxValue)

@@ -323,7 +323,7 @@ func checkStreamInvariants(t *testing.T, c *Client, step int, args []string) {
 // TestStreamAccounting runs random stream commands with small node limits
 // and checks the invariants after each.
 func TestStreamAccounting(t *testing.T) {
-	c := newTestClient(t)
+	c := testClient(t)
 	r := rand.New(rand.NewPCG(5, 6))
 	clock := 0
 	pick := func(xs ...string) string { return xs[r.IntN(len(xs))] }

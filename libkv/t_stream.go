@@ -1248,15 +1248,6 @@ func cmdXClaim(c *Client, args [][]byte) {
 	}
 }
 
-// cString is a C string's view of an argument: up to its first NUL, as
-// Redis's %s formatting of an sds.
-func cString(b []byte) []byte {
-	if i := bytes.IndexByte(b, 0); i >= 0 {
-		return b[:i]
-	}
-	return b
-}
-
 func cmdXAutoClaim(c *Client, args [][]byte) {
 	minIdle, ok := sds.ParseInt(args[4])
 	if !ok {
