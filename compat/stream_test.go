@@ -238,3 +238,116 @@ func TestGoRedisStreams(t *testing.T) {
 		})
 	}
 }
+
+// blockingStreamScenario runs blocking XREAD/XREADGROUP cases on one
+// server and returns what each client received, in order: a blocked
+// client is served by the XADD that passes its ID, in the order clients
+// blocked; XREADGROUP clients of one group share what arrives; BLOCK
+// timeouts reply with the null array; a destroyed group unblocks its
+// readers with NOGROUP.
+func blockingStreamScenario(t *testing.T, addr string, proto int) []string {
+	var log []string
+	conns := make([]*resptest.Conn, 4)
+	for i := range conns {
+		conns[i] = dial(t, addr)
+		if proto == 3 {
+			mustDo(t, conns[i], "HELLO", "3")
+		}
+	}
+	a, b, c, w := conns[0], conns[1], conns[2], conns[3]
+	send := func(cn *resptest.Conn, args ...string) {
+		if err := cn.Write(resptest.Encode(args...)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// recv reads a reply that must come; quiet checks that none comes.
+	recv := func(name string, cn *resptest.Conn) {
+		r, err := cn.ReadTimeout(5 * time.Second)
+		if err != nil {
+			t.Fatalf("%s: %s: %v (log so far: %q)", addr, name, err, log)
+		}
+		log = append(log, name+": "+string(r))
+	}
+	quiet := func(name string, cn *resptest.Conn) {
+		if r, err := cn.ReadTimeout(50 * time.Millisecond); err == nil {
+			t.Fatalf("%s: unexpected reply %q", name, r)
+		}
+	}
+	// The servers record a blocked client only once its command ran: a
+	// round trip on another connection after it is not enough, so wait
+	// until INFO counts it.
+	waitBlocked := func(n int) {
+		for range 500 {
+			if strings.Contains(mustDo(t, w, "INFO", "clients"), "blocked_clients:"+strconv.Itoa(n)+"\r\n") {
+				return
+			}
+			time.Sleep(2 * time.Millisecond)
+		}
+		t.Fatalf("%d clients never blocked", n)
+	}
+	mustDo(t, w, "FLUSHALL")
+	// XREAD $ on a missing key: served by the XADD that creates it.
+	send(a, "XREAD", "BLOCK", "0", "STREAMS", "s", "$")
+	waitBlocked(1)
+	send(b, "XREAD", "BLOCK", "0", "COUNT", "5", "STREAMS", "s", "s", "$", "$")
+	waitBlocked(2)
+	log = append(log, "XADD: "+mustDo(t, w, "XADD", "s", "1-1", "f", "v"))
+	recv("a", a)
+	recv("b", b)
+	// An explicit ID ahead of what is added keeps the client blocked.
+	send(a, "XREAD", "BLOCK", "0", "STREAMS", "s", "100-0")
+	waitBlocked(1)
+	log = append(log, "XADD: "+mustDo(t, w, "XADD", "s", "50-0", "f", "v"))
+	quiet("a", a)
+	log = append(log, "XADD: "+mustDo(t, w, "XADD", "s", "150-0", "f", "v"))
+	recv("a", a)
+	// Timeouts.
+	send(a, "XREAD", "BLOCK", "30", "STREAMS", "s", "$")
+	recv("a timeout", a)
+	mustDo(t, w, "XGROUP", "CREATE", "s", "g", "$")
+	send(a, "XREADGROUP", "GROUP", "g", "alice", "BLOCK", "30", "STREAMS", "s", ">")
+	recv("a group timeout", a)
+	// Two consumers of a group: the first blocked gets the new entry,
+	// the second waits for the next one.
+	// (Each blocks before the next is sent: the order of commands sent
+	// at once on different connections is the servers' to choose.)
+	send(a, "XREADGROUP", "GROUP", "g", "alice", "BLOCK", "0", "STREAMS", "s", ">")
+	waitBlocked(1)
+	send(b, "XREADGROUP", "GROUP", "g", "bob", "BLOCK", "0", "STREAMS", "s", ">")
+	waitBlocked(2)
+	send(c, "XREAD", "BLOCK", "0", "STREAMS", "s", "$")
+	waitBlocked(3)
+	log = append(log, "XADD: "+mustDo(t, w, "XADD", "s", "200-0", "f", "v"))
+	recv("a", a)
+	recv("c", c)
+	quiet("b", b)
+	log = append(log, "XADD: "+mustDo(t, w, "XADD", "s", "201-0", "f", "v"))
+	recv("b", b)
+	log = append(log, "XPENDING: "+mustDo(t, w, "XPENDING", "s", "g"))
+	log = append(log, "XINFO GROUPS: "+mustDo(t, w, "XINFO", "GROUPS", "s"))
+	// NOACK from a blocked read, then a destroyed group.
+	send(a, "XREADGROUP", "GROUP", "g", "carol", "COUNT", "1", "NOACK", "BLOCK", "0", "STREAMS", "s", ">")
+	waitBlocked(1)
+	log = append(log, "XADD: "+mustDo(t, w, "XADD", "s", "202-0", "f", "v"))
+	recv("a noack", a)
+	log = append(log, "XPENDING: "+mustDo(t, w, "XPENDING", "s", "g"))
+	send(a, "XREADGROUP", "GROUP", "g", "alice", "BLOCK", "0", "STREAMS", "s", ">")
+	waitBlocked(1)
+	log = append(log, "XGROUP DESTROY: "+mustDo(t, w, "XGROUP", "DESTROY", "s", "g"))
+	recv("a destroyed", a)
+	log = append(log, "INFO blocked: "+regexp.MustCompile(`blocked_clients:\d+`).FindString(mustDo(t, w, "INFO", "clients")))
+	return log
+}
+
+// TestStreamBlocking compares blocking XREAD and XREADGROUP between the
+// servers, RESP2 and RESP3.
+func TestStreamBlocking(t *testing.T) {
+	p := startPair(t)
+	for _, proto := range []int{2, 3} {
+		t.Run(fmt.Sprintf("RESP%d", proto), func(t *testing.T) {
+			kv := blockingStreamScenario(t, p.kv.Addr(), proto)
+			rd := blockingStreamScenario(t, p.redis.Addr(), proto)
+			compareLogs(t, "blocking streams", kv, rd)
+		})
+	}
+}

@@ -3,6 +3,7 @@ package libkv
 import (
 	"bytes"
 	"strconv"
+	"time"
 	"unsafe"
 
 	"github.com/kvkit/kvkit/internal/sds"
@@ -393,6 +394,7 @@ func cmdXAdd(c *Client, args [][]byte) {
 		srv.addKey(c.db, key, o)
 	} else {
 		c.db.resized(o, before)
+		srv.signalKeyAsReady(c.db, key, TypeStream)
 	}
 }
 
@@ -648,11 +650,12 @@ func cmdXRead(c *Client, args [][]byte) {
 	if !ok {
 		return
 	}
-	if !c.serveXRead(&r) {
-		// Nothing to serve: with BLOCK too, the reply is the timeout's
-		// (what Redis answers where a client may not block), until the
-		// blocking framework lands.
+	switch {
+	case c.serveXRead(&r):
+	case r.timeout == -1:
 		c.w.NullArray()
+	default:
+		c.blockXRead(&r, args)
 	}
 }
 
@@ -720,6 +723,74 @@ func (c *Client) serveXRead(r *xreadArgs) bool {
 	}
 	c.w.Raw(body)
 	return true
+}
+
+// xreadBlockedCount is XREAD_BLOCKED_DEFAULT_COUNT: what a blocked XREAD
+// without COUNT gets at most when served.
+const xreadBlockedCount = 1000
+
+// blockXRead blocks c on r's keys (blockForKeys with BLOCKED_STREAM). A
+// key made ready serves the client, as blocked.c's
+// serveClientsBlockedOnStreamKey, when the stream's last ID is past the
+// one the client reads from: its own for XREAD ("$" resolved when it
+// blocked), its group's last delivered ID for XREADGROUP (whose group, if
+// destroyed meanwhile, unblocks it with NOGROUP).
+func (c *Client) blockXRead(r *xreadArgs, args [][]byte) {
+	ids := make(map[string]streamID, len(r.keys))
+	for i, k := range r.keys {
+		if _, dup := ids[string(k)]; !dup { // the first of a repeated key counts
+			ids[string(k)] = r.ids[i]
+		}
+	}
+	count := r.count
+	if count == 0 {
+		count = xreadBlockedCount
+	}
+	group := bytes.Clone(r.group)
+	consumer := bytes.Clone(r.consumer)
+	noack := r.noack
+	// from is the ID the client reads after; g its group (nil for XREAD,
+	// or when destroyed).
+	from := func(key []byte, s *streamValue) (gt streamID, g *streamGroup) {
+		if group == nil {
+			return ids[string(key)], nil
+		}
+		if g = s.group(group); g != nil {
+			gt = g.lastID
+		}
+		return gt, g
+	}
+	c.blockForKeys(TypeStream, r.keys, time.Duration(r.timeout)*time.Millisecond, args, func(w *Client, key []byte, o *Object) {
+		s := o.stream()
+		gt, g := from(key, s)
+		if group != nil && g == nil {
+			w.addError("NOGROUP the consumer group this client was blocked on no longer exists")
+			return
+		}
+		start, _ := gt.incr()
+		if w.w.Resp3() {
+			w.w.Map(1)
+		} else {
+			w.w.Array(1)
+			w.w.Array(2)
+		}
+		w.w.Bulk(key)
+		if g == nil {
+			w.replyItems(s.collect(start, maxStreamID, false, count))
+			return
+		}
+		now := w.srv.now
+		before := valueMemory(o)
+		cons := w.streamConsumer(g, consumer, now)
+		w.replyGroupRead(s, g, cons, start, count, noack, now)
+		s.groupChanged(g)
+		w.db.resized(o, before)
+	})
+	c.blocked.ready = func(key []byte, o *Object) bool {
+		s := o.stream()
+		gt, g := from(key, s)
+		return (group != nil && g == nil) || s.lastID.cmp(gt) > 0
+	}
 }
 
 // replyGroupRead is streamReplyWithRange with a group: new entries from
@@ -890,6 +961,8 @@ func cmdXGroup(c *Client, args [][]byte) {
 		c.db.resized(o, before)
 		c.w.Int(1)
 		srv.dirty++
+		// Clients blocked on the group get NOGROUP.
+		srv.signalKeyAsReady(c.db, key, TypeStream)
 	case eqFold(opt, "createconsumer") && len(args) == 5:
 		before := valueMemory(o)
 		if g.createConsumer(args[4], srv.now) == nil {
