@@ -36,10 +36,13 @@ var streamCommands = map[string]cmdFunc{
 	"xsetid":                cmdXSetID,
 }
 
-const (
-	errInvalidStreamID = "ERR Invalid stream ID specified as stream command argument"
-	errNoGroupSuffix   = "' for key name '"
-)
+// errInvalidStreamID is streamGenericParseIDOrReply's error.
+const errInvalidStreamID = "ERR Invalid stream ID specified as stream command argument"
+
+// noSuchGroup is the NOGROUP error of XGROUP and XINFO CONSUMERS.
+func (c *Client) noSuchGroup(name, key []byte) {
+	c.addError("NOGROUP No such consumer group '" + string(cString(name)) + "' for key name '" + string(cString(key)) + "'")
+}
 
 func init() {
 	valueTypes[TypeStream] = &valueType{
@@ -50,10 +53,12 @@ func init() {
 	}
 }
 
-func newStreamObject() *Object {
-	o := &Object{typ: TypeStream, enc: EncStream}
-	o.ptr = unsafe.Pointer(newStreamValue())
-	return o
+// newStreamObject wraps s (a new empty stream when nil) in an Object.
+func newStreamObject(s *streamValue) *Object {
+	if s == nil {
+		s = newStreamValue()
+	}
+	return &Object{typ: TypeStream, enc: EncStream, ptr: unsafe.Pointer(s)}
 }
 
 // string2ull is Redis's string2ull (util.c): a canonical integer, refused
@@ -128,7 +133,8 @@ func parseStreamID(a []byte, missingSeq uint64, strict, seqStar bool) (id stream
 	return id, true, true
 }
 
-// streamIDArg parses a strict ID (no "-"/"+") or writes the error.
+// streamIDArg parses an ID (with strict, "-" and "+" refused) or writes
+// the error.
 func (c *Client) streamIDArg(a []byte, missingSeq uint64, strict bool) (streamID, bool) {
 	id, _, ok := parseStreamID(a, missingSeq, strict, false)
 	if !ok {
@@ -345,7 +351,7 @@ func cmdXAdd(c *Client, args [][]byte) {
 			c.w.Null()
 			return
 		}
-		o, created = newStreamObject(), true
+		o, created = newStreamObject(nil), true
 	}
 	s := o.stream()
 	if s.lastID == maxStreamID {
@@ -913,7 +919,7 @@ func cmdXGroup(c *Client, args [][]byte) {
 			return
 		}
 		if g = s.group(name); g == nil && (eqFold(opt, "setid") || eqFold(opt, "createconsumer") || eqFold(opt, "delconsumer")) {
-			c.addError("NOGROUP No such consumer group '" + string(cString(name)) + errNoGroupSuffix + string(cString(key)) + "'")
+			c.noSuchGroup(name, key)
 			return
 		}
 	}
@@ -929,7 +935,7 @@ func cmdXGroup(c *Client, args [][]byte) {
 			return
 		}
 		if s == nil {
-			o = newStreamObject()
+			o = newStreamObject(nil)
 			srv.addKey(c.db, key, o)
 			s = o.stream()
 		}
@@ -1441,7 +1447,7 @@ func cmdXInfo(c *Client, args [][]byte) {
 	case eqFold(opt, "consumers") && len(args) == 4:
 		g := s.group(args[3])
 		if g == nil {
-			c.addError("NOGROUP No such consumer group '" + string(cString(args[3])) + errNoGroupSuffix + string(cString(key)) + "'")
+			c.noSuchGroup(args[3], key)
 			return
 		}
 		now := c.srv.now
@@ -1691,9 +1697,7 @@ func streamDup(o *Object) *Object {
 		}
 		d.groupChanged(ng)
 	}
-	no := &Object{typ: TypeStream, enc: EncStream}
-	no.ptr = unsafe.Pointer(d)
-	return no
+	return newStreamObject(d)
 }
 
 // streamDigest is debug.c's xorObjectDigest for a stream: each entry's
