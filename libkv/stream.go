@@ -127,37 +127,39 @@ func (a streamID) prefixBounds(m int) (lo, hi streamID) {
 	return lo, hi
 }
 
-// raxNodes counts the nodes of the radix tree Redis would build for a set
-// of stream IDs (rax.c: one node per compressed chain, per branching
-// point's child and per key), so that MEMORY USAGE can apply
-// streamRadixTreeMemoryUsage without a radix tree. insertDelta is the
-// change inserting k (absent) into the sorted set makes; removing k changes
-// the count by minus the delta of inserting it back.
-func raxInsertDelta(n int, at func(int) streamID, k streamID) int {
-	if n == 0 {
+// idSet is an ordered set of stream IDs seen by raxInsertDelta: the
+// nearest member at or above, and at or below, an ID.
+type idSet interface {
+	ceilID(x streamID) (streamID, bool)
+	floorID(x streamID) (streamID, bool)
+}
+
+// raxInsertDelta is the change in the number of nodes of the radix tree
+// Redis would build for set (rax.c: one node per compressed chain, per
+// branching point's child and per key) when k, absent, is inserted; so
+// that MEMORY USAGE can apply streamRadixTreeMemoryUsage without a radix
+// tree. Removing k changes the count by minus the delta of inserting it
+// back.
+func raxInsertDelta(set idSet, k streamID) int {
+	pred, hasPred := set.floorID(k)
+	succ, hasSucc := set.ceilID(k)
+	if !hasPred && !hasSucc {
 		return 1
 	}
-	search := func(x streamID, upper bool) int {
-		return sort.Search(n, func(i int) bool {
-			c := at(i).cmp(x)
-			if upper {
-				return c > 0
-			}
-			return c >= 0
-		})
-	}
-	rangeLCP := func(m int) int { // lcp of the first and last keys sharing k's first m bytes
+	// rangeLCP: the lcp of the first and last members sharing k's first m
+	// bytes (there is one: a neighbour shares them).
+	rangeLCP := func(m int) int {
 		lo, hi := k.prefixBounds(m)
-		i, j := search(lo, false), search(hi, true)
-		return at(i).lcp(at(j - 1))
+		a, _ := set.ceilID(lo)
+		b, _ := set.floorID(hi)
+		return a.lcp(b)
 	}
-	i := search(k, false)
 	m := 0
-	if i > 0 {
-		m = k.lcp(at(i - 1))
+	if hasPred {
+		m = k.lcp(pred)
 	}
-	if i < n {
-		m = max(m, k.lcp(at(i)))
+	if hasSucc {
+		m = max(m, k.lcp(succ))
 	}
 	delta := 1 // the new key's node
 	if m+1 < 16 {
@@ -174,6 +176,23 @@ func raxInsertDelta(n int, at func(int) streamID, k streamID) int {
 		}
 	}
 	return delta
+}
+
+// nodeSet is a stream's nodes as the idSet of their master IDs.
+type nodeSet []*streamNode
+
+func (ns nodeSet) ceilID(x streamID) (streamID, bool) {
+	if i := sort.Search(len(ns), func(i int) bool { return ns[i].master.cmp(x) >= 0 }); i < len(ns) {
+		return ns[i].master, true
+	}
+	return streamID{}, false
+}
+
+func (ns nodeSet) floorID(x streamID) (streamID, bool) {
+	if i := sort.Search(len(ns), func(i int) bool { return ns[i].master.cmp(x) > 0 }); i > 0 {
+		return ns[i-1].master, true
+	}
+	return streamID{}, false
 }
 
 // streamRaxSize is streamRadixTreeMemoryUsage for a tree of n keys and
@@ -220,11 +239,9 @@ func (o *Object) stream() *streamValue { return (*streamValue)(o.ptr) }
 
 func newStreamValue() *streamValue { return &streamValue{raxNodes: 1} }
 
-func (s *streamValue) masterAt(i int) streamID { return s.nodes[i].master }
-
 // addNode appends a node with a master ID above every other.
 func (s *streamValue) addNode(n *streamNode) {
-	s.raxNodes += raxInsertDelta(len(s.nodes), s.masterAt, n.master)
+	s.raxNodes += raxInsertDelta(nodeSet(s.nodes), n.master)
 	s.nodes = append(s.nodes, n)
 	s.lpAlloc += int64(n.alloc)
 }
@@ -238,7 +255,7 @@ func (s *streamValue) removeNode(i int) {
 	} else {
 		s.nodes = slices.Delete(s.nodes, i, i+1)
 	}
-	s.raxNodes -= raxInsertDelta(len(s.nodes), s.masterAt, n.master)
+	s.raxNodes -= raxInsertDelta(nodeSet(s.nodes), n.master)
 	s.lpAlloc -= int64(n.alloc)
 }
 
@@ -549,8 +566,7 @@ func (s *streamValue) trim(a *trimArgs) int64 {
 		if removed > 0 {
 			rest := s.nodes[removed:]
 			for j, n := range s.nodes[:removed] {
-				left := s.nodes[j+1:]
-				s.raxNodes -= raxInsertDelta(len(left), func(i int) streamID { return left[i].master }, n.master)
+				s.raxNodes -= raxInsertDelta(nodeSet(s.nodes[j+1:]), n.master)
 				s.lpAlloc -= int64(n.alloc)
 				s.nodes[j] = nil
 			}

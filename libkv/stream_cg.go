@@ -1,6 +1,7 @@
 package libkv
 
 import (
+	"iter"
 	"slices"
 	"sort"
 	"strings"
@@ -28,60 +29,167 @@ type pelEntry struct {
 	nack *streamNACK
 }
 
-// streamPEL is a PEL ordered by ID, with the node count of the radix tree
-// Redis would have for it (for MEMORY USAGE, see raxInsertDelta). It is a
-// sorted slice: deliveries append at the end and acknowledgements mostly
-// remove from the front, both O(1); an insertion or removal elsewhere
-// (XCLAIM of an old entry, an out-of-order XACK) moves the entries after
-// it, where Redis's radix tree is O(log n).
+// pelChunkMax bounds a PEL chunk: an insertion or removal moves at most
+// this many entries.
+const pelChunkMax = 128
+
+// streamPEL is a PEL ordered by ID (Redis's radix tree of NACKs), kept as
+// a B+tree of height two: chunks of at most pelChunkMax sorted entries,
+// themselves in order, so that a lookup is two binary searches and an
+// insertion or removal moves at most a chunk's entries (and, when a
+// chunk splits or empties, the chunk list). nodes is the node count of the
+// radix tree Redis would have (for MEMORY USAGE, see raxInsertDelta).
 type streamPEL struct {
-	ents  []pelEntry
-	nodes int
+	chunks [][]pelEntry
+	n      int
+	nodes  int
 }
 
-func (p *streamPEL) at(i int) streamID { return p.ents[i].id }
+func (p *streamPEL) len() int { return p.n }
 
-// search is the index of the first entry >= id.
-func (p *streamPEL) search(id streamID) int {
-	return sort.Search(len(p.ents), func(i int) bool { return p.ents[i].id.cmp(id) >= 0 })
+// locate is the chunk an ID belongs to (the first whose last entry is >=
+// id, else the last chunk) and id's position in it (its index, or where it
+// would go); found reports an exact match.
+func (p *streamPEL) locate(id streamID) (ci, i int, found bool) {
+	ci = sort.Search(len(p.chunks), func(k int) bool {
+		c := p.chunks[k]
+		return c[len(c)-1].id.cmp(id) >= 0
+	})
+	if ci == len(p.chunks) {
+		if ci == 0 {
+			return 0, 0, false
+		}
+		ci--
+		return ci, len(p.chunks[ci]), false
+	}
+	c := p.chunks[ci]
+	i = sort.Search(len(c), func(k int) bool { return c[k].id.cmp(id) >= 0 })
+	return ci, i, c[i].id == id
 }
 
 func (p *streamPEL) find(id streamID) *streamNACK {
-	if i := p.search(id); i < len(p.ents) && p.ents[i].id == id {
-		return p.ents[i].nack
+	if ci, i, ok := p.locate(id); ok {
+		return p.chunks[ci][i].nack
 	}
 	return nil
 }
 
+// ceil is the first entry with an ID >= id.
+func (p *streamPEL) ceil(id streamID) (pelEntry, bool) {
+	ci, i, _ := p.locate(id)
+	if ci < len(p.chunks) && i < len(p.chunks[ci]) {
+		return p.chunks[ci][i], true
+	}
+	return pelEntry{}, false
+}
+
+// floor is the last entry with an ID <= id.
+func (p *streamPEL) floor(id streamID) (pelEntry, bool) {
+	ci, i, ok := p.locate(id)
+	if ok {
+		return p.chunks[ci][i], true
+	}
+	if i > 0 {
+		return p.chunks[ci][i-1], true
+	}
+	if ci > 0 {
+		c := p.chunks[ci-1]
+		return c[len(c)-1], true
+	}
+	return pelEntry{}, false
+}
+
+func (p *streamPEL) ceilID(id streamID) (streamID, bool)  { e, ok := p.ceil(id); return e.id, ok }
+func (p *streamPEL) floorID(id streamID) (streamID, bool) { e, ok := p.floor(id); return e.id, ok }
+
+// from iterates over the entries with IDs >= id, in order; the PEL must
+// not change meanwhile.
+func (p *streamPEL) from(id streamID) iter.Seq[pelEntry] {
+	return func(yield func(pelEntry) bool) {
+		ci, i, _ := p.locate(id)
+		for ; ci < len(p.chunks); ci, i = ci+1, 0 {
+			for _, e := range p.chunks[ci][i:] {
+				if !yield(e) {
+					return
+				}
+			}
+		}
+	}
+}
+
+// limited iterates over the first n entries.
+func (p *streamPEL) limited(n int) iter.Seq[pelEntry] {
+	return func(yield func(pelEntry) bool) {
+		for e := range p.all() {
+			if n == 0 || !yield(e) {
+				return
+			}
+			n--
+		}
+	}
+}
+
+// all iterates over every entry in order.
+func (p *streamPEL) all() iter.Seq[pelEntry] { return p.from(streamID{}) }
+
 // insert adds id unless present; it reports whether it did.
 func (p *streamPEL) insert(id streamID, n *streamNACK) bool {
-	i := p.search(id)
-	if i < len(p.ents) && p.ents[i].id == id {
+	ci, i, found := p.locate(id)
+	if found {
 		return false
 	}
 	if p.nodes == 0 {
 		p.nodes = 1
 	}
-	p.nodes += raxInsertDelta(len(p.ents), p.at, id)
-	p.ents = slices.Insert(p.ents, i, pelEntry{id, n})
+	p.nodes += raxInsertDelta(p, id)
+	p.n++
+	if len(p.chunks) == 0 {
+		p.chunks = append(p.chunks, []pelEntry{{id, n}})
+		return true
+	}
+	c := slices.Insert(p.chunks[ci], i, pelEntry{id, n})
+	if len(c) <= pelChunkMax {
+		p.chunks[ci] = c
+		return true
+	}
+	// Split: a chunk taking deliveries at the end (the usual case) leaves
+	// a full one behind; others split in half.
+	at := len(c) / 2
+	if ci == len(p.chunks)-1 && i == len(c)-1 {
+		at = len(c) - 1
+	}
+	p.chunks[ci] = slices.Clip(c[:at])
+	p.chunks = slices.Insert(p.chunks, ci+1, append([]pelEntry(nil), c[at:]...))
 	return true
 }
 
 func (p *streamPEL) remove(id streamID) {
-	i := p.search(id)
-	if i < len(p.ents) && p.ents[i].id == id {
-		if i == 0 {
-			// The oldest entry, what XACK usually removes: O(1).
-			p.ents[0] = pelEntry{}
-			p.ents = p.ents[1:]
-		} else {
-			p.ents = slices.Delete(p.ents, i, i+1)
-		}
-		p.nodes -= raxInsertDelta(len(p.ents), p.at, id)
+	ci, i, found := p.locate(id)
+	if !found {
+		return
 	}
+	c := p.chunks[ci]
+	if i == 0 {
+		// The oldest entry of the chunk, what XACK usually removes: O(1).
+		c[0] = pelEntry{}
+		c = c[1:]
+	} else {
+		c = slices.Delete(c, i, i+1)
+	}
+	p.chunks[ci] = c
+	if len(c) == 0 {
+		if ci == 0 {
+			p.chunks[0] = nil
+			p.chunks = p.chunks[1:]
+		} else {
+			p.chunks = slices.Delete(p.chunks, ci, ci+1)
+		}
+	}
+	p.n--
+	p.nodes -= raxInsertDelta(p, id)
 }
 
-func (p *streamPEL) memory() int64 { return streamRaxSize(len(p.ents), max(p.nodes, 1)) }
+func (p *streamPEL) memory() int64 { return streamRaxSize(p.n, max(p.nodes, 1)) }
 
 // streamConsumer is a consumer: name, last seen time (Unix ms), its PEL.
 type streamConsumer struct {
@@ -141,7 +249,7 @@ func (s *streamValue) destroyGroup(name []byte) bool {
 // to its PEL or consumers (objectComputeSize: the group struct, its PEL
 // tree and NACKs, and each consumer's struct, name and PEL tree).
 func (s *streamValue) groupChanged(g *streamGroup) {
-	m := int64(40) + g.pel.memory() + 24*int64(len(g.pel.ents))
+	m := int64(40) + g.pel.memory() + 24*int64(g.pel.len())
 	for _, c := range g.consumers {
 		m += 24 + int64(len(c.name)) + c.pel.memory()
 	}
@@ -186,7 +294,7 @@ func (g *streamGroup) lookupOrCreateConsumer(name []byte, now int64) (c *streamC
 // deleteConsumer is streamDelConsumer: the consumer's pending entries
 // leave the group's PEL too.
 func (g *streamGroup) deleteConsumer(c *streamConsumer) {
-	for _, e := range c.pel.ents {
+	for e := range c.pel.all() {
 		g.pel.remove(e.id)
 	}
 	i, _ := g.consumerIndex([]byte(c.name))

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"slices"
+	"sort"
 	"strconv"
 	"strings"
 	"testing"
@@ -44,6 +45,23 @@ func raxNodesBrute(keys []streamID) int {
 	return n
 }
 
+// idSlice is a sorted slice of IDs as an idSet.
+type idSlice []streamID
+
+func (s idSlice) ceilID(x streamID) (streamID, bool) {
+	if i := sort.Search(len(s), func(i int) bool { return s[i].cmp(x) >= 0 }); i < len(s) {
+		return s[i], true
+	}
+	return streamID{}, false
+}
+
+func (s idSlice) floorID(x streamID) (streamID, bool) {
+	if i := sort.Search(len(s), func(i int) bool { return s[i].cmp(x) > 0 }); i > 0 {
+		return s[i-1], true
+	}
+	return streamID{}, false
+}
+
 func TestRaxInsertDelta(t *testing.T) {
 	r := rand.New(rand.NewPCG(1, 2))
 	for round := range 200 {
@@ -63,7 +81,7 @@ func TestRaxInsertDelta(t *testing.T) {
 			if found {
 				continue
 			}
-			nodes += raxInsertDelta(len(keys), func(i int) streamID { return keys[i] }, k)
+			nodes += raxInsertDelta(idSlice(keys), k)
 			keys = slices.Insert(keys, i, k)
 			if want := raxNodesBrute(keys); nodes != want {
 				t.Fatalf("round %d: after inserting %v into %d keys: %d nodes, trie has %d", round, k, len(keys)-1, nodes, want)
@@ -73,7 +91,7 @@ func TestRaxInsertDelta(t *testing.T) {
 			i := r.IntN(len(keys))
 			k := keys[i]
 			keys = slices.Delete(keys, i, i+1)
-			nodes -= raxInsertDelta(len(keys), func(i int) streamID { return keys[i] }, k)
+			nodes -= raxInsertDelta(idSlice(keys), k)
 			if want := raxNodesBrute(keys); nodes != want {
 				t.Fatalf("round %d: after removing %v: %d nodes, trie has %d", round, k, nodes, want)
 			}
@@ -286,8 +304,16 @@ func checkStreamInvariants(t *testing.T, c *Client, step int, args []string) {
 		for _, g := range s.groups {
 			pelNodes := func(p *streamPEL) {
 				var ids []streamID
-				for _, e := range p.ents {
+				for e := range p.all() {
 					ids = append(ids, e.id)
+				}
+				if len(ids) != p.len() || !slices.IsSortedFunc(ids, func(a, b streamID) int { return a.cmp(b) }) {
+					t.Fatalf("step %d %q: key %q group %q: PEL of %d entries counts %d, or is out of order", step, args, k, g.name, len(ids), p.len())
+				}
+				for i, ch := range p.chunks {
+					if len(ch) == 0 || len(ch) > pelChunkMax {
+						t.Fatalf("step %d %q: key %q group %q: chunk %d of %d holds %d", step, args, k, g.name, i, len(p.chunks), len(ch))
+					}
 				}
 				if want := raxNodesBrute(ids); max(p.nodes, 1) != want {
 					t.Fatalf("step %d %q: key %q group %q: PEL of %d has %d nodes, trie %d", step, args, k, g.name, len(ids), p.nodes, want)
@@ -295,19 +321,19 @@ func checkStreamInvariants(t *testing.T, c *Client, step int, args []string) {
 			}
 			pelNodes(&g.pel)
 			held := 0
-			m := int64(40) + g.pel.memory() + 24*int64(len(g.pel.ents))
+			m := int64(40) + g.pel.memory() + 24*int64(g.pel.len())
 			for _, cons := range g.consumers {
 				pelNodes(&cons.pel)
-				held += len(cons.pel.ents)
-				for _, e := range cons.pel.ents {
+				held += cons.pel.len()
+				for e := range cons.pel.all() {
 					if g.pel.find(e.id) != e.nack || e.nack.consumer != cons {
 						t.Fatalf("step %d %q: key %q: %v in %q's PEL is not the group's", step, args, k, e.id, cons.name)
 					}
 				}
 				m += 24 + int64(len(cons.name)) + cons.pel.memory()
 			}
-			if held != len(g.pel.ents) {
-				t.Fatalf("step %d %q: key %q: group PEL %d, consumers hold %d", step, args, k, len(g.pel.ents), held)
+			if held != g.pel.len() {
+				t.Fatalf("step %d %q: key %q: group PEL %d, consumers hold %d", step, args, k, g.pel.len(), held)
 			}
 			gm += m
 		}
@@ -367,5 +393,79 @@ func TestStreamAccounting(t *testing.T) {
 		}
 		c.run1(args...)
 		checkStreamInvariants(t, c, step, args)
+	}
+}
+
+// TestStreamPEL drives a PEL through random insertions and removals
+// (deliveries at the end, acknowledgements mostly at the front, some
+// anywhere) against a sorted model: lookups, order, ceil/floor, chunk
+// bounds and the radix tree node count.
+func TestStreamPEL(t *testing.T) {
+	r := rand.New(rand.NewPCG(7, 8))
+	var p streamPEL
+	var model []streamID
+	next := uint64(1)
+	maxChunks := 0
+	defer func() {
+		if maxChunks < 10 {
+			t.Errorf("the PEL never grew past %d chunks", maxChunks)
+		}
+	}()
+	for step := range 20000 {
+		switch op := r.IntN(10); {
+		case op < 6: // the PEL grows to a few thousand entries, many chunks
+			id := streamID{next, uint64(r.IntN(2))}
+			if r.IntN(6) == 0 { // an old ID (XCLAIM ... FORCE, SETID backwards)
+				id = streamID{uint64(r.IntN(int(next))), uint64(r.IntN(3))}
+			}
+			next += uint64(1 + r.IntN(3))
+			i, found := slices.BinarySearchFunc(model, id, func(a, b streamID) int { return a.cmp(b) })
+			if p.insert(id, &streamNACK{deliveryCount: int64(id.ms)}) == found {
+				t.Fatalf("step %d: insert %v: found %v", step, id, found)
+			}
+			if !found {
+				model = slices.Insert(model, i, id)
+			}
+		case len(model) > 0:
+			i := 0
+			if r.IntN(4) == 0 {
+				i = r.IntN(len(model))
+			}
+			p.remove(model[i])
+			model = slices.Delete(model, i, i+1)
+		}
+		if p.len() != len(model) {
+			t.Fatalf("step %d: len %d, model %d", step, p.len(), len(model))
+		}
+		if step%97 != 0 {
+			continue
+		}
+		var got []streamID
+		for e := range p.all() {
+			got = append(got, e.id)
+			if e.nack.deliveryCount != int64(e.id.ms) {
+				t.Fatalf("step %d: %v holds another entry's NACK", step, e.id)
+			}
+		}
+		if !slices.Equal(got, model) {
+			t.Fatalf("step %d: PEL %v, model %v", step, got, model)
+		}
+		maxChunks = max(maxChunks, len(p.chunks))
+		for _, ch := range p.chunks {
+			if len(ch) == 0 || len(ch) > pelChunkMax {
+				t.Fatalf("step %d: a chunk of %d", step, len(ch))
+			}
+		}
+		if want := raxNodesBrute(model); max(p.nodes, 1) != want {
+			t.Fatalf("step %d: %d nodes, trie %d", step, p.nodes, want)
+		}
+		probe := streamID{uint64(r.IntN(int(next))), uint64(r.IntN(3))}
+		c, cok := p.ceilID(probe)
+		f, fok := p.floorID(probe)
+		wc, wcok := idSlice(model).ceilID(probe)
+		wf, wfok := idSlice(model).floorID(probe)
+		if c != wc || cok != wcok || f != wf || fok != wfok {
+			t.Fatalf("step %d: ceil/floor of %v: %v %v / %v %v, want %v %v / %v %v", step, probe, c, cok, f, fok, wc, wcok, wf, wfok)
+		}
 	}
 }

@@ -836,13 +836,15 @@ func (c *Client) replyGroupRead(s *streamValue, g *streamGroup, cons *streamCons
 // consumer's pending entries from start, a deleted entry as its ID and a
 // null.
 func (c *Client) replyConsumerHistory(s *streamValue, cons *streamConsumer, start streamID, count int64, now int64) {
-	i := cons.pel.search(start)
-	n := len(cons.pel.ents) - i
-	if count > 0 && int64(n) > count {
-		n = int(count)
+	var ents []pelEntry
+	for pe := range cons.pel.from(start) {
+		if count > 0 && int64(len(ents)) == count {
+			break
+		}
+		ents = append(ents, pe)
 	}
-	c.w.Array(n)
-	for _, pe := range cons.pel.ents[i : i+n] {
+	c.w.Array(len(ents))
+	for _, pe := range ents {
 		if nd, e := s.lookup(pe.id); nd != nil {
 			c.replyEntry(nd, e)
 			pe.nack.deliveryTime = now
@@ -986,7 +988,7 @@ func cmdXGroup(c *Client, args [][]byte) {
 			return
 		}
 		before := valueMemory(o)
-		pending := len(cons.pel.ents)
+		pending := cons.pel.len()
 		g.deleteConsumer(cons)
 		s.groupChanged(g)
 		c.db.resized(o, before)
@@ -1115,27 +1117,29 @@ func cmdXPending(c *Client, args [][]byte) {
 	}
 	if justInfo {
 		c.w.Array(4)
-		c.w.Int(int64(len(g.pel.ents)))
-		if len(g.pel.ents) == 0 {
+		c.w.Int(int64(g.pel.len()))
+		if g.pel.len() == 0 {
 			c.w.Null()
 			c.w.Null()
 			c.w.NullArray()
 			return
 		}
-		c.bulkID(g.pel.ents[0].id)
-		c.bulkID(g.pel.ents[len(g.pel.ents)-1].id)
+		first, _ := g.pel.ceil(streamID{})
+		last, _ := g.pel.floor(maxStreamID)
+		c.bulkID(first.id)
+		c.bulkID(last.id)
 		n := 0
 		for _, cons := range g.consumers {
-			if len(cons.pel.ents) > 0 {
+			if cons.pel.len() > 0 {
 				n++
 			}
 		}
 		c.w.Array(n)
 		for _, cons := range g.consumers {
-			if len(cons.pel.ents) > 0 {
+			if cons.pel.len() > 0 {
 				c.w.Array(2)
 				c.w.BulkString(cons.name)
-				c.w.BulkInt(int64(len(cons.pel.ents)))
+				c.w.BulkInt(int64(cons.pel.len()))
 			}
 		}
 		return
@@ -1151,7 +1155,7 @@ func cmdXPending(c *Client, args [][]byte) {
 	}
 	now := c.srv.now
 	var out []pelEntry
-	for _, pe := range pel.ents[pel.search(start):] {
+	for pe := range pel.from(start) {
 		if count == 0 || pe.id.cmp(end) > 0 {
 			break
 		}
@@ -1374,36 +1378,42 @@ func cmdXAutoClaim(c *Client, args [][]byte) {
 	attempts := count * attemptsFactor
 	var deleted, claimed []streamID
 	var cons *streamConsumer
-	i := g.pel.search(start)
-	for attempts > 0 && count > 0 && i < len(g.pel.ents) {
+	// A cursor walks the PEL by ID: entries are removed on the way.
+	pe, more := g.pel.ceil(start)
+	for attempts > 0 && count > 0 && more {
 		attempts--
-		pe := g.pel.ents[i]
 		if nd, _ := s.lookup(pe.id); nd == nil {
 			g.ack(pe.id)
 			srv.dirty++
 			deleted = append(deleted, pe.id)
 			count--
+			pe, more = g.pel.ceil(pe.id)
 			continue
 		}
-		i++
-		if minIdle != 0 && now-pe.nack.deliveryTime < minIdle {
+		cur := pe
+		if nextID, ok := pe.id.incr(); ok {
+			pe, more = g.pel.ceil(nextID)
+		} else {
+			more = false
+		}
+		if minIdle != 0 && now-cur.nack.deliveryTime < minIdle {
 			continue
 		}
 		if cons == nil {
 			cons = c.streamConsumer(g, args[3], now)
 		}
-		pe.nack.deliveryTime = now
+		cur.nack.deliveryTime = now
 		if !justID {
-			pe.nack.deliveryCount++
+			cur.nack.deliveryCount++
 		}
-		g.claim(pe.id, pe.nack, cons)
-		claimed = append(claimed, pe.id)
+		g.claim(cur.id, cur.nack, cons)
+		claimed = append(claimed, cur.id)
 		count--
 		srv.dirty++
 	}
 	var next streamID
-	if i < len(g.pel.ents) {
-		next = g.pel.ents[i].id
+	if more {
+		next = pe.id
 	}
 	s.groupChanged(g)
 	c.db.resized(o, before)
@@ -1457,7 +1467,7 @@ func cmdXInfo(c *Client, args [][]byte) {
 			c.w.BulkString("name")
 			c.w.BulkString(cons.name)
 			c.w.BulkString("pending")
-			c.w.Int(int64(len(cons.pel.ents)))
+			c.w.Int(int64(cons.pel.len()))
 			c.w.BulkString("idle")
 			c.w.Int(max(now-cons.seenTime, 0))
 		}
@@ -1470,7 +1480,7 @@ func cmdXInfo(c *Client, args [][]byte) {
 			c.w.BulkString("consumers")
 			c.w.Int(int64(len(g.consumers)))
 			c.w.BulkString("pending")
-			c.w.Int(int64(len(g.pel.ents)))
+			c.w.Int(int64(g.pel.len()))
 			c.w.BulkString("last-delivered-id")
 			c.bulkID(g.lastID)
 			c.replyGroupCounters(s, g)
@@ -1573,11 +1583,10 @@ func (c *Client) xinfoStream(s *streamValue, args [][]byte) {
 		c.bulkID(g.lastID)
 		c.replyGroupCounters(s, g)
 		c.w.BulkString("pel-count")
-		c.w.Int(int64(len(g.pel.ents)))
+		c.w.Int(int64(g.pel.len()))
 		c.w.BulkString("pending")
-		pel := g.pel.ents[:limit(len(g.pel.ents))]
-		c.w.Array(len(pel))
-		for _, pe := range pel {
+		c.w.Array(limit(g.pel.len()))
+		for pe := range g.pel.limited(limit(g.pel.len())) {
 			c.w.Array(4)
 			c.bulkID(pe.id)
 			c.w.BulkString(pe.nack.consumer.name)
@@ -1593,11 +1602,10 @@ func (c *Client) xinfoStream(s *streamValue, args [][]byte) {
 			c.w.BulkString("seen-time")
 			c.w.Int(cons.seenTime)
 			c.w.BulkString("pel-count")
-			c.w.Int(int64(len(cons.pel.ents)))
+			c.w.Int(int64(cons.pel.len()))
 			c.w.BulkString("pending")
-			cpel := cons.pel.ents[:limit(len(cons.pel.ents))]
-			c.w.Array(len(cpel))
-			for _, pe := range cpel {
+			c.w.Array(limit(cons.pel.len()))
+			for pe := range cons.pel.limited(limit(cons.pel.len())) {
 				c.w.Array(3)
 				c.bulkID(pe.id)
 				c.w.Int(pe.nack.deliveryTime)
@@ -1681,15 +1689,15 @@ func streamDup(o *Object) *Object {
 	d.maxDeletedID, d.entriesAdded = src.maxDeletedID, src.entriesAdded
 	for _, g := range src.groups {
 		ng := d.createGroup([]byte(g.name), g.lastID, g.entriesRead)
-		nacks := make(map[streamID]*streamNACK, len(g.pel.ents))
-		for _, pe := range g.pel.ents {
+		nacks := make(map[streamID]*streamNACK, g.pel.len())
+		for pe := range g.pel.all() {
 			n := &streamNACK{deliveryTime: pe.nack.deliveryTime, deliveryCount: pe.nack.deliveryCount}
 			nacks[pe.id] = n
 			ng.pel.insert(pe.id, n)
 		}
 		for _, cons := range g.consumers {
 			nc := ng.createConsumer([]byte(cons.name), cons.seenTime)
-			for _, pe := range cons.pel.ents {
+			for pe := range cons.pel.all() {
 				n := nacks[pe.id]
 				n.consumer = nc
 				nc.pel.insert(pe.id, n)
@@ -1742,14 +1750,14 @@ func streamRDBLen(o *Object, compress bool) int64 {
 	for _, g := range s.groups {
 		n += rdbStringLen([]byte(g.name), compress)
 		n += rdbLenU(g.lastID.ms) + rdbLenU(g.lastID.seq) + rdbLenU(uint64(g.entriesRead))
-		n += rdbLenU(uint64(len(g.pel.ents)))
-		for _, pe := range g.pel.ents {
+		n += rdbLenU(uint64(g.pel.len()))
+		for pe := range g.pel.all() {
 			n += 16 + 8 + rdbLenU(uint64(pe.nack.deliveryCount))
 		}
 		n += rdbLenU(uint64(len(g.consumers)))
 		for _, cons := range g.consumers {
 			n += rdbStringLen([]byte(cons.name), compress) + 8
-			n += rdbLenU(uint64(len(cons.pel.ents))) + 16*len(cons.pel.ents)
+			n += rdbLenU(uint64(cons.pel.len())) + 16*cons.pel.len()
 		}
 	}
 	return int64(n)
