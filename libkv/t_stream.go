@@ -792,6 +792,9 @@ func (c *Client) blockXRead(r *xreadArgs, args [][]byte) {
 		s.groupChanged(g)
 		w.db.resized(o, before)
 	})
+	if c.blocked == nil {
+		return // inside EXEC: replied as timed out, not blocked
+	}
 	c.blocked.ready = func(key []byte, o *Object) bool {
 		s := o.stream()
 		gt, g := from(key, s)
@@ -862,6 +865,11 @@ func cmdXGroup(c *Client, args [][]byte) {
 	if eqFold(opt, "help") {
 		c.replyHelp("XGROUP", xgroupHelp)
 		return
+	}
+	if c.db.get(args[2]) != nil {
+		// Redis 7.0 touches no WATCH for a consumer group change (only
+		// for the stream MKSTREAM creates).
+		defer c.srv.unchanged(c.db, args[2])
 	}
 	entriesRead := int64(entriesReadInvalid)
 	mkstream := false
@@ -1616,6 +1624,7 @@ func (c *Client) xinfoStream(s *streamValue, args [][]byte) {
 }
 
 func cmdXSetID(c *Client, args [][]byte) {
+	defer c.srv.unchanged(c.db, args[1]) // Redis 7.0's XSETID touches no WATCH
 	id, ok := c.streamIDArg(args[2], 0, true)
 	if !ok {
 		return
