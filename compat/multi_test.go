@@ -504,18 +504,21 @@ func TestMultiPause(t *testing.T) {
 	}
 }
 
-// multiGen produces random transactions over the string, key, set, hash
-// and list commands of the other generators, keeping those whose replies are
+// multiGen produces random transactions over the string, key, set, hash,
+// list and sorted set commands of the other generators, keeping those whose replies are
 // deterministic (an EXEC reply is compared whole).
 type multiGen struct {
 	r    *rand.Rand
 	str  gen
 	hash hashGen
 	list listGen
+	zset zgen
 }
 
 func (g multiGen) key() string {
-	switch g.r.IntN(4) {
+	switch g.r.IntN(5) {
+	case 3:
+		return g.zset.key()
 	case 0:
 		return g.str.key()
 	case 1:
@@ -551,7 +554,11 @@ func (g multiGen) setCommand() []string {
 // kv-server does not mimic.
 func (g multiGen) command() []string {
 	for {
-		switch g.r.IntN(4) {
+		switch g.r.IntN(5) {
+		case 3:
+			if cmd := g.zset.command(); cmd.check == zExact {
+				return cmd.args
+			}
 		case 0:
 			if mode, args := g.str.command(); mode == compareExact && !(args[0] == "OBJECT" && args[1] == "REFCOUNT") {
 				return args
@@ -594,7 +601,7 @@ func TestDiffRandomMulti(t *testing.T) {
 		t.Run(fmt.Sprintf("seed%d/RESP%d", seed, proto), func(t *testing.T) {
 			a, b := p.session(t, proto), p.session(t, 5-proto)
 			r := rand.New(rand.NewPCG(seed, 0x6d75))
-			g := multiGen{r: r, str: gen{r}, hash: hashGen{r}, list: listGen{gen{r}}}
+			g := multiGen{r: r, str: gen{r}, hash: hashGen{r}, list: listGen{gen{r}}, zset: zgen{r}}
 			a.do(compareExact, "FLUSHALL")
 			a.do(compareExact, "DEBUG", "SET-ACTIVE-EXPIRE", "0")
 			defer a.do(compareExact, "DEBUG", "SET-ACTIVE-EXPIRE", "1")
