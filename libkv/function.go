@@ -1,0 +1,4 @@
+package libkv
+
+// functionLib is a stub replaced below.
+type functionLib struct{}
