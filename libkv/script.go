@@ -79,10 +79,11 @@ type evalScript struct {
 type scriptRun struct {
 	s        *Server
 	caller   *Client
-	fake     *Client // the client the script's commands run as
-	eval     bool    // EVAL (not FCALL): selects the -BUSY and kill errors
-	name     string  // sha1 of an EVAL script, the function's name
-	readOnly bool    // EVAL_RO, FCALL_RO or the no-writes flag
+	fake     *Client  // the client the script's commands run as
+	eval     bool     // EVAL (not FCALL): selects the -BUSY and kill errors
+	name     string   // sha1 of an EVAL script, the function's name
+	args     [][]byte // the EVAL or FCALL command, for FUNCTION STATS
+	readOnly bool     // EVAL_RO, FCALL_RO or the no-writes flag
 	start    time.Time
 	wrote    bool
 	killed   bool
@@ -162,6 +163,12 @@ func (r *scriptRun) tick() {
 	s.mu.Unlock()
 	runtime.Gosched()
 	s.mu.Lock()
+	select {
+	case <-s.done:
+		// SHUTDOWN (allow_busy) ran meanwhile: the script stops with it.
+		r.killed = true
+	default:
+	}
 	if r.killed {
 		close(r.done)
 	}
@@ -257,7 +264,7 @@ func (c *Client) evalCommand(args [][]byte, bySHA, ro bool) {
 		c.addError(msg)
 		return
 	}
-	c.runScript(sc.fn, true, sha, ro, keys, argv, nil)
+	c.runScript(sc.fn, true, sha, ro, keys, argv, args)
 }
 
 // compile compiles an EVAL body and caches it under sha (luaCreateFunction);
@@ -364,17 +371,17 @@ func (c *Client) checkScriptFlags(f shebangFlags, eval bool) string {
 
 // runScript calls fn with KEYS/ARGV as globals (EVAL) or as its two
 // arguments (FCALL), and writes the converted result to c.
-func (c *Client) runScript(fn *lua.LFunction, eval bool, name string, ro bool, keys, argv [][]byte, _ any) {
+func (c *Client) runScript(fn *lua.LFunction, eval bool, name string, ro bool, keys, argv, cmdArgs [][]byte) {
 	s := c.srv
 	e := s.scripting()
 	L := e.L
 	fake := &Client{srv: s, db: c.db, authed: true, addr: "lua", name: ""}
 	fake.w.Proto = 2
-	r := &scriptRun{s: s, caller: c, fake: fake, eval: eval, name: name, readOnly: ro, start: time.Now(), done: make(chan struct{})}
+	r := &scriptRun{s: s, caller: c, fake: fake, eval: eval, name: name, args: cmdArgs, readOnly: ro, start: time.Now(), done: make(chan struct{})}
 	e.run = r
 	L.SetContext(luaHook{r})
 	keysT, argvT := bytesTable(L, keys), bytesTable(L, argv)
-	L.Push(L.NewFunctionFromProto(fn.Proto))
+	L.Push(fn)
 	nargs := 0
 	if eval {
 		e.globals.RawSetString("KEYS", keysT)
@@ -514,15 +521,11 @@ func scriptFlushCommand(c *Client, args [][]byte) {
 		c.addError("ERR SCRIPT FLUSH only support SYNC|ASYNC option")
 		return
 	}
+	// Redis 7.0 also recreates the interpreter; kv-server's globals are
+	// read-only (as 7.0's), so no script can leave state behind in it.
 	e := c.srv.scripting()
-	// Redis 7.0 recreates the whole interpreter (scriptingReset): global
-	// state a script left behind goes too.
-	e.L.Close()
-	e.L = nil
-	funcs := e.funcs
-	*e = scriptEngine{effects: e.effects}
-	e = c.srv.scripting()
-	e.funcs = funcs
+	e.scripts = map[string]*evalScript{}
+	e.bodyMem = 0
 	c.w.OK()
 }
 
