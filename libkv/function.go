@@ -291,9 +291,8 @@ func loadRedisTable(L *lua.LState, full lua.LValue, add func(*function) string) 
 		}
 		return 0
 	}))
-	v := readonly(L, t)
 	// Redis 7.0 reports a missing field of this table as a missing global.
-	L.GetMetatable(v).(*lua.LTable).RawSetString("__index", L.NewFunction(func(L *lua.LState) int {
+	return readonlyIndex(L, L.NewFunction(func(L *lua.LState) int {
 		if x := t.RawGet(L.Get(2)); x != lua.LNil {
 			L.Push(x)
 			return 1
@@ -301,7 +300,6 @@ func loadRedisTable(L *lua.LState, full lua.LValue, add func(*function) string) 
 		L.RaiseError("Script attempted to access nonexistent global variable '%s'", L.ToString(2))
 		return 0
 	}))
-	return v
 }
 
 func functionLoadCommand(c *Client, args [][]byte) {

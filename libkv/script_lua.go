@@ -67,10 +67,14 @@ func luaReadonlyError(L *lua.LState) int {
 
 // readonly returns a read-only view of t: an empty table whose reads go to
 // t and whose writes fail, as Redis 7.0 protects its library tables.
-func readonly(L *lua.LState, t *lua.LTable) *lua.LTable {
+func readonly(L *lua.LState, t *lua.LTable) *lua.LTable { return readonlyIndex(L, t) }
+
+// readonlyIndex is a read-only table whose reads go to index (a table or
+// an __index function).
+func readonlyIndex(L *lua.LState, index lua.LValue) *lua.LTable {
 	v := L.NewTable()
 	m := L.NewTable()
-	m.RawSetString("__index", t)
+	m.RawSetString("__index", index)
 	m.RawSetString("__newindex", L.NewFunction(luaReadonlyError))
 	m.RawSetString("__metatable", lua.LFalse)
 	L.SetMetatable(v, m)
