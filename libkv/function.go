@@ -270,11 +270,10 @@ func loadRedisTable(L *lua.LState, full lua.LValue, add func(*function) string) 
 				return fail("redis.register_function must get a callback argument")
 			}
 		case 2:
-			name, ok := L.Get(1).(lua.LString)
-			if !ok {
+			if t := L.Get(1).Type(); t != lua.LTString && t != lua.LTNumber {
 				return fail("first argument to redis.register_function must be a string")
 			}
-			f.name = string(name)
+			f.name = L.ToString(1)
 			if _, ok := L.Get(2).(*lua.LFunction); !ok {
 				return fail("second argument to redis.register_function must be a function")
 			}
@@ -407,7 +406,7 @@ func functionListCommand(c *Client, args [][]byte) {
 			names := f.flags.names()
 			w.Set(len(names))
 			for _, n := range names {
-				w.BulkString(n)
+				w.Status(n)
 			}
 		}
 		if withCode {
@@ -612,7 +611,7 @@ func functionRestoreCommand(c *Client, args [][]byte) {
 	p := args[2]
 	if len(p) < 10 || binary.LittleEndian.Uint16(p[len(p)-10:]) > 10 ||
 		librdb.CRC64(0, p[:len(p)-8]) != binary.LittleEndian.Uint64(p[len(p)-8:]) {
-		c.addError("ERR payload version or checksum are wrong")
+		c.addError("ERR DUMP payload version or checksum are wrong")
 		return
 	}
 	body := p[:len(p)-10]

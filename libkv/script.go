@@ -2,6 +2,7 @@ package libkv
 
 import (
 	"crypto/sha1"
+	"regexp"
 	"encoding/hex"
 	"runtime"
 	"strings"
@@ -304,11 +305,11 @@ func parseShebang(body string) (shebangFlags, string) {
 		return f, ""
 	}
 	f.shebang = true
-	line := body
-	if i := strings.IndexByte(line, '\n'); i >= 0 {
-		line = line[:i]
+	i := strings.IndexByte(body, '\n')
+	if i < 0 {
+		return f, "ERR Invalid script shebang"
 	}
-	parts := strings.Fields(line)
+	parts := strings.Fields(body[:i])
 	if len(parts) == 0 || parts[0] != "#!lua" {
 		return f, "ERR Unexpected engine in script shebang: " + first(parts)
 	}
@@ -480,8 +481,11 @@ func luaErrString(v lua.LValue) string {
 	if i := strings.Index(s, "\nstack traceback:"); i >= 0 {
 		s = s[:i]
 	}
-	return s
+	// Lua 5.1's luaL_argerror quotes the function name; gopher-lua does not.
+	return badArgument.ReplaceAllString(s, "bad argument #$1 to '$2' (")
 }
+
+var badArgument = regexp.MustCompile(`bad argument #(\d+) to ([\w.]+) \(`)
 
 // luaCompileError is a compile error as Lua 5.1's "chunk:line: message".
 func luaCompileError(err error) string {
@@ -530,8 +534,7 @@ func scriptFlushCommand(c *Client, args [][]byte) {
 }
 
 func scriptHelpCommand(c *Client, args [][]byte) {
-	c.w.StringArray([]string{
-		"SCRIPT <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
+	c.replyHelp("SCRIPT", []string{
 		"DEBUG (YES|SYNC|NO)",
 		"    Set the debug mode for subsequent scripts executed.",
 		"EXISTS <sha1> [<sha1> ...]",
@@ -546,8 +549,6 @@ func scriptHelpCommand(c *Client, args [][]byte) {
 		"    Kill the currently executing Lua script.",
 		"LOAD <script>",
 		"    Load a script into the scripts cache without executing it.",
-		"HELP",
-		"    Prints this help.",
 	})
 }
 
@@ -561,6 +562,9 @@ func (r *scriptRun) scriptCall(args [][]byte) ([]byte, string) {
 	cmd := s.lookupCommand(args)
 	switch {
 	case cmd == nil:
+		if meta := cmdtable.LookupArgv(args); meta != nil && meta.Flags.Has(cmdtable.FlagNoScript) {
+			return nil, "ERR This Redis command is not allowed from script"
+		}
 		return nil, "ERR Unknown Redis command called from script"
 	case !cmd.meta.CheckArity(len(args)):
 		return nil, "ERR Wrong number of args calling Redis command from script"

@@ -42,6 +42,7 @@ func newLuaState(s *Server) (*lua.LState, *lua.LTable) {
 		real.RawSetString(name, old.RawGetString(name))
 	}
 	real.RawSetString("redis", newRedisTable(L, s))
+	real.RawSetString("pcall", L.NewFunction(luaPcall))
 	g := L.NewTable() // what scripts see: empty, reads go to real
 	real.RawSetString("_G", g)
 	gm := L.NewTable()
@@ -58,6 +59,41 @@ func newLuaState(s *Server) (*lua.LState, *lua.LTable) {
 	L.G.Global = g
 	L.Env = g
 	return L, real
+}
+
+// luaAPIError raises the error of a redis.* function as Redis 7.0's
+// luaPushError + luaError: a table {err="ERR <msg>"}, without a position.
+func luaAPIError(L *lua.LState, msg string) {
+	t := L.NewTable()
+	t.RawSetString("err", lua.LString("ERR "+msg))
+	L.Error(t, 1)
+}
+
+// luaPcall is Redis 7.0's pcall (luaRedisPcall): Lua's pcall, except that
+// an error table {err=...} is returned as its message string.
+func luaPcall(L *lua.LState) int {
+	n := L.GetTop()
+	if n == 0 {
+		L.ArgError(1, "value expected")
+	}
+	err := L.PCall(n-1, lua.MultRet, nil)
+	if err == nil {
+		L.Insert(lua.LTrue, 1)
+		return L.GetTop()
+	}
+	var obj lua.LValue = lua.LString(err.Error())
+	if ae, ok := err.(*lua.ApiError); ok {
+		obj = ae.Object
+	}
+	if t, ok := obj.(*lua.LTable); ok {
+		if msg, ok := t.RawGetString("err").(lua.LString); ok {
+			obj = msg
+		}
+	}
+	L.SetTop(0)
+	L.Push(lua.LFalse)
+	L.Push(obj)
+	return 2
 }
 
 func luaReadonlyError(L *lua.LState) int {
@@ -105,7 +141,7 @@ func newRedisTable(L *lua.LState, s *Server) *lua.LTable {
 		},
 		"sha1hex": func(L *lua.LState) int {
 			if L.GetTop() != 1 {
-				L.RaiseError("wrong number of arguments")
+				luaAPIError(L, "wrong number of arguments")
 			}
 			L.Push(lua.LString(sha1hex([]byte(L.ToString(1)))))
 			return 1
@@ -113,11 +149,11 @@ func newRedisTable(L *lua.LState, s *Server) *lua.LTable {
 		"log": func(L *lua.LState) int { return s.luaLog(L) },
 		"setresp": func(L *lua.LState) int {
 			if L.GetTop() != 1 {
-				L.RaiseError("redis.setresp() requires one argument.")
+				luaAPIError(L, "redis.setresp() requires one argument.")
 			}
 			v := L.ToInt(1)
 			if v != 2 && v != 3 {
-				L.RaiseError("RESP version must be 2 or 3.")
+				luaAPIError(L, "RESP version must be 2 or 3.")
 			}
 			if r := s.script.run; r != nil {
 				r.fake.w.Proto = v
@@ -126,10 +162,10 @@ func newRedisTable(L *lua.LState, s *Server) *lua.LTable {
 		},
 		"set_repl": func(L *lua.LState) int {
 			if L.GetTop() != 1 {
-				L.RaiseError("redis.set_repl() requires one argument.")
+				luaAPIError(L, "redis.set_repl() requires two arguments.")
 			}
 			if v := L.ToInt(1); v&^replAll != 0 {
-				L.RaiseError("Invalid replication flags. Use REPL_AOF, REPL_REPLICA, REPL_ALL or REPL_NONE.")
+				luaAPIError(L, "Invalid replication flags. Use REPL_AOF, REPL_REPLICA, REPL_ALL or REPL_NONE.")
 			}
 			return 0
 		},
@@ -155,7 +191,11 @@ func newRedisTable(L *lua.LState, s *Server) *lua.LTable {
 // statusTable is redis.error_reply and redis.status_reply: {field=msg}.
 func statusTable(L *lua.LState, field, usage string) int {
 	if L.GetTop() != 1 || L.Get(1).Type() != lua.LTString {
-		L.RaiseError("%s", usage)
+		// Returned, not raised: the script's reply is this error.
+		t := L.NewTable()
+		t.RawSetString("err", lua.LString("ERR "+usage))
+		L.Push(t)
+		return 1
 	}
 	msg := L.ToString(1)
 	t := L.NewTable()
@@ -168,14 +208,14 @@ func statusTable(L *lua.LState, field, usage string) int {
 func (s *Server) luaLog(L *lua.LState) int {
 	n := L.GetTop()
 	if n < 2 {
-		L.RaiseError("redis.log() requires two arguments or more.")
+		luaAPIError(L, "redis.log() requires two arguments or more.")
 	}
 	if L.Get(1).Type() != lua.LTNumber {
-		L.RaiseError("First argument must be a number (log level).")
+		luaAPIError(L, "First argument must be a number (log level).")
 	}
 	level := L.ToInt(1)
 	if level < logDebug || level > logWarning {
-		L.RaiseError("Invalid debug level.")
+		luaAPIError(L, "Invalid debug level.")
 	}
 	var b strings.Builder
 	for i := 2; i <= n; i++ {

@@ -210,7 +210,7 @@ func cjsonEncode(L *lua.LState, c *cjsonConfig, b *strings.Builder, v lua.LValue
 				b.WriteString(cjsonNumber(L, float64(k), c.precision))
 				b.WriteByte('"')
 			default:
-				L.RaiseError("Cannot serialise table: table key must be a number or string")
+				L.RaiseError("Cannot serialise %s: table key must be a number or string", k.Type().String())
 			}
 			b.WriteByte(':')
 			cjsonEncode(L, c, b, val, depth)
@@ -265,32 +265,32 @@ func (d *jsonDecoder) space() {
 	}
 }
 
-// token names what is at the cursor as lua-cjson's token types.
+// token names what is at the cursor as lua-cjson's token type names.
 func (d *jsonDecoder) token() string {
 	if d.i >= len(d.s) {
-		return "end"
+		return "T_END"
 	}
 	switch c := d.s[d.i]; {
 	case c == '{':
-		return "object start"
+		return "T_OBJ_BEGIN"
 	case c == '}':
-		return "object end"
+		return "T_OBJ_END"
 	case c == '[':
-		return "array start"
+		return "T_ARR_BEGIN"
 	case c == ']':
-		return "array end"
+		return "T_ARR_END"
 	case c == ',':
-		return "comma"
+		return "T_COMMA"
 	case c == ':':
-		return "colon"
+		return "T_COLON"
 	case c == '"':
-		return "string"
+		return "T_STRING"
 	case c == '-' || (c >= '0' && c <= '9'):
-		return "number"
+		return "T_NUMBER"
 	case strings.HasPrefix(d.s[d.i:], "true"), strings.HasPrefix(d.s[d.i:], "false"):
-		return "boolean"
+		return "T_BOOLEAN"
 	case strings.HasPrefix(d.s[d.i:], "null"):
-		return "null"
+		return "T_NULL"
 	}
 	return "invalid token"
 }
