@@ -2,8 +2,8 @@ package libkv
 
 import (
 	"crypto/sha1"
-	"regexp"
 	"encoding/hex"
+	"regexp"
 	"runtime"
 	"strings"
 	"time"
