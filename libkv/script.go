@@ -432,10 +432,8 @@ func scriptErrorMessage(L *lua.LState, err error, r *scriptRun) string {
 	}
 	msg := lua.LVAsString(t.RawGetString("err"))
 	if r.killed {
+		// Redis 7.0 names SCRIPT KILL even when FUNCTION KILL stopped it.
 		msg = "ERR Script killed by user with SCRIPT KILL..."
-		if !r.eval {
-			msg = "ERR Script killed by user with FUNCTION KILL..."
-		}
 	}
 	msg = strings.ReplaceAll(strings.ReplaceAll(msg, "\r", " "), "\n", " ")
 	src, line := t.RawGetString("source"), t.RawGetString("line")
