@@ -62,7 +62,10 @@ type scriptEngine struct {
 	globals *lua.LTable // the sandbox's real globals (the proxy's __index)
 	scripts map[string]*evalScript
 	bodyMem int64 // bytes of the cached script bodies
-	run     *scriptRun
+	run     *scriptRun // the run in progress (&runCtx), or nil
+	runCtx  scriptRun
+	fake    *Client        // the client scripts' commands run as
+	handler *lua.LFunction // luaErrorHandler
 	busy    bool
 	funcs   *functionLib // FUNCTION libraries (function.go)
 	// effects, when set, receives the write commands of each script run
@@ -72,6 +75,7 @@ type scriptEngine struct {
 
 // evalScript is a cached EVAL script.
 type evalScript struct {
+	sha  string
 	body string
 	fn   *lua.LFunction
 }
@@ -89,7 +93,7 @@ type scriptRun struct {
 	wrote    bool
 	killed   bool
 	effects  []ScriptEffect
-	done     chan struct{} // closed when killed, for the VM's context check
+	done     chan struct{} // nil (never ready), closedChan once killed
 	ticks    int
 }
 
@@ -116,16 +120,13 @@ func (s *Server) busyError() string {
 	return errBusyEval
 }
 
-// luaHook is the context gopher-lua checks before each instruction: every
-// hookEvery calls it looks at the clock and yields the engine lock once the
-// script is busy; a killed run's Done channel is closed.
-type luaHook struct{ r *scriptRun }
-
-func (h luaHook) Deadline() (time.Time, bool) { return time.Time{}, false }
-func (h luaHook) Value(any) any               { return nil }
-func (h luaHook) Err() error                  { return errScriptKilled }
-func (h luaHook) Done() <-chan struct{} {
-	r := h.r
+// A scriptRun is the context gopher-lua checks before each instruction:
+// every hookEvery calls Done looks at the clock and yields the engine lock
+// once the script is busy; a killed run's Done channel is closed.
+func (r *scriptRun) Deadline() (time.Time, bool) { return time.Time{}, false }
+func (r *scriptRun) Value(any) any               { return nil }
+func (r *scriptRun) Err() error                  { return errScriptKilled }
+func (r *scriptRun) Done() <-chan struct{} {
 	r.ticks++
 	if r.ticks >= hookEvery {
 		r.ticks = 0
@@ -133,6 +134,9 @@ func (h luaHook) Done() <-chan struct{} {
 	}
 	return r.done
 }
+
+// closedChan is the Done channel of a killed run.
+var closedChan = func() chan struct{} { ch := make(chan struct{}); close(ch); return ch }()
 
 type scriptKilledError struct{}
 
@@ -171,7 +175,7 @@ func (r *scriptRun) tick() {
 	default:
 	}
 	if r.killed {
-		close(r.done)
+		r.done = closedChan
 	}
 }
 
@@ -236,12 +240,16 @@ func (c *Client) evalCommand(args [][]byte, bySHA, ro bool) {
 		return
 	}
 	var sha string
+	var sc *evalScript
 	if bySHA {
-		sha = strings.ToLower(string(args[1]))
+		if sc = e.scripts[string(args[1])]; sc == nil {
+			sha = strings.ToLower(string(args[1]))
+			sc = e.scripts[sha]
+		}
 	} else {
 		sha = sha1hex(args[1])
+		sc = e.scripts[sha]
 	}
-	sc := e.scripts[sha]
 	if sc == nil {
 		if bySHA {
 			c.addError(errNoScript)
@@ -265,7 +273,7 @@ func (c *Client) evalCommand(args [][]byte, bySHA, ro bool) {
 		c.addError(msg)
 		return
 	}
-	c.runScript(sc.fn, true, sha, ro, keys, argv, args)
+	c.runScript(sc.fn, true, sc.sha, ro, keys, argv, args)
 }
 
 // compile compiles an EVAL body and caches it under sha (luaCreateFunction);
@@ -280,11 +288,20 @@ func (e *scriptEngine) compile(sha, body string) (*evalScript, string) {
 			src = ""
 		}
 	}
-	fn, err := e.L.Load(strings.NewReader(src), "user_script")
+	// The body becomes a function without varargs, as Redis's f_<sha>:
+	// gopher-lua builds Lua 5.1's implicit "arg" table on every call of a
+	// vararg chunk. The wrapper keeps the body's line numbers.
+	chunk, err := e.L.Load(strings.NewReader("return function() "+src+"\nend"), "user_script")
 	if err != nil {
 		return nil, "ERR Error compiling script (new function): " + luaCompileError(err)
 	}
-	sc := &evalScript{body: body, fn: fn}
+	e.L.Push(chunk)
+	if err := e.L.PCall(0, 1, nil); err != nil {
+		return nil, "ERR Error compiling script (new function): " + luaCompileError(err)
+	}
+	fn, _ := e.L.Get(-1).(*lua.LFunction)
+	e.L.Pop(1)
+	sc := &evalScript{sha: sha, body: body, fn: fn}
 	e.scripts[sha] = sc
 	e.bodyMem += int64(len(body))
 	return sc, ""
@@ -376,11 +393,20 @@ func (c *Client) runScript(fn *lua.LFunction, eval bool, name string, ro bool, k
 	s := c.srv
 	e := s.scripting()
 	L := e.L
-	fake := &Client{srv: s, db: c.db, authed: true, addr: "lua", name: ""}
+	// One script runs at a time: its client and run context are reused.
+	fake := e.fake
+	if fake == nil {
+		fake = &Client{srv: s, authed: true, addr: "lua"}
+		e.fake = fake
+		e.handler = L.NewFunction(luaErrorHandler)
+	}
+	fake.db = c.db
 	fake.w.Proto = 2
-	r := &scriptRun{s: s, caller: c, fake: fake, eval: eval, name: name, args: cmdArgs, readOnly: ro, start: time.Now(), done: make(chan struct{})}
+	fake.w.Reset()
+	r := &e.runCtx
+	*r = scriptRun{s: s, caller: c, fake: fake, eval: eval, name: name, args: cmdArgs, readOnly: ro, start: time.Now()}
 	e.run = r
-	L.SetContext(luaHook{r})
+	L.SetContext(r)
 	keysT, argvT := bytesTable(L, keys), bytesTable(L, argv)
 	L.Push(fn)
 	nargs := 0
@@ -392,7 +418,7 @@ func (c *Client) runScript(fn *lua.LFunction, eval bool, name string, ro bool, k
 		L.Push(argvT)
 		nargs = 2
 	}
-	err := L.PCall(nargs, 1, L.NewFunction(luaErrorHandler))
+	err := L.PCall(nargs, 1, e.handler)
 	L.RemoveContext()
 	e.run = nil
 	e.busy = false
@@ -583,7 +609,7 @@ func (r *scriptRun) scriptCall(args [][]byte) ([]byte, string) {
 	if write {
 		r.wrote = true
 	}
-	if s.dirty != dirty && (write || cmd.meta.Flags.Has(cmdtable.FlagMayReplicate)) {
+	if s.dirty != dirty && s.script.effects != nil && (write || cmd.meta.Flags.Has(cmdtable.FlagMayReplicate)) {
 		cp := make([][]byte, len(args))
 		for i, a := range args {
 			cp[i] = append([]byte(nil), a...)

@@ -1,12 +1,15 @@
 package libkv
 
 import (
+	"bytes"
 	"math"
 	"strconv"
 	"strings"
+	"unsafe"
 
 	lua "github.com/yuin/gopher-lua"
 
+	"github.com/kvkit/kvkit/internal/sds"
 	"github.com/kvkit/kvkit/libkv/luaapi"
 	"github.com/kvkit/kvkit/libkv/resp"
 )
@@ -249,7 +252,10 @@ func (s *Server) luaRedisCall(L *lua.LState, raise bool) int {
 	for i := 1; i <= n; i++ {
 		switch v := L.Get(i).(type) {
 		case lua.LString:
-			args[i-1] = []byte(v)
+			// Commands read their arguments and copy what they keep (the
+			// engine's rule for the parser's reused buffers), so the Lua
+			// string's bytes are passed without a copy.
+			args[i-1] = unsafe.Slice(unsafe.StringData(string(v)), len(v))
 		case lua.LNumber:
 			args[i-1] = []byte(luaNumberString(float64(v)))
 		default:
@@ -291,17 +297,18 @@ func respToLua(L *lua.LState, b []byte) (lua.LValue, []byte) {
 	if len(b) < 3 {
 		return lua.LNil, nil
 	}
-	i := strings.IndexByte(string(b), '\r')
-	if i < 0 {
+	i := bytes.IndexByte(b, '\r')
+	if i < 0 || i+2 > len(b) {
 		return lua.LNil, nil
 	}
-	line, rest := string(b[1:i]), b[i+2:]
+	raw, rest := b[1:i], b[i+2:]
 	switch b[0] {
 	case ':':
-		n, _ := strconv.ParseInt(line, 10, 64)
+		n, _ := sds.ParseInt(raw)
 		return lua.LNumber(n), rest
 	case '$', '=':
-		n, _ := strconv.Atoi(line)
+		n64, _ := sds.ParseInt(raw)
+		n := int(n64)
 		if n < 0 {
 			return lua.LFalse, rest
 		}
@@ -315,6 +322,9 @@ func respToLua(L *lua.LState, b []byte) (lua.LValue, []byte) {
 			return t, rest
 		}
 		return lua.LString(str), rest
+	}
+	line := string(raw)
+	switch b[0] {
 	case '+', '-':
 		t := L.NewTable()
 		field := "ok"
