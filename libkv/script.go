@@ -61,7 +61,7 @@ type scriptEngine struct {
 	L       *lua.LState
 	globals *lua.LTable // the sandbox's real globals (the proxy's __index)
 	scripts map[string]*evalScript
-	bodyMem int64 // bytes of the cached script bodies
+	bodyMem int64      // bytes of the cached script bodies
 	run     *scriptRun // the run in progress (&runCtx), or nil
 	runCtx  scriptRun
 	fake    *Client        // the client scripts' commands run as
