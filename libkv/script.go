@@ -618,3 +618,33 @@ func (r *scriptRun) scriptCall(args [][]byte) ([]byte, string) {
 	}
 	return fake.w.Bytes(), ""
 }
+
+// scriptMemoryInfo is INFO memory's scripting figures, in bytes and counts.
+type scriptMemoryInfo struct {
+	vmEval, vmFunctions          int64 // the interpreters' heaps
+	scriptsEval, functionsMem    int64 // the cached bodies and library code
+	cached, functions, libraries int64
+}
+
+// luaHeapBase is what a fresh Lua 5.1 heap with Redis's libraries takes in
+// Redis 7.0 (INFO's used_memory_vm_eval on a new server): gopher-lua does
+// not count its heap, so the interpreters are reported at this size.
+const luaHeapBase = 32768
+
+// scriptMemory returns INFO memory's scripting figures. The cached scripts
+// are counted as Redis's evalScriptsMemory counts them: the body and a
+// dict entry with its 40-byte SHA key per script.
+func (s *Server) scriptMemory() scriptMemoryInfo {
+	m := scriptMemoryInfo{vmEval: luaHeapBase, vmFunctions: luaHeapBase}
+	e := &s.script
+	m.cached = int64(len(e.scripts))
+	m.scriptsEval = e.bodyMem + m.cached*(dictEntrySize+sdsAllocSize(40))
+	if fl := e.funcs; fl != nil {
+		m.libraries, m.functions = int64(len(fl.libs)), int64(len(fl.funcs))
+		for _, l := range fl.libs {
+			m.functionsMem += int64(len(l.code)) + dictEntrySize
+		}
+		m.functionsMem += m.functions * dictEntrySize
+	}
+	return m
+}
