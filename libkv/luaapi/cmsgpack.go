@@ -145,10 +145,15 @@ func msgpackArrayLen(t *lua.LTable) (int, bool) {
 }
 
 type msgpackDecoder struct {
-	L *lua.LState
-	b []byte
-	i int
+	L     *lua.LState
+	b     []byte
+	i     int
+	depth int
 }
+
+// msgpackMaxDepth bounds the nesting unpack follows (the C library is
+// bounded by Lua's C stack instead).
+const msgpackMaxDepth = 1000
 
 func (d *msgpackDecoder) take(n int) []byte {
 	if n < 0 || d.i+n > len(d.b) {
@@ -220,7 +225,16 @@ func (d *msgpackDecoder) value() lua.LValue {
 	return nil
 }
 
+func (d *msgpackDecoder) nest() {
+	d.depth++
+	if d.depth > msgpackMaxDepth {
+		d.L.RaiseError("Bad data format in input.")
+	}
+}
+
 func (d *msgpackDecoder) array(n int) lua.LValue {
+	d.nest()
+	defer func() { d.depth-- }()
 	if n > len(d.b)-d.i {
 		d.L.RaiseError("Missing bytes in input.")
 	}
@@ -232,6 +246,8 @@ func (d *msgpackDecoder) array(n int) lua.LValue {
 }
 
 func (d *msgpackDecoder) mapOf(n int) lua.LValue {
+	d.nest()
+	defer func() { d.depth-- }()
 	if n > (len(d.b)-d.i)/2 {
 		d.L.RaiseError("Missing bytes in input.")
 	}

@@ -66,7 +66,11 @@ func structOption(L *lua.LState, f string, i *int, h *structHeader) (byte, int) 
 		h.little = true
 		return opt, 0
 	case '!':
-		h.align = num(8)
+		a := num(8)
+		if a&(a-1) != 0 {
+			L.RaiseError("alignment %d is not a power of 2", a)
+		}
+		h.align = a
 		return opt, 0
 	}
 	L.ArgError(1, "invalid format option '"+string(opt)+"'")
@@ -80,6 +84,10 @@ func structPad(n int, h *structHeader, opt byte, size int) int {
 	}
 	if size > h.align {
 		size = h.align
+	}
+	if size <= 1 {
+		// "!0" would make struct.c pad by nearly 2^64 bytes.
+		return 0
 	}
 	return (size - (n & (size - 1))) & (size - 1)
 }
