@@ -582,7 +582,7 @@ func readRDBString(b []byte) ([]byte, []byte, bool) {
 		return nil, nil, false
 	}
 	ulen, _, b, ok := readRDBLen(b)
-	if !ok || uint64(len(b)) < clen || ulen > 512<<20 {
+	if !ok || uint64(len(b)) < clen || ulen > clen*100+64 { // LZF expands at most ~88 times
 		return nil, nil, false
 	}
 	out, err := librdb.LZFDecompress(nil, b[:clen], int(ulen))
