@@ -284,20 +284,6 @@ func TestDiffRandomBits(t *testing.T) {
 	}
 }
 
-// bulk returns the payload of a bulk string reply.
-func bulk(t *testing.T, raw []byte) string {
-	t.Helper()
-	hdr, rest, ok := bytes.Cut(raw, []byte("\r\n"))
-	if !ok || len(hdr) == 0 || hdr[0] != '$' {
-		t.Fatalf("not a bulk string: %q", raw)
-	}
-	n, err := strconv.Atoi(string(hdr[1:]))
-	if err != nil || n < 0 || n+2 != len(rest) {
-		t.Fatalf("bad bulk string: %q", raw)
-	}
-	return string(rest[:n])
-}
-
 // TestHLLAcrossServers builds HyperLogLogs on one server, sparse and
 // dense, moves their bytes to the other with GET and SET, and checks that
 // both count them the same, merge them the same and grow them into the

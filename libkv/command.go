@@ -79,8 +79,15 @@ func (c *Client) process(args [][]byte) {
 		// A monitor is a replica in Redis (CLIENT_SLAVE): processCommand
 		// keeps replicas away from the keyspace.
 		c.rejectf(cmd, "Replica can't interact with the keyspace")
+	case s.writesDenied() && (cmd.meta.Flags.Has(cmdtable.FlagWrite) || cmd.meta.Name == "ping"):
+		c.reject(cmd, errMisconf)
+	case s.rdb.loading && !cmd.meta.Flags.Has(cmdtable.FlagLoading):
+		c.reject(cmd, "LOADING Redis is loading the dataset in memory")
 	default:
 		c.call(cmd, args, start)
+		if len(s.blocking.ready) > 0 {
+			s.handleReadyKeys()
+		}
 	}
 	switch c.reply {
 	case replyOff:
@@ -98,13 +105,20 @@ func (c *Client) call(cmd *command, args [][]byte, start time.Time) {
 	c.lastCmd = cmd.meta.Name
 	c.run(cmd, args)
 	dur := time.Since(start)
-	logged := args
-	if len(s.monitors) > 0 || dur.Microseconds() >= s.conf.SlowlogLogSlowerThan {
-		logged = redact(cmd.meta, args)
-	}
 	if len(s.monitors) > 0 && !cmd.meta.Flags.Has(cmdtable.FlagSkipMonitor) && !cmd.meta.Flags.Has(cmdtable.FlagAdmin) {
-		s.feedMonitors(c, logged)
+		s.feedMonitors(c, redact(cmd.meta, args))
 	}
+	if c.blocked != nil {
+		// Counted when unblocked, as Redis's updateStatsOnUnblock.
+		return
+	}
+	c.callStats(cmd, args, dur, c.failed)
+}
+
+// callStats counts a command that ran for dur: INFO commandstats and
+// latencystats, the slow log and the latency monitor.
+func (c *Client) callStats(cmd *command, args [][]byte, dur time.Duration, failed bool) {
+	s := c.srv
 	s.stats.commandsProcessed++
 	st := s.cmdStats[cmd.meta.Name]
 	if st == nil {
@@ -119,10 +133,14 @@ func (c *Client) call(cmd *command, args [][]byte, start time.Time) {
 	// As updateCommandLatencyHistogram: whole microseconds in nanoseconds,
 	// clamped to the histogram's range.
 	st.hist.RecordValue(min(max(dur.Microseconds()*1000, 1), 1_000_000_000))
-	if c.failed {
+	if failed {
 		st.failed++
 	}
 	if !cmd.meta.Flags.Has(cmdtable.FlagSkipSlowlog) {
+		logged := args
+		if dur.Microseconds() >= s.conf.SlowlogLogSlowerThan {
+			logged = redact(cmd.meta, args)
+		}
 		s.slowlog.record(s, c, logged, dur)
 	}
 	// call() files fast commands under their own latency event.

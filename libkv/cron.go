@@ -62,6 +62,7 @@ func (s *Server) cron() {
 		// whileBlockedCron then).
 		return
 	}
+	s.saveCron()
 	now := time.Now()
 	if now.Sub(s.metrics.lastSample) >= 100*time.Millisecond {
 		s.metrics.ops.track(s.stats.commandsProcessed, now)
@@ -75,7 +76,7 @@ func (s *Server) cron() {
 	if s.conf.Timeout > 0 {
 		limit := s.conf.Timeout.Milliseconds()
 		for _, c := range s.clients {
-			if !c.monitor && !c.pauseWaiting.Load() && s.now-c.lastInteraction.Load() > limit {
+			if !c.monitor && c.blocked == nil && !c.pauseWaiting.Load() && s.now-c.lastInteraction.Load() > limit {
 				s.log.Verbose("Closing idle client")
 				c.conn.Close()
 			}

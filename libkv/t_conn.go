@@ -209,6 +209,9 @@ func (c *Client) info(now time.Time, self bool) string {
 	if c.monitor {
 		flags += "O"
 	}
+	if c.blocked != nil {
+		flags += "b"
+	}
 	if c.closeAfterReply {
 		flags += "c"
 	}
@@ -453,6 +456,7 @@ func (s *Server) killClient(self, cl *Client) {
 	if cl.monitor {
 		s.removeMonitor(cl)
 	}
+	s.unblock(cl)
 	cl.conn.Close()
 }
 
@@ -525,15 +529,16 @@ func cmdClientNoEvict(c *Client, args [][]byte) {
 	c.w.OK()
 }
 
-// cmdClientUnblock: no command blocks yet, so no client is ever blocked
-// and the reply is 0 for any valid ID, as Redis's for a client that is not
-// blocked.
+// cmdClientUnblock is CLIENT UNBLOCK id [TIMEOUT|ERROR]: a blocked client
+// is answered as by its timeout or with the UNBLOCKED error; 1 when there
+// was one, 0 otherwise.
 func cmdClientUnblock(c *Client, args [][]byte) {
 	if len(args) > 4 {
 		c.subcommandSyntaxError(args)
 		return
 	}
-	if _, ok := argInt(args[2]); !ok {
+	id, ok := argInt(args[2])
+	if !ok {
 		c.addError(errNotInt)
 		return
 	}
@@ -541,7 +546,13 @@ func cmdClientUnblock(c *Client, args [][]byte) {
 		c.addError("ERR CLIENT UNBLOCK reason should be TIMEOUT or ERROR")
 		return
 	}
-	c.w.Int(0)
+	target := c.srv.clients[uint64(id)]
+	if id < 0 || target == nil || target.blocked == nil {
+		c.w.Int(0)
+		return
+	}
+	target.unblockReply(len(args) == 4 && eqFold(args[3], "error"))
+	c.w.Int(1)
 }
 
 func cmdClientHelp(c *Client, args [][]byte) {

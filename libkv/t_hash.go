@@ -34,6 +34,9 @@ func init() {
 		dup:    hashDup,
 		digest: hashDigest,
 		rdbLen: hashRdbLen,
+		// rdb_types.go
+		rdbValue: hashRdbValue,
+		rdbLoad:  hashRdbLoad,
 	}
 }
 

@@ -352,7 +352,8 @@ func setRdbLen(o *Object, compress bool) int64 {
 }
 
 func init() {
-	valueTypes[TypeSet] = &valueType{memory: setMemory, dup: setDup, digest: setDigest, rdbLen: setRdbLen}
+	valueTypes[TypeSet] = &valueType{memory: setMemory, dup: setDup, digest: setDigest, rdbLen: setRdbLen,
+		rdbValue: setRdbValue, rdbLoad: setRdbLoad} // rdb_types.go
 }
 
 // SADD key member [member ...]
