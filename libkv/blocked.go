@@ -104,6 +104,16 @@ func (c *Client) timeoutArg(a []byte) (time.Duration, bool) {
 func (c *Client) blockForKeys(typ ObjType, keys [][]byte, timeout time.Duration, args [][]byte, serve blockServe) {
 	s := c.srv
 	cmd := s.lookupCommand(args)
+	if c.denyBlocking {
+		// As Redis 7.0's blocking commands under CLIENT_DENY_BLOCKING: the
+		// reply of a timeout, a null bulk for BLMOVE/BRPOPLPUSH.
+		if n := cmd.meta.Name; n == "blmove" || n == "brpoplpush" {
+			c.w.Null()
+		} else {
+			c.w.NullArray()
+		}
+		return
+	}
 	bl := &s.blocking
 	if bl.keys == nil {
 		bl.keys = make(map[blockKey][]*Client)

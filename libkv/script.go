@@ -396,7 +396,7 @@ func (c *Client) runScript(fn *lua.LFunction, eval bool, name string, ro bool, k
 	// One script runs at a time: its client and run context are reused.
 	fake := e.fake
 	if fake == nil {
-		fake = &Client{srv: s, authed: true, addr: "lua"}
+		fake = &Client{srv: s, authed: true, addr: "lua", denyBlocking: true}
 		e.fake = fake
 		e.handler = L.NewFunction(luaErrorHandler)
 	}
