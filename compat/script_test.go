@@ -2,16 +2,21 @@ package compat
 
 import (
 	"bytes"
+	"context"
 	"crypto/sha1"
 	"encoding/hex"
+	"fmt"
+	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/kvkit/kvkit/internal/resptest"
 	"github.com/kvkit/kvkit/internal/testutil"
+	"github.com/redis/go-redis/v9"
 )
 
 // TestScriptLibrary runs the real-world scripts of testdata/scripts on
@@ -150,4 +155,167 @@ func TestScriptBusy(t *testing.T) {
 			}
 		})
 	}
+}
+
+// luaGen writes random scripts: redis.call/pcall of string, hash, set and
+// list commands on a few keys, arithmetic and string work, and return
+// values of every shape the Lua -> RESP conversion handles.
+type luaGen struct{ gen }
+
+func (g luaGen) arg() string {
+	switch g.r.IntN(6) {
+	case 0:
+		return "KEYS[" + strconv.Itoa(1+g.r.IntN(3)) + "]"
+	case 1:
+		return "ARGV[" + strconv.Itoa(1+g.r.IntN(3)) + "]"
+	case 2:
+		return strconv.Itoa(g.r.IntN(200) - 100)
+	case 3:
+		return strconv.FormatFloat(g.r.Float64()*100-50, 'f', 3, 64)
+	}
+	return "'" + g.pick("a", "b", "", "x y", "10", "-3") + "'"
+}
+
+func (g luaGen) call() string {
+	fn := g.pick("redis.call", "redis.pcall")
+	k := "KEYS[" + strconv.Itoa(1+g.r.IntN(3)) + "]"
+	switch g.r.IntN(14) {
+	case 0:
+		return fn + "('set', " + k + ", " + g.arg() + ")"
+	case 1:
+		return fn + "('get', " + k + ")"
+	case 2:
+		return fn + "('incrby', " + k + ", " + g.arg() + ")"
+	case 3:
+		return fn + "('append', " + k + ", " + g.arg() + ")"
+	case 4:
+		return fn + "('hset', " + k + ", " + g.arg() + ", " + g.arg() + ")"
+	case 5:
+		return fn + "('hget', " + k + ", " + g.arg() + ")"
+	case 6:
+		return fn + "('sadd', " + k + ", " + g.arg() + ")"
+	case 7:
+		return fn + "('sismember', " + k + ", " + g.arg() + ")"
+	case 8:
+		return fn + "('rpush', " + k + ", " + g.arg() + ", " + g.arg() + ")"
+	case 9:
+		return fn + "('lrange', " + k + ", 0, -1)"
+	case 10:
+		return fn + "('del', " + k + ")"
+	case 11:
+		return fn + "('exists', " + k + ", " + k + ")"
+	case 12:
+		return fn + "('type', " + k + ")"
+	}
+	return fn + "('incrbyfloat', " + k + ", " + g.arg() + ")"
+}
+
+// value is a Lua expression of a random shape, depth-bounded.
+func (g luaGen) value(depth int) string {
+	n := 12
+	if depth > 2 {
+		n = 9
+	}
+	switch g.r.IntN(n) {
+	case 0:
+		return g.call()
+	case 1:
+		return g.arg()
+	case 2:
+		return g.pick("true", "false", "nil")
+	case 3:
+		return "tostring(" + g.arg() + ")"
+	case 4:
+		return "{err=" + g.pick("'ERR custom'", "'PLAIN text'", "'x'") + "}"
+	case 5:
+		return "{ok=" + g.pick("'OK'", "'DONE'") + "}"
+	case 6:
+		return "{double=" + g.arg() + "}"
+	case 7:
+		return "(tonumber(" + g.arg() + ") or 0) * " + strconv.Itoa(g.r.IntN(7)-3)
+	case 8:
+		return "type(" + g.call() + ")"
+	}
+	parts := make([]string, g.r.IntN(4))
+	for i := range parts {
+		parts[i] = g.value(depth + 1)
+	}
+	if g.r.IntN(4) == 0 {
+		return "{map={" + g.pick("a", "b") + "=" + g.value(depth+1) + "}}"
+	}
+	return "{" + strings.Join(parts, ", ") + "}"
+}
+
+func (g luaGen) script() string {
+	var b strings.Builder
+	if g.r.IntN(4) == 0 {
+		b.WriteString("redis.setresp(3)\n")
+	}
+	for i := g.r.IntN(4); i > 0; i-- {
+		b.WriteString("local _ = " + g.call() + "\n")
+	}
+	if g.r.IntN(10) == 0 {
+		b.WriteString("error(" + g.pick("'oops'", "{err='CODE bad'}") + ")\n")
+	}
+	b.WriteString("return " + g.value(0))
+	return b.String()
+}
+
+// TestScriptRandom runs seeded random scripts on both servers in RESP2 and
+// RESP3, by EVAL and by EVALSHA, and compares every reply and the final
+// DEBUG DIGEST.
+func TestScriptRandom(t *testing.T) {
+	p := startPair(t)
+	for _, proto := range []int{2, 3} {
+		t.Run("RESP"+strconv.Itoa(proto), func(t *testing.T) {
+			g := luaGen{gen{rand.New(rand.NewPCG(uint64(proto), 7))}}
+			s := p.session(t, proto)
+			s.do(compareExact, "FLUSHALL")
+			for i := 0; i < 400; i++ {
+				body := g.script()
+				args := []string{"3", "k1", "k2", "k3", g.value0(), g.value0(), g.value0()}
+				if g.r.IntN(2) == 0 {
+					s.do(compareExact, append([]string{"EVAL", body}, args...)...)
+				} else {
+					sum := sha1.Sum([]byte(body))
+					s.do(compareExact, "SCRIPT", "LOAD", body)
+					s.do(compareExact, append([]string{"EVALSHA", hex.EncodeToString(sum[:])}, args...)...)
+				}
+			}
+			s.do(compareExact, "DEBUG", "DIGEST")
+		})
+	}
+}
+
+// value0 is an ARGV value: a string the commands parse variously.
+func (g luaGen) value0() string { return g.pick("1", "-7", "2.5", "abc", "", "9223372036854775807", "x y") }
+
+// TestScriptGoRedis runs go-redis's Script helper (EVALSHA, then EVAL on
+// NOSCRIPT) and its script commands against both servers.
+func TestScriptGoRedis(t *testing.T) {
+	p := startPair(t)
+	ctx := context.Background()
+	var logs [2][]string
+	for i, addr := range []string{p.kv.Addr(), p.redis.Addr()} {
+		rdb := redis.NewClient(&redis.Options{Addr: addr, PoolSize: 1})
+		defer rdb.Close()
+		var log []string
+		add := func(v any, err error) { log = append(log, fmt.Sprintf("%v %v", v, err)) }
+		sc := redis.NewScript("return {KEYS[1], ARGV[1], redis.call('incr', KEYS[1])}")
+		add(sc.Exists(ctx, rdb).Result())
+		add(sc.Run(ctx, rdb, []string{"gr:n"}, "arg").Result())
+		add(sc.Exists(ctx, rdb).Result())
+		add(sc.Run(ctx, rdb, []string{"gr:n"}, "arg").Result())
+		add(rdb.ScriptFlush(ctx).Result())
+		add(sc.RunRO(ctx, rdb, []string{"gr:n"}, "arg").Result())
+		add(rdb.Eval(ctx, "return redis.error_reply('MY failure')", nil).Result())
+		add(rdb.FunctionLoadReplace(ctx, "#!lua name=grlib\nredis.register_function{function_name='grf', callback=function(k, a) return #a end, flags={'no-writes'}}").Result())
+		add(rdb.FCall(ctx, "grf", nil, 1, 2, 3).Result())
+		add(rdb.FCallRO(ctx, "grf", nil, 1).Result())
+		libs, err := rdb.FunctionList(ctx, redis.FunctionListQuery{LibraryNamePattern: "grlib", WithCode: true}).Result()
+		add(fmt.Sprintf("%+v", libs), err)
+		add(rdb.FunctionDelete(ctx, "grlib").Result())
+		logs[i] = log
+	}
+	compareLogs(t, "go-redis scripts", logs[0], logs[1])
 }

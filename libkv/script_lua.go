@@ -257,7 +257,9 @@ func (s *Server) luaRedisCall(L *lua.LState, raise bool) int {
 			// string's bytes are passed without a copy.
 			args[i-1] = unsafe.Slice(unsafe.StringData(string(v)), len(v))
 		case lua.LNumber:
-			args[i-1] = []byte(luaNumberString(float64(v)))
+			// Not lua_tolstring's %.14g: Redis 7.0 formats numbers with
+			// %.17g so that they keep their precision.
+			args[i-1] = resp.AppendG17(nil, float64(v))
 		default:
 			return fail("ERR Lua redis lib command arguments must be strings or integers")
 		}
@@ -279,13 +281,6 @@ func (s *Server) luaRedisCall(L *lua.LState, raise bool) int {
 	return 1
 }
 
-// luaNumberString formats a number as Lua 5.1's lua_tolstring ("%.14g").
-func luaNumberString(f float64) string {
-	if f == math.Trunc(f) && math.Abs(f) < 1e15 {
-		return strconv.FormatInt(int64(f), 10)
-	}
-	return strconv.FormatFloat(f, 'g', 14, 64)
-}
 
 // respToLua converts one reply of the script's client to Lua (Redis 7.0's
 // redisProtocolToLuaType): integers to numbers, bulk strings to strings,
