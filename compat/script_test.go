@@ -288,7 +288,9 @@ func TestScriptRandom(t *testing.T) {
 }
 
 // value0 is an ARGV value: a string the commands parse variously.
-func (g luaGen) value0() string { return g.pick("1", "-7", "2.5", "abc", "", "9223372036854775807", "x y") }
+func (g luaGen) value0() string {
+	return g.pick("1", "-7", "2.5", "abc", "", "9223372036854775807", "x y")
+}
 
 // TestScriptGoRedis runs go-redis's Script helper (EVALSHA, then EVAL on
 // NOSCRIPT) and its script commands against both servers.

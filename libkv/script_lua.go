@@ -281,7 +281,6 @@ func (s *Server) luaRedisCall(L *lua.LState, raise bool) int {
 	return 1
 }
 
-
 // respToLua converts one reply of the script's client to Lua (Redis 7.0's
 // redisProtocolToLuaType): integers to numbers, bulk strings to strings,
 // null to false (RESP2) or nil (RESP3), status and error to {ok=} and
