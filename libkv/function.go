@@ -481,7 +481,7 @@ func (c *Client) fcallCommand(args [][]byte, ro bool) {
 		c.addError(msg)
 		return
 	}
-	c.runScript(f.fn, false, f.name, ro || f.flags.noWrites, keys, argv, args)
+	c.runScript(f.fn, false, f.name, f.flags, ro || f.flags.noWrites, keys, argv, args)
 }
 
 // FUNCTION DUMP/RESTORE payloads: each library as RDB_OPCODE_FUNCTION2

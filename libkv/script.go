@@ -89,6 +89,7 @@ type scriptRun struct {
 	name     string   // sha1 of an EVAL script, the function's name
 	args     [][]byte // the EVAL or FCALL command, for FUNCTION STATS
 	readOnly bool     // EVAL_RO, FCALL_RO or the no-writes flag
+	allowOOM bool     // the allow-oom flag: no memory check of its writes
 	start    time.Time
 	wrote    bool
 	killed   bool
@@ -273,7 +274,7 @@ func (c *Client) evalCommand(args [][]byte, bySHA, ro bool) {
 		c.addError(msg)
 		return
 	}
-	c.runScript(sc.fn, true, sc.sha, ro, keys, argv, args)
+	c.runScript(sc.fn, true, sc.sha, flags, ro, keys, argv, args)
 }
 
 // compile compiles an EVAL body and caches it under sha (luaCreateFunction);
@@ -389,7 +390,7 @@ func (c *Client) checkScriptFlags(f shebangFlags, eval bool) string {
 
 // runScript calls fn with KEYS/ARGV as globals (EVAL) or as its two
 // arguments (FCALL), and writes the converted result to c.
-func (c *Client) runScript(fn *lua.LFunction, eval bool, name string, ro bool, keys, argv, cmdArgs [][]byte) {
+func (c *Client) runScript(fn *lua.LFunction, eval bool, name string, flags shebangFlags, ro bool, keys, argv, cmdArgs [][]byte) {
 	s := c.srv
 	e := s.scripting()
 	L := e.L
@@ -404,7 +405,7 @@ func (c *Client) runScript(fn *lua.LFunction, eval bool, name string, ro bool, k
 	fake.w.Proto = 2
 	fake.w.Reset()
 	r := &e.runCtx
-	*r = scriptRun{s: s, caller: c, fake: fake, eval: eval, name: name, args: cmdArgs, readOnly: ro, start: time.Now()}
+	*r = scriptRun{s: s, caller: c, fake: fake, eval: eval, name: name, args: cmdArgs, readOnly: ro, allowOOM: flags.allowOOM, start: time.Now()}
 	e.run = r
 	L.SetContext(r)
 	keysT, argvT := bytesTable(L, keys), bytesTable(L, argv)
@@ -598,7 +599,7 @@ func (r *scriptRun) scriptCall(args [][]byte) ([]byte, string) {
 		return nil, "ERR Write commands are not allowed from read-only scripts."
 	}
 	write := cmd.meta.Flags.Has(cmdtable.FlagWrite)
-	if write && cmd.meta.Flags.Has(cmdtable.FlagDenyOOM) && !r.wrote && s.conf.Maxmemory > 0 && fake.evictBeforeCommand(true) {
+	if write && cmd.meta.Flags.Has(cmdtable.FlagDenyOOM) && !r.wrote && !r.allowOOM && s.conf.Maxmemory > 0 && fake.evictBeforeCommand(true) {
 		// As scriptVerifyOOM: only a script that has not written yet may be
 		// refused, so that a script is never left half done.
 		return nil, errOOM
