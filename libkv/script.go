@@ -419,15 +419,22 @@ func (c *Client) runScript(fn *lua.LFunction, eval bool, name string, flags sheb
 		L.Push(argvT)
 		nargs = 2
 	}
+	errors := s.stats.errorReplies
 	err := L.PCall(nargs, 1, e.handler)
 	L.RemoveContext()
 	e.run = nil
 	e.busy = false
 	if err != nil {
-		c.addError(scriptErrorMessage(L, err, r))
+		msg, counted := scriptErrorMessage(L, err, r)
+		c.scriptError(msg, counted)
 	} else {
-		luaToReply(L, &c.w, L.Get(-1), fake.w.Proto, 0)
+		luaToReply(L, c, L.Get(-1), fake.w.Proto, 0)
 		L.Pop(1)
+	}
+	if s.stats.errorReplies != errors {
+		// As call() in Redis: an error reply during the script, its
+		// commands' included, makes the script's call a failed one.
+		c.failed = true
 	}
 	if len(r.effects) > 0 && e.effects != nil {
 		e.effects(r.effects)
@@ -445,7 +452,7 @@ func bytesTable(L *lua.LState, items [][]byte) *lua.LTable {
 
 // scriptErrorMessage formats a script's error as Redis 7.0's
 // luaCallFunction: "<msg> script: <name>, on @<source>:<line>.".
-func scriptErrorMessage(L *lua.LState, err error, r *scriptRun) string {
+func scriptErrorMessage(L *lua.LState, err error, r *scriptRun) (msg string, counted bool) {
 	var obj lua.LValue
 	if ae, ok := err.(*lua.ApiError); ok {
 		obj = ae.Object
@@ -453,11 +460,12 @@ func scriptErrorMessage(L *lua.LState, err error, r *scriptRun) string {
 	t, ok := obj.(*lua.LTable)
 	if !ok {
 		if r.killed {
-			return "ERR Script killed by user with SCRIPT KILL..."
+			return "ERR Script killed by user with SCRIPT KILL...", false
 		}
-		return "ERR Error running script, " + strings.ReplaceAll(err.Error(), "\n", " ")
+		return "ERR Error running script, " + strings.ReplaceAll(err.Error(), "\n", " "), false
 	}
-	msg := lua.LVAsString(t.RawGetString("err"))
+	msg = lua.LVAsString(t.RawGetString("err"))
+	counted = t.RawGetString(ignoreErrStats) != lua.LNil
 	if r.killed {
 		// Redis 7.0 names SCRIPT KILL even when FUNCTION KILL stopped it.
 		msg = "ERR Script killed by user with SCRIPT KILL..."
@@ -465,9 +473,9 @@ func scriptErrorMessage(L *lua.LState, err error, r *scriptRun) string {
 	msg = strings.ReplaceAll(strings.ReplaceAll(msg, "\r", " "), "\n", " ")
 	src, line := t.RawGetString("source"), t.RawGetString("line")
 	if src != lua.LNil && line != lua.LNil {
-		return sprintf("%s script: %s, on %s:%s.", msg, r.name, lua.LVAsString(src), lua.LVAsString(line))
+		return sprintf("%s script: %s, on %s:%s.", msg, r.name, lua.LVAsString(src), lua.LVAsString(line)), counted
 	}
-	return sprintf("%s script: %s", msg, r.name)
+	return sprintf("%s script: %s", msg, r.name), counted
 }
 
 // luaErrorHandler is the message handler of every script call (Redis's

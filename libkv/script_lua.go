@@ -272,8 +272,12 @@ func (s *Server) luaRedisCall(L *lua.LState, raise bool) int {
 		return fail(msg)
 	}
 	v, _ := respToLua(L, reply)
-	if raise {
-		if t, ok := v.(*lua.LTable); ok && len(reply) > 0 && reply[0] == '-' {
+	if t, ok := v.(*lua.LTable); ok && len(reply) > 0 && reply[0] == '-' {
+		// The command's error is counted already: the script's own
+		// error reply made of it is not counted again (Redis's
+		// ignore_error_stats_update).
+		t.RawSetString(ignoreErrStats, lua.LTrue)
+		if raise {
 			L.Error(t, 1)
 		}
 	}
@@ -381,13 +385,29 @@ func respToLua(L *lua.LState, b []byte) (lua.LValue, []byte) {
 	return lua.LNil, nil
 }
 
+// ignoreErrStats marks an error table made from a command's error reply,
+// whose error statistics were counted when the command failed.
+const ignoreErrStats = "ignore_error_stats_update"
+
+// scriptError writes a script's error reply, counted in the error
+// statistics unless counted already (counted).
+func (c *Client) scriptError(msg string, counted bool) {
+	if counted {
+		c.failed = true
+		c.w.Error(msg)
+		return
+	}
+	c.addError(msg)
+}
+
 // luaToReply writes a script's Lua result as Redis 7.0's
 // luaReplyToRedisReply: numbers truncated to integers, booleans as 1/nil
 // (RESP2 scripts) or true/false (after redis.setresp(3)), tables as
 // {err=}, {ok=}, {double=}, {big_number=}, {map=}, {set=},
 // {verbatim_string=} or an array up to the first nil. luaResp is the
 // script's redis.setresp protocol.
-func luaToReply(L *lua.LState, w *resp.Writer, v lua.LValue, luaResp, depth int) {
+func luaToReply(L *lua.LState, c *Client, v lua.LValue, luaResp, depth int) {
+	w := &c.w
 	switch v := v.(type) {
 	case lua.LString:
 		w.Bulk([]byte(v))
@@ -409,8 +429,7 @@ func luaToReply(L *lua.LState, w *resp.Writer, v lua.LValue, luaResp, depth int)
 			return
 		}
 		if e, ok := v.RawGetString("err").(lua.LString); ok {
-			msg := strings.ReplaceAll(strings.ReplaceAll(string(e), "\r", " "), "\n", " ")
-			w.Error(msg)
+			c.scriptError(string(e), v.RawGetString(ignoreErrStats) != lua.LNil)
 			return
 		}
 		if s, ok := v.RawGetString("ok").(lua.LString); ok {
@@ -430,8 +449,8 @@ func luaToReply(L *lua.LState, w *resp.Writer, v lua.LValue, luaResp, depth int)
 			m.ForEach(func(k, val lua.LValue) { keys = append(keys, k); vals = append(vals, val) })
 			w.Map(len(keys))
 			for i := range keys {
-				luaToReply(L, w, keys[i], luaResp, depth+1)
-				luaToReply(L, w, vals[i], luaResp, depth+1)
+				luaToReply(L, c, keys[i], luaResp, depth+1)
+				luaToReply(L, c, vals[i], luaResp, depth+1)
 			}
 			return
 		}
@@ -440,7 +459,7 @@ func luaToReply(L *lua.LState, w *resp.Writer, v lua.LValue, luaResp, depth int)
 			st.ForEach(func(k, _ lua.LValue) { keys = append(keys, k) })
 			w.Set(len(keys))
 			for _, k := range keys {
-				luaToReply(L, w, k, luaResp, depth+1)
+				luaToReply(L, c, k, luaResp, depth+1)
 			}
 			return
 		}
@@ -456,7 +475,7 @@ func luaToReply(L *lua.LState, w *resp.Writer, v lua.LValue, luaResp, depth int)
 		}
 		w.Array(n)
 		for j := 1; j <= n; j++ {
-			luaToReply(L, w, v.RawGetInt(j), luaResp, depth+1)
+			luaToReply(L, c, v.RawGetInt(j), luaResp, depth+1)
 		}
 	default:
 		w.Null()
