@@ -138,7 +138,7 @@ func (s *Server) loadLibrary(code string, replace bool) (*library, string) {
 	src := "--" + code[strings.IndexByte(code+"\n", '\n'):]
 	fn, err := L.Load(strings.NewReader(src), "user_function")
 	if err != nil {
-		return nil, "ERR Error compiling function: " + luaCompileError(err)
+		return nil, "ERR Error compiling function: " + luaCompileError(err, strings.Count(src, "\n")+1)
 	}
 	lib := &library{name: name, code: code}
 	seen := map[string]bool{}

@@ -5,6 +5,7 @@ import (
 	"encoding/hex"
 	"regexp"
 	"runtime"
+	"strconv"
 	"strings"
 	"time"
 
@@ -292,13 +293,19 @@ func (e *scriptEngine) compile(sha, body string) (*evalScript, string) {
 	// The body becomes a function without varargs, as Redis's f_<sha>:
 	// gopher-lua builds Lua 5.1's implicit "arg" table on every call of a
 	// vararg chunk. The wrapper keeps the body's line numbers.
+	lines := strings.Count(src, "\n") + 1
 	chunk, err := e.L.Load(strings.NewReader("return function() "+src+"\nend"), "user_script")
+	if err != nil && strings.Contains(err.Error(), "outside a vararg function") {
+		// A body that uses "..." (always empty, as in Redis) needs the
+		// vararg form, which then builds no "arg" table.
+		chunk, err = e.L.Load(strings.NewReader("return function(...) "+src+"\nend"), "user_script")
+	}
 	if err != nil {
-		return nil, "ERR Error compiling script (new function): " + luaCompileError(err)
+		return nil, "ERR Error compiling script (new function): " + luaCompileError(err, lines)
 	}
 	e.L.Push(chunk)
 	if err := e.L.PCall(0, 1, nil); err != nil {
-		return nil, "ERR Error compiling script (new function): " + luaCompileError(err)
+		return nil, "ERR Error compiling script (new function): " + luaCompileError(err, lines)
 	}
 	fn, _ := e.L.Get(-1).(*lua.LFunction)
 	e.L.Pop(1)
@@ -520,14 +527,38 @@ func luaErrString(v lua.LValue) string {
 
 var badArgument = regexp.MustCompile(`bad argument #(\d+) to ([\w.]+) \(`)
 
-// luaCompileError is a compile error as Lua 5.1's "chunk:line: message".
-func luaCompileError(err error) string {
+// luaCompileError is a compile error in Lua 5.1's shape, "chunk:line:
+// message near 'token'", from gopher-lua's "chunk line:L(column:C) near
+// 'token': message" or "chunk at EOF: message"; lines is the number of
+// lines of the source, where the end of input is reported. (The messages
+// themselves are gopher-lua's: "syntax error" where Lua says "unexpected
+// symbol" or "'end' expected".)
+func luaCompileError(err error, lines int) string {
 	s := err.Error()
 	if ae, ok := err.(*lua.ApiError); ok {
 		s = luaErrString(ae.Object)
 	}
-	return strings.ReplaceAll(s, "\n", " ")
+	s = strings.TrimSpace(strings.ReplaceAll(s, "\n", " "))
+	if m := compileErrAt.FindStringSubmatch(s); m != nil {
+		line, _ := strconv.Atoi(m[2])
+		near := m[3]
+		if line > lines {
+			// The end of the body, as the wrapper's "end" (see compile).
+			line, near = lines, "<eof>"
+		}
+		msg := strings.Replace(m[4], "unterminated string", "unfinished string", 1)
+		return sprintf("%s:%d: %s near '%s'", m[1], line, msg, near)
+	}
+	if m := compileErrEOF.FindStringSubmatch(s); m != nil {
+		return sprintf("%s:%d: %s near '<eof>'", m[1], lines, m[2])
+	}
+	return s
 }
+
+var (
+	compileErrAt  = regexp.MustCompile(`^(\S+) line:(\d+)\(column:\d+\) near '(.*)':\s+(.*)$`)
+	compileErrEOF = regexp.MustCompile(`^(\S+) at EOF:\s+(.*)$`)
+)
 
 func scriptLoadCommand(c *Client, args [][]byte) {
 	e := c.srv.scripting()
