@@ -214,6 +214,7 @@ var scriptCommands = map[string]cmdFunc{
 	"script|flush":  scriptFlushCommand,
 	"script|kill":   func(c *Client, args [][]byte) { c.scriptKill(true) },
 	"script|help":   scriptHelpCommand,
+	"script|debug":  scriptDebugCommand,
 }
 
 // keysAndArgs splits EVAL/FCALL arguments after the script: numkeys, the
@@ -595,6 +596,20 @@ func scriptFlushCommand(c *Client, args [][]byte) {
 	e.scripts = map[string]*evalScript{}
 	e.bodyMem = 0
 	c.w.OK()
+}
+
+// scriptDebugCommand is SCRIPT DEBUG: NO is accepted; kv-server has no
+// Lua debugger (Redis's LDB), so YES and SYNC are refused with an error
+// that says so.
+func scriptDebugCommand(c *Client, args [][]byte) {
+	switch {
+	case eqFold(args[2], "no"):
+		c.w.OK()
+	case eqFold(args[2], "yes"), eqFold(args[2], "sync"):
+		c.addError("ERR kv-server has no Lua debugger: SCRIPT DEBUG YES and SYNC are not supported")
+	default:
+		c.addError("ERR Use SCRIPT DEBUG YES/SYNC/NO")
+	}
 }
 
 func scriptHelpCommand(c *Client, args [][]byte) {
