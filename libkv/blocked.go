@@ -109,11 +109,11 @@ func (c *Client) blockForKeys(typ ObjType, keys [][]byte, timeout time.Duration,
 	s := c.srv
 	cmd := s.lookupCommand(args)
 	if c.denyBlocking {
-		// Inside EXEC (CLIENT_DENY_BLOCKING) a command cannot block: it
-		// replies as if its timeout had expired at once, with the null
-		// Redis 7.0's commands use there: a null bulk for BRPOPLPUSH and
-		// BLMOVE, a null array for the others.
-		if n := cmd.meta.Name; n == "brpoplpush" || n == "blmove" {
+		// Inside EXEC or a script (CLIENT_DENY_BLOCKING) a command cannot
+		// block: it replies as Redis 7.0's blocking commands do there, as
+		// if timed out at once: a null bulk for BLMOVE/BRPOPLPUSH, a null
+		// array for the others.
+		if n := cmd.meta.Name; n == "blmove" || n == "brpoplpush" {
 			c.w.Null()
 		} else {
 			c.w.NullArray()

@@ -60,9 +60,9 @@ type Client struct {
 	dirtyCAS  bool
 	dirtyExec bool
 	watched   []*watchedKey
-	// denyBlocking is Redis's CLIENT_DENY_BLOCKING, set while EXEC runs
-	// the queued commands: a blocking command must not block then, but
-	// answer as if its timeout had expired.
+	// denyBlocking is Redis's CLIENT_DENY_BLOCKING, set for the script
+	// client and while EXEC runs the queued commands: a blocking command
+	// must not block then, but answer as if its timeout had expired.
 	denyBlocking bool
 	execReplies  bool // EXEC filtered its replies for CLIENT REPLY itself
 

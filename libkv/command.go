@@ -68,6 +68,11 @@ func (c *Client) process(args [][]byte) {
 		c.reject(cmd, "NOAUTH Authentication required.")
 	case c.multi != nil && cmd.meta.Flags.Has(cmdtable.FlagNoMulti):
 		c.rejectf(cmd, "Command not allowed inside a transaction")
+	case s.scriptBusy() && !cmd.meta.Flags.Has(cmdtable.FlagAllowBusy):
+		// A script past busy-reply-threshold lets clients in between its
+		// instructions (script.go); they may only stop it. Checked before
+		// maxmemory, whose evictions must not run inside a script.
+		c.reject(cmd, s.busyError())
 	case c.evictBeforeCommand(cmd.meta.Flags.Has(cmdtable.FlagDenyOOM) || c.oomInMulti(cmd)):
 		// processCommand's maxmemory step, after authentication: evict
 		// what the policy allows, refuse denyoom commands (and queueing)
@@ -275,6 +280,7 @@ func commandTable() map[*cmdtable.Command]*command {
 		serverCommands,
 		connectionCommands,
 		multiCommands,
+		scriptCommands,
 	}
 	for _, group := range groups {
 		for name, fn := range group {
