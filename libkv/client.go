@@ -46,6 +46,7 @@ type Client struct {
 	noTouch         bool
 	monitor         bool
 	failed          bool // the current command replied with an error
+	ps              clientPubsub // subscriptions (pubsub.go)
 
 	parser proto.Parser
 	qbuf   []byte
@@ -68,6 +69,12 @@ type Client struct {
 	pending []byte
 	wake    chan struct{}
 	async   bool
+	// obufSoftSince is when pending went over the soft output limit (Unix
+	// ms, 0 when under it); obufClosed is set once the client was closed
+	// for overcoming a limit: what is queued then is dropped. Both under
+	// outMu.
+	obufSoftSince int64
+	obufClosed    bool
 }
 
 // drainTimeout bounds how long the last replies to a closing client may
@@ -154,6 +161,7 @@ func (s *Server) freeClient(c *Client) {
 	}
 	s.mu.Lock()
 	delete(s.clients, c.id)
+	c.pubsubReset()
 	if c.monitor {
 		for i, m := range s.monitors {
 			if m == c {
@@ -328,6 +336,7 @@ func (c *Client) protocolError(err error) {
 		c.w.Truncate(mark)
 	}
 	c.closeAfterReply = true
+	c.handOff()
 	s.mu.Unlock()
 	s.log.Verbose("Protocol error (%s) from client: %s", err.Error(), c.addr)
 }
@@ -408,6 +417,7 @@ func (c *Client) execBatch(arena [][]byte, ends []int) {
 		}
 		for s.pause.active() && s.pause.blocks(c, args) {
 			resume := s.pause.resume
+			c.handOff()
 			s.mu.Unlock()
 			// The replies of the commands before it go out now, as Redis
 			// writes them while the client is blocked.
@@ -432,7 +442,17 @@ func (c *Client) execBatch(arena [][]byte, ends []int) {
 		}
 	}
 	c.syncLimits()
+	c.handOff()
 	s.mu.Unlock()
+}
+
+// handOff queues the replies of a client with a writer goroutine before
+// the engine lock is released: messages other clients publish to it from
+// then on must come after them. Under the engine lock.
+func (c *Client) handOff() {
+	if c.async {
+		c.flush()
+	}
 }
 
 // writeStall is how long a reply write may block before the client is
@@ -516,10 +536,26 @@ func (c *Client) startAsync() {
 	}()
 }
 
-// asyncWrite queues b (copied) for c's writer goroutine.
+// asyncWrite queues b (copied) for c's writer goroutine. A client whose
+// queue overcomes client-output-buffer-limit for its class is closed, as
+// Redis's closeClientOnOutputBufferLimitReached: its queued output is
+// dropped and its connection closed, which ends its goroutines (the
+// reading one frees it).
 func (c *Client) asyncWrite(b []byte) {
 	c.outMu.Lock()
+	if c.obufClosed {
+		c.outMu.Unlock()
+		return
+	}
 	c.pending = append(c.pending, b...)
+	if c.overOutputLimit(int64(len(c.pending))) {
+		c.obufClosed = true
+		c.pending = nil
+		c.outMu.Unlock()
+		c.srv.log.Warning("Client %s scheduled to be closed ASAP for overcoming of output buffer limits.", c.obufInfo())
+		c.conn.Close()
+		return
+	}
 	c.outMu.Unlock()
 	select {
 	case c.wake <- struct{}{}:

@@ -42,6 +42,7 @@ func (c *Client) process(args [][]byte) {
 		c.reply = replySkip
 	}
 	cmd := s.lookupCommand(args)
+	s.running = c
 	switch {
 	case cmd != nil && cmd.meta.Name == "quit":
 		// Redis 7.0 answers QUIT before looking at arity or authentication,
@@ -74,9 +75,14 @@ func (c *Client) process(args [][]byte) {
 		// A monitor is a replica in Redis (CLIENT_SLAVE): processCommand
 		// keeps replicas away from the keyspace.
 		c.rejectf(cmd, "Replica can't interact with the keyspace")
+	case c.ps.active && c.w.Proto == 2 && !pubsubAllowed(cmd.meta.Name):
+		// processCommand's Pub/Sub context check: RESP2 has no way to tell
+		// a reply from a message, so a subscriber runs only these.
+		c.rejectf(cmd, "Can't execute '%s': only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / PING / QUIT / RESET are allowed in this context", cmd.meta.Name)
 	default:
 		c.call(cmd, args, start)
 	}
+	s.running = nil
 	switch c.reply {
 	case replyOff:
 		c.w.Truncate(mark)
@@ -216,7 +222,7 @@ func (s *Server) lookupCommand(args [][]byte) *command {
 // keyed by the metadata entry so that dispatch needs no second lookup.
 func commandTable() map[*cmdtable.Command]*command {
 	table := map[*cmdtable.Command]*command{}
-	for _, group := range []map[string]cmdFunc{stringCommands, listCommands, hashCommands, setCommands, zsetCommands, keyCommands, serverCommands, connectionCommands} {
+	for _, group := range []map[string]cmdFunc{stringCommands, listCommands, hashCommands, setCommands, zsetCommands, keyCommands, serverCommands, connectionCommands, pubsubCommands} {
 		for name, fn := range group {
 			meta := cmdtable.LookupFullName([]byte(name))
 			if meta == nil {
