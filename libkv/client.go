@@ -45,7 +45,7 @@ type Client struct {
 	noEvict         bool
 	noTouch         bool
 	monitor         bool
-	failed          bool // the current command replied with an error
+	failed          bool         // the current command replied with an error
 	ps              clientPubsub // subscriptions (pubsub.go)
 
 	parser proto.Parser

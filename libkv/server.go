@@ -58,7 +58,7 @@ type Server struct {
 	pubsub   pubsubState // pubsub.go
 	// running is the client whose command is executing, nil between
 	// commands: output for it goes to its reply buffer (pubsub.go deliver).
-	running *Client
+	running  *Client
 	nextID   atomic.Uint64
 	stats    Stats
 	cmds     map[*cmdtable.Command]*command
