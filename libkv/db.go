@@ -3,6 +3,7 @@ package libkv
 import (
 	"unsafe"
 
+	"github.com/kvkit/kvkit/libkv/config"
 	"github.com/kvkit/kvkit/libkv/dict"
 )
 
@@ -64,6 +65,7 @@ func (s *Server) deleteExpired(db *DB, key string) {
 	db.mem -= keyMemory([]byte(key), o) + expireEntry
 	s.stats.expiredKeys++
 	s.dirty++
+	s.notifyKeyspaceEvent(config.NotifyExpired, "expired", []byte(key), db.id)
 }
 
 // lookupRead finds key for a read: expired keys are removed first, and the
@@ -73,11 +75,13 @@ func (c *Client) lookupRead(key []byte) *Object {
 	s := c.srv
 	if s.expireIfNeeded(c.db, key) {
 		s.stats.keyspaceMisses++
+		s.notifyKeyspaceEvent(config.NotifyKeyMiss, "keymiss", key, c.db.id)
 		return nil
 	}
 	o := c.db.get(key)
 	if o == nil {
 		s.stats.keyspaceMisses++
+		s.notifyKeyspaceEvent(config.NotifyKeyMiss, "keymiss", key, c.db.id)
 		return nil
 	}
 	s.stats.keyspaceHits++
@@ -117,6 +121,7 @@ func (s *Server) setKey(db *DB, key []byte, o *Object, keepTTL bool) {
 		db.mem -= valueMemory(old)
 	} else {
 		db.mem += sdsAllocSize(int64(len(key))) + dictEntrySize
+		s.notifyKeyspaceEvent(config.NotifyNew, "new", key, db.id)
 	}
 	db.keys.SetBytes(key, o)
 	db.mem += valueMemory(o)
@@ -169,6 +174,7 @@ func (s *Server) addKey(db *DB, key []byte, o *Object) {
 func (s *Server) linkKey(db *DB, key []byte, o *Object) {
 	db.keys.SetBytes(key, o)
 	db.mem += keyMemory(key, o)
+	s.notifyKeyspaceEvent(config.NotifyNew, "new", key, db.id)
 }
 
 // deleteKey removes key and its expiry; it reports whether the key existed.

@@ -1,0 +1,235 @@
+package compat
+
+import (
+	"bytes"
+	"fmt"
+	"sort"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/kvkit/kvkit/internal/resptest"
+)
+
+// psSubscriber is one subscriber connection of a Pub/Sub scenario: its
+// protocol, the commands it sends before the publisher runs (replies and
+// messages are all read as frames), and whether its frames are compared
+// as a sorted list (where Redis's order comes from a hash table).
+type psSubscriber struct {
+	proto  int
+	cmds   [][]string
+	sorted bool
+}
+
+// psScenario is subscribers plus a publisher's commands, run against one
+// server; "sleep <ms>" in the publisher's list waits instead of sending.
+type psScenario struct {
+	subs      []psSubscriber
+	publisher [][]string
+	pubProto  int
+	after     [][]string // publisher commands sent after the first sync
+}
+
+// psTranscript is what each connection received.
+type psTranscript struct {
+	subs      [][]string // frames per subscriber, in arrival order
+	publisher []string   // the publisher's replies
+}
+
+// syncToken ends a subscriber's frames: the reply to PING <token>.
+const syncToken = "sync-7f3a"
+
+// readUntilSync reads frames until the reply to PING syncToken (an array
+// [pong, token] in the RESP2 subscribed state, a bulk string otherwise).
+func readUntilSync(t *testing.T, c *resptest.Conn, name string) []string {
+	t.Helper()
+	if err := c.Write(resptest.Encode("PING", syncToken)); err != nil {
+		t.Fatalf("%s: %v", name, err)
+	}
+	bulk := fmt.Sprintf("$%d\r\n%s\r\n", len(syncToken), syncToken)
+	var frames []string
+	for i := 0; i < 10000; i++ {
+		f, err := c.Read()
+		if err != nil {
+			t.Fatalf("%s: after %q: %v", name, frames, err)
+		}
+		s := string(f)
+		if s == bulk || s == "*2\r\n$4\r\npong\r\n"+bulk {
+			return frames
+		}
+		frames = append(frames, s)
+	}
+	t.Fatalf("%s: no sync reply", name)
+	return nil
+}
+
+func (sc *psScenario) run(t *testing.T, addr, name string) psTranscript {
+	t.Helper()
+	var tr psTranscript
+	conns := make([]*resptest.Conn, len(sc.subs))
+	for i, sub := range sc.subs {
+		c := dial(t, addr)
+		conns[i] = c
+		if sub.proto == 3 {
+			mustDo(t, c, "HELLO", "3")
+		}
+		for _, cmd := range sub.cmds {
+			if err := c.Write(resptest.Encode(cmd...)); err != nil {
+				t.Fatal(err)
+			}
+		}
+		tr.subs = append(tr.subs, readUntilSync(t, c, fmt.Sprintf("%s sub%d", name, i)))
+	}
+	pub := dial(t, addr)
+	if sc.pubProto == 3 {
+		mustDo(t, pub, "HELLO", "3")
+	}
+	do := func(cmds [][]string) {
+		for _, cmd := range cmds {
+			if cmd[0] == "sleep" {
+				var ms int
+				fmt.Sscan(cmd[1], &ms)
+				time.Sleep(time.Duration(ms) * time.Millisecond)
+				continue
+			}
+			tr.publisher = append(tr.publisher, mustDo(t, pub, cmd...))
+		}
+	}
+	do(sc.publisher)
+	for i, c := range conns {
+		tr.subs[i] = append(tr.subs[i], readUntilSync(t, c, fmt.Sprintf("%s sub%d", name, i))...)
+	}
+	if len(sc.after) > 0 {
+		do(sc.after)
+		for i, c := range conns {
+			tr.subs[i] = append(tr.subs[i], readUntilSync(t, c, fmt.Sprintf("%s sub%d", name, i))...)
+		}
+	}
+	for i, sub := range sc.subs {
+		if sub.sorted {
+			tr.subs[i] = unordered(tr.subs[i])
+		}
+	}
+	return tr
+}
+
+// unordered makes frames comparable when their order is a hash table's:
+// the frames without their trailing counts, sorted, then the counts,
+// sorted (a mass unsubscribe's counts follow its order).
+func unordered(frames []string) []string {
+	var bodies, counts []string
+	for _, f := range frames {
+		i := strings.LastIndex(f[:len(f)-2], "\r\n:")
+		if i < 0 {
+			bodies = append(bodies, f)
+			continue
+		}
+		bodies = append(bodies, f[:i+2])
+		counts = append(counts, f[i+2:])
+	}
+	sort.Strings(bodies)
+	sort.Strings(counts)
+	return append(bodies, counts...)
+}
+
+// compare runs sc against both servers of p and compares every frame.
+func (sc *psScenario) compare(t *testing.T, p *pair) {
+	t.Helper()
+	kv := sc.run(t, p.kv.Addr(), "kv-server")
+	rd := sc.run(t, p.redis.Addr(), "redis-server")
+	for i := range sc.subs {
+		if a, b := strings.Join(kv.subs[i], ""), strings.Join(rd.subs[i], ""); a != b {
+			t.Errorf("subscriber %d (RESP%d, %q):\n%s", i, sc.subs[i].proto, sc.subs[i].cmds, showDiff([]byte(a), []byte(b)))
+		}
+	}
+	if a, b := strings.Join(kv.publisher, ""), strings.Join(rd.publisher, ""); a != b {
+		t.Errorf("publisher:\n%s", showDiff([]byte(a), []byte(b)))
+	}
+}
+
+func cmds(lines ...string) [][]string {
+	out := make([][]string, len(lines))
+	for i, l := range lines {
+		out[i] = strings.Fields(l)
+	}
+	return out
+}
+
+// TestPubSubFrames compares the exact frames several RESP2 and RESP3
+// subscribers receive (channels, patterns, shard channels, duplicates,
+// unsubscribes, a subscriber publishing to itself) with redis-server's.
+func TestPubSubFrames(t *testing.T) {
+	p := startPair(t)
+	t.Run("channels-patterns", func(t *testing.T) {
+		sc := psScenario{
+			subs: []psSubscriber{
+				{proto: 2, cmds: cmds("SUBSCRIBE news sports", "PSUBSCRIBE n*")},
+				{proto: 3, cmds: cmds("PSUBSCRIBE *", "SUBSCRIBE news")},
+				{proto: 2, cmds: cmds("SSUBSCRIBE news", "PSUBSCRIBE s?orts", "SSUBSCRIBE news other")},
+				{proto: 3, cmds: cmds("SUBSCRIBE news news", "SSUBSCRIBE news", "GET k", "PING")},
+				{proto: 2, cmds: cmds("PSUBSCRIBE n[aeiou]ws", "GET k", "SET k v", "PING", "PING x", "ECHO a")},
+			},
+			publisher: append(cmds("PUBLISH news hello", "PUBLISH sports x", "SPUBLISH news y", "SPUBLISH sports y",
+				"PUBLISH other z", "PUBSUB NUMSUB news sports other", "PUBSUB NUMSUB", "PUBSUB NUMPAT",
+				"PUBSUB SHARDNUMSUB news other x", "PUBSUB CHANNELS n*", "PUBSUB SHARDCHANNELS o*", "PUBSUB CHANNELS x",
+				"PUBLISH nows 1"),
+				[]string{"PUBLISH", "news", ""}, []string{"PUBLISH", "news", "a\r\nb\x00"}),
+		}
+		sc.compare(t, p)
+	})
+	t.Run("unsubscribe", func(t *testing.T) {
+		sc := psScenario{
+			subs: []psSubscriber{
+				{proto: 2, cmds: cmds("SUBSCRIBE a", "UNSUBSCRIBE a", "UNSUBSCRIBE a", "PUNSUBSCRIBE", "SUNSUBSCRIBE", "UNSUBSCRIBE")},
+				{proto: 3, cmds: cmds("UNSUBSCRIBE", "PUNSUBSCRIBE x", "SUNSUBSCRIBE y", "SSUBSCRIBE s", "SUBSCRIBE a", "SUNSUBSCRIBE", "GET k")},
+				{proto: 2, cmds: cmds("PSUBSCRIBE a*", "SUBSCRIBE a", "PUNSUBSCRIBE", "GET k", "UNSUBSCRIBE", "GET k")},
+				{proto: 2, cmds: cmds("SUBSCRIBE a b c", "PSUBSCRIBE x y", "UNSUBSCRIBE", "PUNSUBSCRIBE"), sorted: true},
+				{proto: 2, cmds: cmds("SUBSCRIBE a", "RESET", "GET k", "SUBSCRIBE b")},
+			},
+			publisher: cmds("PUBLISH a 1", "PUBLISH b 2", "SPUBLISH s 3", "PUBSUB NUMSUB a b c s", "PUBSUB NUMPAT",
+				"PUBSUB SHARDNUMSUB s"),
+		}
+		sc.compare(t, p)
+	})
+	t.Run("self-publish", func(t *testing.T) {
+		sc := psScenario{
+			subs: []psSubscriber{
+				{proto: 3, cmds: cmds("SUBSCRIBE a", "PSUBSCRIBE a*", "PUBLISH a m", "SSUBSCRIBE a", "SPUBLISH a n",
+					"SET k v", "GET k", "PUBLISH b x", "UNSUBSCRIBE a", "PUBLISH a again", "DEL k")},
+				{proto: 2, cmds: cmds("SUBSCRIBE a")},
+			},
+			publisher: cmds("PUBLISH a last"),
+			pubProto:  3,
+		}
+		sc.compare(t, p)
+	})
+	t.Run("client-list", func(t *testing.T) {
+		for _, srv := range []string{p.kv.Addr(), p.redis.Addr()} {
+			c := dial(t, srv)
+			mustDo(t, c, "CLIENT", "SETNAME", "sub")
+			c.Write(resptest.Encode("SUBSCRIBE", "a", "b"))
+			c.Write(resptest.Encode("PSUBSCRIBE", "x"))
+			c.Write(resptest.Encode("SSUBSCRIBE", "s"))
+			readUntilSync(t, c, srv)
+			o := dial(t, srv)
+			list := mustDo(t, o, "CLIENT", "LIST", "TYPE", "pubsub")
+			for _, want := range []string{"name=sub ", " flags=P ", " sub=2 psub=1 ssub=1 "} {
+				if !strings.Contains(list, want) {
+					t.Errorf("%s: CLIENT LIST TYPE pubsub: no %q in %q", srv, want, list)
+				}
+			}
+			for field, want := range map[string]string{"pubsub_channels": "2", "pubsub_patterns": "1", "pubsubshard_channels": "1"} {
+				if got := infoField(t, o, "stats", field); got != want {
+					t.Errorf("%s: %s = %s, want %s", srv, field, got, want)
+				}
+			}
+			if n := intReply(t, o, "CLIENT", "KILL", "TYPE", "pubsub"); n != 1 {
+				t.Errorf("%s: CLIENT KILL TYPE pubsub: %d", srv, n)
+			}
+			waitFor(2*time.Second, func() bool { return infoField(t, o, "stats", "pubsub_channels") == "0" })
+			if got := mustDo(t, o, "PUBSUB", "NUMSUB", "a"); !bytes.Equal([]byte(got), []byte("*2\r\n$1\r\na\r\n:0\r\n")) {
+				t.Errorf("%s: after the kill: %q", srv, got)
+			}
+		}
+	})
+}
