@@ -51,7 +51,7 @@ func readUntilSync(t *testing.T, c *resptest.Conn, name string) []string {
 	for i := 0; i < 10000; i++ {
 		f, err := c.Read()
 		if err != nil {
-			t.Fatalf("%s: after %q: %v", name, frames, err)
+			t.Fatalf("%s: after %d frames (last %q): %v", name, len(frames), frames[max(len(frames)-1, 0):], err)
 		}
 		s := string(f)
 		if s == bulk || s == "*2\r\n$4\r\npong\r\n"+bulk {
@@ -147,10 +147,16 @@ func (sc *psScenario) compare(t *testing.T, p *pair) {
 	}
 }
 
+// cmds splits command lines at spaces; "" stands for an empty argument.
 func cmds(lines ...string) [][]string {
 	out := make([][]string, len(lines))
 	for i, l := range lines {
 		out[i] = strings.Fields(l)
+		for j, f := range out[i] {
+			if f == `""` {
+				out[i][j] = ""
+			}
+		}
 	}
 	return out
 }

@@ -511,6 +511,9 @@ func (c *Client) startAsync() {
 	}
 	c.async = true
 	c.wake = make(chan struct{}, 1)
+	// The last synchronous write left its short deadline on the
+	// connection: the writer goroutine's writes must not inherit it.
+	c.conn.SetWriteDeadline(time.Time{})
 	go func() {
 		failed := false
 		write := func() {

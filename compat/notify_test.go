@@ -1,0 +1,58 @@
+package compat
+
+import (
+	"strconv"
+	"testing"
+)
+
+// TestKeyspaceNotifications compares the keyspace and keyevent messages of
+// every string and generic key command with redis-server's, for several
+// notify-keyspace-events settings (a subscriber to all keyspace and
+// keyevent channels of every database, RESP2 and RESP3).
+func TestKeyspaceNotifications(t *testing.T) {
+	p := startPair(t)
+	commands := cmds(
+		"SET s v", "SET s v2 EX 100", "SET s v3 NX", "SET s v4 XX PX 100000", "SET s v5 KEEPTTL", "SET s v GET",
+		"SETNX s x", "SETNX s2 x", "SETEX s3 100 v", "PSETEX s4 100000 v", "GETSET s v6", "GETSET nos v",
+		"GETDEL s2", "GETDEL nokey", "GETEX s EX 100", "GETEX s PERSIST", "GETEX s PERSIST", "GETEX s PXAT 1", "GETEX nokey EX 1",
+		"MSET a 1 b 2", "MSETNX a 1 c 3", "MSETNX c 3 d 4",
+		"APPEND e x", "APPEND e y", "SETRANGE f 2 xy", "SETRANGE f 0 z", "SETRANGE g 0 \"\"", "SETRANGE f 0 \"\"",
+		"INCR i", "INCRBY i 5", "DECR i", "DECRBY i 2", "INCR s", "INCRBYFLOAT fl 1.5", "INCRBYFLOAT fl 1",
+		"GET nokey", "GET a", "MGET a nokey", "STRLEN nokey", "GETRANGE nokey 0 1", "EXISTS nokey a", "TYPE nokey", "TTL nokey", "TOUCH nokey a",
+		"DEL a nokey b", "UNLINK c", "RENAME d d2", "RENAME d2 d2", "RENAME e d2", "RENAMENX f g", "RENAMENX g f",
+		"EXPIRE f 100", "PEXPIRE f 100000 XX", "EXPIRE f 100 NX", "EXPIREAT f 1", "EXPIRE nokey 1", "PERSIST i", "PERSIST s3",
+		"MOVE s3 1", "MOVE s3 1", "SELECT 1", "COPY s3 t", "COPY s3 t", "COPY s3 t REPLACE", "COPY s3 t DB 0", "SELECT 0",
+		"SET ex v PX 20", "sleep 40", "GET ex", "SET act v PX 20", "sleep 250",
+		"SWAPDB 0 1", "FLUSHDB", "FLUSHALL",
+	)
+	// Every class in both protocols would repeat the same frames: KEAnm
+	// runs in both, the others alternate.
+	for i, events := range []string{"KEAnm", "KEA", "Kg", "E$", "Knx", "Em", "Klshzt"} {
+		for _, proto := range []int{2, 3} {
+			if i > 0 && proto != 2+i%2 {
+				continue
+			}
+			setup := [][]string{{"CONFIG", "SET", "notify-keyspace-events", events}, {"FLUSHALL"}}
+			sc := psScenario{
+				subs: []psSubscriber{
+					{proto: proto, cmds: cmds("PSUBSCRIBE __key*@*__:*")},
+					{proto: proto, cmds: cmds("SUBSCRIBE __keyevent@0__:set __keyspace@1__:s3")},
+				},
+				publisher: append(setup, commands...),
+				pubProto:  proto,
+			}
+			t.Run(events+"/RESP"+strconv.Itoa(proto), func(t *testing.T) {
+				t.Cleanup(func() {
+					if t.Failed() {
+						t.Log(p.kv.LogLines())
+					}
+				})
+				sc.compare(t, p)
+			})
+		}
+	}
+	for _, srv := range []string{p.kv.Addr(), p.redis.Addr()} {
+		c := dial(t, srv)
+		mustDo(t, c, "CONFIG", "SET", "notify-keyspace-events", "")
+	}
+}
