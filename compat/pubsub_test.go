@@ -3,12 +3,15 @@ package compat
 import (
 	"bytes"
 	"fmt"
+	"path/filepath"
 	"sort"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/kvkit/kvkit/internal/resptest"
+	"github.com/kvkit/kvkit/internal/testutil"
 )
 
 // psSubscriber is one subscriber connection of a Pub/Sub scenario: its
@@ -238,4 +241,111 @@ func TestPubSubFrames(t *testing.T) {
 			}
 		}
 	})
+}
+
+// TestOutputBufferLimits floods a subscriber that never reads and a normal
+// client that never reads its replies: each server drops the slow client
+// once its queued output passes client-output-buffer-limit (logging it as
+// Redis does), while a reading subscriber gets every message; kv-server's
+// RSS stays bounded (the flood is 8 times the limit and many times what
+// the sockets buffer).
+func TestOutputBufferLimits(t *testing.T) {
+	bin := buildKVServer(t)
+	port := testutil.FreePort(t)
+	kv := testutil.Start(t, port, bin, "--port", strconv.Itoa(port), "--bind", "127.0.0.1", "--save", "",
+		"--appendonly", "no")
+	rd := testutil.StartRedis(t)
+	const (
+		msgSize = 64 << 10
+		msgs    = 1024 // 64 MB published
+	)
+	payload := strings.Repeat("x", msgSize)
+	for _, srv := range []*testutil.Server{kv, rd} {
+		name := filepath.Base(srv.Cmd.Path)
+		admin := dial(t, srv.Addr())
+		mustDo(t, admin, "CONFIG", "SET", "client-output-buffer-limit", "normal 8mb 0 0 pubsub 8mb 2mb 60")
+		idle := procStatus(t, srv.Cmd.Process.Pid, "VmRSS")
+
+		slow := dial(t, srv.Addr())
+		mustDo(t, slow, "SUBSCRIBE", "flood")
+		fast := dial(t, srv.Addr())
+		mustDo(t, fast, "SUBSCRIBE", "flood")
+		received := make(chan int, 1)
+		go func() {
+			n := 0
+			for n < msgs {
+				if _, err := fast.Read(); err != nil {
+					break
+				}
+				n++
+			}
+			received <- n
+		}()
+		pub := dial(t, srv.Addr())
+		var peak int64
+		// Pipelines of 8 messages: the reading subscriber must keep up
+		// with the publisher, not with a 64 MB burst.
+		for i := 0; i < msgs; i += 8 {
+			var batch []byte
+			for j := 0; j < 8; j++ {
+				batch = append(batch, resptest.Encode("PUBLISH", "flood", payload)...)
+			}
+			if err := pub.Write(batch); err != nil {
+				t.Fatal(err)
+			}
+			for j := 0; j < 8; j++ {
+				if _, err := pub.Read(); err != nil {
+					t.Fatalf("%s: PUBLISH: %v", name, err)
+				}
+			}
+			peak = max(peak, procStatus(t, srv.Cmd.Process.Pid, "VmRSS"))
+		}
+		select {
+		case n := <-received:
+			if n != msgs {
+				t.Errorf("%s: the reading subscriber got %d of %d messages", name, n, msgs)
+			}
+		case <-time.After(30 * time.Second):
+			t.Fatalf("%s: the reading subscriber did not get the messages", name)
+		}
+		if got := mustDo(t, pub, "PUBSUB", "NUMSUB", "flood"); got != "*2\r\n$5\r\nflood\r\n:1\r\n" {
+			t.Errorf("%s: the slow subscriber was not dropped: PUBSUB NUMSUB %q", name, got)
+		}
+		if _, closed := slow.ReadUntilClose(5 * time.Second); !closed {
+			t.Errorf("%s: the slow subscriber's connection is still open", name)
+		}
+		if srv == kv && peak-idle > 48<<20 {
+			t.Errorf("%s: RSS grew by %d MB publishing 64 MB with an 8 MB limit", name, (peak-idle)>>20)
+		}
+		t.Logf("%s: RSS idle %d MB, peak %d MB", name, idle>>20, peak>>20)
+
+		// A normal client that does not read 8 MB of replies.
+		mustDo(t, admin, "SET", "big", strings.Repeat("y", 1<<20))
+		reader := dial(t, srv.Addr())
+		var gets []byte
+		for i := 0; i < 64; i++ {
+			gets = append(gets, resptest.Encode("GET", "big")...)
+		}
+		if err := reader.Write(gets); err != nil {
+			t.Fatal(err)
+		}
+		logged := func() int {
+			n := 0
+			for _, l := range srv.LogLines() {
+				if strings.Contains(l, "scheduled to be closed ASAP for overcoming of output buffer limits.") {
+					n++
+				}
+			}
+			return n
+		}
+		if !waitFor(10*time.Second, func() bool { return logged() == 2 }) {
+			t.Errorf("%s: %d log lines about clients closed for their output, want 2", name, logged())
+		}
+		if _, closed := reader.ReadUntilClose(5 * time.Second); !closed {
+			t.Errorf("%s: the normal client over its output limit is still connected", name)
+		}
+		if got := mustDo(t, admin, "PING"); got != "+PONG\r\n" {
+			t.Errorf("%s: PING after the floods: %q", name, got)
+		}
+	}
 }
