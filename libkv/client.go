@@ -516,16 +516,23 @@ func (c *Client) startAsync() {
 	c.conn.SetWriteDeadline(time.Time{})
 	go func() {
 		failed := false
+		// Two buffers in turn: the one written and the one filling, so a
+		// subscriber's steady stream of messages allocates nothing.
+		var spare []byte
 		write := func() {
 			c.outMu.Lock()
 			out := c.pending
-			c.pending = nil
+			c.pending = spare[:0]
 			c.outMu.Unlock()
 			if len(out) > 0 && !failed {
 				if _, err := c.conn.Write(out); err != nil {
 					failed = true
 					c.conn.Close()
 				}
+			}
+			spare = nil
+			if cap(out) <= maxIdleBufSize {
+				spare = out
 			}
 		}
 		for range c.wake {

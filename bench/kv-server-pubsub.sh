@@ -1,0 +1,74 @@
+#!/usr/bin/env bash
+# kv-server's PUBLISH against redis-server 7.0, side by side in one run (make bench).
+# Both servers run at once (--save '' --appendonly no); for each row
+# `redis-benchmark -n $N -c 50 [-P 16] --csv PUBLISH ch msg` runs against kv-server,
+# then against redis-server, with 0 and with $SUBS subscribers (`redis-cli subscribe ch`,
+# output to /dev/null) on each server. Reported: throughput, and the messages the
+# subscribers received per second of the run (PUBLISH's reply counts the deliveries).
+# Needs redis-server, redis-cli, redis-benchmark.
+# Usage: bench/kv-server-pubsub.sh [requests]   (default 200000; SUBS=4)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+N=${1:-200000}
+SUBS=${SUBS:-4}
+for p in redis-server redis-benchmark redis-cli; do
+	command -v $p >/dev/null || { echo "$p not found: apt-get install redis-server redis-tools" >&2; exit 1; }
+done
+go build -o bin/ ./cmd/kv-server
+tmp=$(mktemp -d)
+pids=()
+subpids=()
+cleanup() {
+	for p in "${subpids[@]}" "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
+	rm -rf "$tmp"
+}
+trap cleanup EXIT
+
+freeport() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+start() { # name binary -> sets PORT_name
+	local name=$1 bin=$2 port
+	port=$(freeport)
+	mkdir -p "$tmp/$name"
+	(cd "$tmp/$name" && exec "$bin" --port "$port" --bind 127.0.0.1 --save '' --appendonly no --daemonize no >"$tmp/$name.log" 2>&1) &
+	pids+=("$!")
+	for _ in $(seq 100); do redis-cli -p "$port" ping >/dev/null 2>&1 && break; sleep 0.05; done
+	eval "PORT_$name=$port"
+}
+start kv "$PWD/bin/kv-server"
+start redis "$(command -v redis-server)"
+
+subscribe() { # port count: start count subscribers and wait until they are subscribed
+	local port=$1 n=$2
+	for _ in $(seq "$n"); do
+		redis-cli -p "$port" subscribe ch >/dev/null &
+		subpids+=("$!")
+	done
+	for _ in $(seq 100); do
+		[ "$(redis-cli -p "$port" pubsub numsub ch | tail -1)" = "$n" ] && return
+		sleep 0.05
+	done
+	echo "subscribers did not subscribe on port $port" >&2
+	exit 1
+}
+unsubscribe() {
+	for p in "${subpids[@]}"; do kill "$p" 2>/dev/null || true; done
+	subpids=()
+	sleep 0.2
+}
+ops() { redis-benchmark -p "$1" --csv "${@:2}" | awk -F'","' 'NR==2{print $2}'; }
+
+printf '| subscribers | pipeline | kv-server ops/s | redis ops/s | ratio | kv-server msgs/s delivered | redis msgs/s delivered |\n'
+printf '|---|---|---|---|---|---|---|\n'
+for S in 0 "$SUBS"; do
+	if [ "$S" -gt 0 ]; then
+		subscribe "$PORT_kv" "$S"
+		subscribe "$PORT_redis" "$S"
+	fi
+	for P in 1 16; do
+		k=$(ops "$PORT_kv" -n "$N" -c 50 -P "$P" PUBLISH ch msg)
+		r=$(ops "$PORT_redis" -n "$N" -c 50 -P "$P" PUBLISH ch msg)
+		awk -v s="$S" -v P="$P" -v k="$k" -v r="$r" 'BEGIN{
+			printf "| %d | %d | %.0f | %.0f | %.2f | %.0f | %.0f |\n", s, P, k, r, k/r, k*s, r*s }'
+	done
+	[ "$S" -gt 0 ] && unsubscribe
+done
