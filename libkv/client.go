@@ -448,9 +448,11 @@ func (c *Client) execBatch(arena [][]byte, ends []int) {
 
 // handOff queues the replies of a client with a writer goroutine before
 // the engine lock is released: messages other clients publish to it from
-// then on must come after them. Under the engine lock.
+// then on must come after them. Under the engine lock. A client closing
+// after its reply keeps it for processInput, which closes the connection
+// once it sees a reply written.
 func (c *Client) handOff() {
-	if c.async {
+	if c.async && !c.closeAfterReply {
 		c.flush()
 	}
 }
