@@ -18,14 +18,31 @@ import (
 //
 // It costs one test when notify-keyspace-events does not select the class,
 // so call it unconditionally, once per event, in the order Redis emits
-// them (e.g. LMOVE: "lpop"/"rpop" on the source, then "lpush"/"rpush" on
-// the destination; a command that empties an aggregate emits its own event
-// first and then "del" with NotifyGeneric). The events the engine emits
-// itself are not for commands to repeat: "new" (addKey, linkKey and setKey
-// of an absent key, as dbAdd), "expired" (deleteExpired), "evicted" (the
-// eviction loop) and "keymiss" (lookupRead). The event names per command
-// are those of Redis 7.0's t_*.c; the documentation's table is
-// https://redis.io/docs/manual/keyspace-notifications/.
+// them; a command that empties an aggregate emits its own event first and
+// then "del" (NotifyGeneric). The events the engine emits itself are not
+// for commands to repeat: "new" (addKey, linkKey and setKey of an absent
+// key, as dbAdd), "expired" (deleteExpired), "evicted" (the eviction loop)
+// and "keymiss" (lookupRead).
+//
+// Event names per command are those of Redis 7.0's t_*.c. For the types
+// being written as this is, as redis-server 7.0.15 emits them (add the
+// commands to compat/notify_test.go, whose harness compares every frame):
+//   - lists: lpush/rpush (also the X forms), lpop/rpop (also LMPOP and the
+//     blocking pops), linsert, lset, ltrim, lrem; LMOVE and RPOPLPUSH emit
+//     the push on the destination first, then the pop on the source, then
+//     its del if emptied (RPOPLPUSH l l2: lpush l2, rpop l, del l).
+//   - hashes: hset (HSET, HMSET, HSETNX), hdel, hincrby, hincrbyfloat.
+//   - sets: sadd, srem, spop; SMOVE srem (and del) on the source, then sadd
+//     on the destination; sinterstore/sunionstore/sdiffstore on the
+//     destination (nothing for an empty result on a missing destination).
+//   - sorted sets: zadd, zincr (ZINCRBY and ZADD INCR), zrem,
+//     zremrangebyscore, zremrangebyrank, zremrangebylex, zpopmin/zpopmax,
+//     zinterstore, zunionstore, zdiffstore, zrangestore.
+//   - streams: xadd, xtrim, xdel, xsetid, xgroup-create,
+//     xgroup-createconsumer, xgroup-delconsumer, xgroup-destroy,
+//     xgroup-setid.
+//   - bitmaps: setbit (SETBIT, BITFIELD); BITOP set. HyperLogLog: pfadd
+//     (PFADD, PFMERGE). SORT ... STORE: sortstore. RESTORE: restore.
 
 // notifyKeyspaceEvent publishes event for key in database dbid, as Redis
 // 7.0's notifyKeyspaceEvent: when notify-keyspace-events selects class,
