@@ -2,6 +2,7 @@ package libkv
 
 import (
 	"net"
+	"runtime"
 	"strconv"
 	"sync"
 	"sync/atomic"
@@ -538,6 +539,11 @@ func (c *Client) startAsync() {
 			}
 		}
 		for range c.wake {
+			// Let the goroutines already runnable (other clients'
+			// commands) run first, so that what they publish goes out in
+			// the same write: Redis likewise writes each client's output
+			// once per event-loop turn, not once per message.
+			runtime.Gosched()
 			write()
 		}
 		// Closing after the reply: deliver it, but give up on a peer that
