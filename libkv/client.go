@@ -76,6 +76,9 @@ type Client struct {
 	// outMu.
 	obufSoftSince int64
 	obufClosed    bool
+	// queued is len(pending), for other goroutines (CLIENT LIST omem,
+	// used_memory, INFO clients).
+	queued atomic.Int64
 }
 
 // drainTimeout bounds how long the last replies to a closing client may
@@ -496,11 +499,12 @@ func (c *Client) flush() bool {
 }
 
 // bufferSizes returns the capacities, in bytes, of c's query buffer and of
-// its reply buffer as of its last write. Unlike c.qbuf and c.w, which only
-// c's goroutine may touch, it is safe from any goroutine (INFO clients,
-// used_memory).
+// its reply buffer as of its last write, plus the output queued for its
+// writer goroutine (a subscriber's backlog counts in used_memory, as
+// Redis's reply lists do). Unlike c.qbuf and c.w, which only c's goroutine
+// may touch, it is safe from any goroutine (INFO clients, used_memory).
 func (c *Client) bufferSizes() (query, reply int64) {
-	return c.qbufCap.Load(), c.outCap.Load()
+	return c.qbufCap.Load(), c.outCap.Load() + c.queued.Load()
 }
 
 // startAsync switches c to writing through a writer goroutine, for good:
@@ -526,6 +530,7 @@ func (c *Client) startAsync() {
 			c.outMu.Lock()
 			out := c.pending
 			c.pending = spare[:0]
+			c.queued.Store(0)
 			c.outMu.Unlock()
 			if len(out) > 0 && !failed {
 				if _, err := c.conn.Write(out); err != nil {
@@ -569,11 +574,13 @@ func (c *Client) asyncWrite(b []byte) {
 	if c.overOutputLimit(int64(len(c.pending))) {
 		c.obufClosed = true
 		c.pending = nil
+		c.queued.Store(0)
 		c.outMu.Unlock()
 		c.srv.log.Warning("Client %s scheduled to be closed ASAP for overcoming of output buffer limits.", c.obufInfo())
 		c.conn.Close()
 		return
 	}
+	c.queued.Store(int64(len(c.pending)))
 	c.outMu.Unlock()
 	select {
 	case c.wake <- struct{}{}:

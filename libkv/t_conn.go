@@ -269,7 +269,9 @@ func (c *Client) info(now time.Time, self bool) string {
 	b.WriteString(" qbuf-free=" + strconv.FormatInt(qcap-qlen, 10))
 	b.WriteString(" argv-mem=" + strconv.Itoa(argvMem) + " multi-mem=0")
 	b.WriteString(" rbs=" + strconv.Itoa(ioBufSize) + " rbp=" + strconv.Itoa(obl))
-	b.WriteString(" obl=" + strconv.Itoa(obl) + " oll=0 omem=0")
+	// omem is what waits for the client's writer goroutine, as Redis's
+	// reply list (oll stays 0: there is no list of blocks to count).
+	b.WriteString(" obl=" + strconv.Itoa(obl) + " oll=0 omem=" + strconv.FormatInt(c.queued.Load(), 10))
 	b.WriteString(" tot-mem=" + strconv.FormatInt(qcap+int64(ioBufSize+argvMem+clientStructSize), 10))
 	b.WriteString(" events=r")
 	b.WriteString(" cmd=" + orNULL(c.lastCmd))
