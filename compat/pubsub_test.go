@@ -2,6 +2,7 @@ package compat
 
 import (
 	"bytes"
+	"context"
 	"fmt"
 	"path/filepath"
 	"sort"
@@ -9,6 +10,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/redis/go-redis/v9"
 
 	"github.com/kvkit/kvkit/internal/resptest"
 	"github.com/kvkit/kvkit/internal/testutil"
@@ -346,6 +349,76 @@ func TestOutputBufferLimits(t *testing.T) {
 		}
 		if got := mustDo(t, admin, "PING"); got != "+PONG\r\n" {
 			t.Errorf("%s: PING after the floods: %q", name, got)
+		}
+	}
+}
+
+// goredisPubSub runs go-redis's documented Pub/Sub usage on one server in
+// the given protocol and returns what the client saw, rendered by
+// go-redis: subscription confirmations, messages on a channel and through
+// patterns, Ping in the subscribed state, PUBSUB introspection, and a
+// keyspace notification.
+func goredisPubSub(t *testing.T, addr string, proto int) []string {
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	rdb := redis.NewClient(&redis.Options{Addr: addr, Protocol: proto})
+	defer rdb.Close()
+	var out []string
+	add := func(v any) { out = append(out, fmt.Sprint(v)) }
+	ps := rdb.Subscribe(ctx, "news")
+	defer ps.Close()
+	receive := func() {
+		m, err := ps.Receive(ctx)
+		if err != nil {
+			t.Fatalf("%s: Receive after %q: %v", addr, out, err)
+		}
+		add(m)
+	}
+	receive()
+	if err := ps.PSubscribe(ctx, "n*", "__keyevent@0__:*"); err != nil {
+		t.Fatal(err)
+	}
+	receive()
+	receive()
+	add(ps.Ping(ctx, "hi"))
+	receive()
+	add(rdb.Publish(ctx, "news", "hello").Val())
+	add(rdb.PubSubNumSub(ctx, "news", "none").Val())
+	add(rdb.PubSubNumPat(ctx).Val())
+	add(rdb.PubSubChannels(ctx, "n*").Val())
+	add(rdb.ConfigSet(ctx, "notify-keyspace-events", "E$").Val())
+	add(rdb.Set(ctx, "k", "v", 0).Val())
+	add(rdb.ConfigSet(ctx, "notify-keyspace-events", "").Val())
+	ch := ps.Channel()
+	for i := 0; i < 3; i++ {
+		select {
+		case m := <-ch:
+			add(m)
+		case <-ctx.Done():
+			t.Fatalf("%s: message %d: %v", addr, i, ctx.Err())
+		}
+	}
+	if err := ps.Unsubscribe(ctx, "news"); err != nil {
+		t.Fatal(err)
+	}
+	if err := ps.PUnsubscribe(ctx); err != nil {
+		t.Fatal(err)
+	}
+	add(waitFor(5*time.Second, func() bool { return rdb.PubSubNumSub(ctx, "news").Val()["news"] == 0 }))
+	add(rdb.PubSubNumPat(ctx).Val())
+	return out
+}
+
+// TestGoRedisPubSub compares go-redis's Pub/Sub API on both servers, RESP2
+// and RESP3.
+func TestGoRedisPubSub(t *testing.T) {
+	p := startPair(t)
+	for _, proto := range []int{2, 3} {
+		kv := goredisPubSub(t, p.kv.Addr(), proto)
+		rd := goredisPubSub(t, p.redis.Addr(), proto)
+		compareLogs(t, fmt.Sprintf("go-redis Pub/Sub, RESP%d", proto), kv, rd)
+		if len(kv) < 15 {
+			t.Errorf("go-redis Pub/Sub, RESP%d: only %d results: %q", proto, len(kv), kv)
 		}
 	}
 }
