@@ -2,7 +2,10 @@ package compat
 
 import (
 	"strconv"
+	"strings"
 	"testing"
+
+	"github.com/kvkit/kvkit/internal/resptest"
 )
 
 // TestKeyspaceNotifications compares the keyspace and keyevent messages of
@@ -54,5 +57,62 @@ func TestKeyspaceNotifications(t *testing.T) {
 	for _, srv := range []string{p.kv.Addr(), p.redis.Addr()} {
 		c := dial(t, srv)
 		mustDo(t, c, "CONFIG", "SET", "notify-keyspace-events", "")
+	}
+}
+
+// TestEvictedNotifications checks "evicted" events on each server: with
+// maxmemory reached under allkeys-random (which keys go is random, so the
+// frames cannot be compared one to one), one __keyevent@0__:evicted
+// message per evicted key (INFO evicted_keys), each naming a key that is
+// gone.
+func TestEvictedNotifications(t *testing.T) {
+	p := startPair(t)
+	for _, srv := range []string{p.kv.Addr(), p.redis.Addr()} {
+		admin := dial(t, srv)
+		mustDo(t, admin, "CONFIG", "SET", "notify-keyspace-events", "Ee", "maxmemory-policy", "allkeys-random")
+		sub := dial(t, srv)
+		mustDo(t, sub, "SUBSCRIBE", "__keyevent@0__:evicted")
+		mustDo(t, admin, "CONFIG", "SET", "maxmemory", "4mb")
+		val := strings.Repeat("v", 100)
+		const keys = 30000
+		for i := 0; i < keys; i += 1000 {
+			var batch []byte
+			for j := i; j < i+1000; j++ {
+				batch = append(batch, resptest.Encode("SET", "key:"+strconv.Itoa(j), val)...)
+			}
+			if err := admin.Write(batch); err != nil {
+				t.Fatal(err)
+			}
+			for j := 0; j < 1000; j++ {
+				if r, err := admin.Read(); err != nil || string(r) != "+OK\r\n" {
+					t.Fatalf("%s: SET: %q %v", srv, r, err)
+				}
+			}
+		}
+		mustDo(t, admin, "CONFIG", "SET", "maxmemory", "0", "notify-keyspace-events", "")
+		evicted, err := strconv.Atoi(infoField(t, admin, "stats", "evicted_keys"))
+		if err != nil || evicted == 0 {
+			t.Fatalf("%s: evicted_keys %d %v", srv, evicted, err)
+		}
+		gone := map[string]bool{}
+		frames := readUntilSync(t, sub, srv)
+		for _, f := range frames {
+			_, elems, err := resptest.Elements([]byte(f))
+			if err != nil || len(elems) != 3 || string(elems[1]) != "$22\r\n__keyevent@0__:evicted\r\n" {
+				t.Fatalf("%s: frame %q", srv, f)
+			}
+			key := strings.Split(string(elems[2]), "\r\n")[1]
+			gone[key] = true
+		}
+		if len(frames) != evicted || len(gone) != evicted {
+			t.Errorf("%s: %d evicted messages (%d keys) for evicted_keys %d", srv, len(frames), len(gone), evicted)
+		}
+		for key := range gone {
+			if n := intReply(t, admin, "EXISTS", key); n != 0 {
+				t.Errorf("%s: evicted key %s exists", srv, key)
+				break
+			}
+		}
+		mustDo(t, admin, "FLUSHALL")
 	}
 }

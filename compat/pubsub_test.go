@@ -54,7 +54,7 @@ func readUntilSync(t *testing.T, c *resptest.Conn, name string) []string {
 	}
 	bulk := fmt.Sprintf("$%d\r\n%s\r\n", len(syncToken), syncToken)
 	var frames []string
-	for i := 0; i < 10000; i++ {
+	for i := 0; i < 100000; i++ {
 		f, err := c.Read()
 		if err != nil {
 			t.Fatalf("%s: after %d frames (last %q): %v", name, len(frames), frames[max(len(frames)-1, 0):], err)
