@@ -215,6 +215,28 @@ func TestPubSubFrames(t *testing.T) {
 		}
 		sc.compare(t, p)
 	})
+	t.Run("monitor", func(t *testing.T) {
+		// A monitor is a replica to processCommand, whose Pub/Sub check
+		// comes before its replica check; MONITOR's feed lines carry
+		// times and addresses, so only the errors are compared.
+		errs := func(addr string) []string {
+			c := dial(t, addr)
+			for _, cmd := range cmds("MONITOR", "SUBSCRIBE a", "GET x", "PUBLISH a b") {
+				c.Write(resptest.Encode(cmd...))
+			}
+			var out []string
+			for _, f := range readUntilSync(t, c, addr) {
+				if strings.HasPrefix(f, "-") {
+					out = append(out, f)
+				}
+			}
+			return out
+		}
+		kv, rd := errs(p.kv.Addr()), errs(p.redis.Addr())
+		if strings.Join(kv, "") != strings.Join(rd, "") || len(rd) != 2 {
+			t.Errorf("errors of a subscribed monitor:\n  kv-server:    %q\n  redis-server: %q", kv, rd)
+		}
+	})
 	t.Run("client-list", func(t *testing.T) {
 		for _, srv := range []string{p.kv.Addr(), p.redis.Addr()} {
 			c := dial(t, srv)

@@ -71,14 +71,15 @@ func (c *Client) process(args [][]byte) {
 		// what the policy allows, refuse denyoom commands when that is
 		// not enough.
 		c.reject(cmd, errOOM)
+	case c.ps.active && c.w.Proto == 2 && !pubsubAllowed(cmd.meta.Name):
+		// processCommand's Pub/Sub context check: RESP2 has no way to tell
+		// a reply from a message, so a subscriber runs only these. Checked
+		// before the replica check below, as Redis 7.0.
+		c.rejectf(cmd, "Can't execute '%s': only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / PING / QUIT / RESET are allowed in this context", cmd.meta.Name)
 	case c.monitor && cmd.meta.Flags&(cmdtable.FlagWrite|cmdtable.FlagReadonly|cmdtable.FlagMayReplicate) != 0:
 		// A monitor is a replica in Redis (CLIENT_SLAVE): processCommand
 		// keeps replicas away from the keyspace.
 		c.rejectf(cmd, "Replica can't interact with the keyspace")
-	case c.ps.active && c.w.Proto == 2 && !pubsubAllowed(cmd.meta.Name):
-		// processCommand's Pub/Sub context check: RESP2 has no way to tell
-		// a reply from a message, so a subscriber runs only these.
-		c.rejectf(cmd, "Can't execute '%s': only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / PING / QUIT / RESET are allowed in this context", cmd.meta.Name)
 	default:
 		c.call(cmd, args, start)
 	}
