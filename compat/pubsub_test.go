@@ -215,6 +215,18 @@ func TestPubSubFrames(t *testing.T) {
 		}
 		sc.compare(t, p)
 	})
+	t.Run("client-reply", func(t *testing.T) {
+		// Pub/Sub frames go out under CLIENT REPLY OFF and SKIP (Redis's
+		// CLIENT_PUSHING), the replies do not.
+		sc := psScenario{
+			subs: []psSubscriber{
+				{proto: 3, cmds: cmds("CLIENT REPLY OFF", "SUBSCRIBE a", "PUBLISH a x", "GET k", "UNSUBSCRIBE", "UNSUBSCRIBE", "CLIENT REPLY ON")},
+				{proto: 2, cmds: cmds("CLIENT REPLY SKIP", "SUBSCRIBE a", "PING", "CLIENT REPLY SKIP", "PSUBSCRIBE b*")},
+			},
+			publisher: cmds("PUBLISH a 1", "PUBLISH b 2"),
+		}
+		sc.compare(t, p)
+	})
 	t.Run("monitor", func(t *testing.T) {
 		// A monitor is a replica to processCommand, whose Pub/Sub check
 		// comes before its replica check; MONITOR's feed lines carry

@@ -91,6 +91,10 @@ func (c *Client) process(args [][]byte) {
 		c.w.Truncate(mark)
 		c.reply = replyOn
 	}
+	if len(c.ps.pushed) > 0 {
+		c.w.Raw(c.ps.pushed)
+		c.ps.pushed = c.ps.pushed[:0]
+	}
 }
 
 // call executes cmd and does the bookkeeping Redis's call() does: command

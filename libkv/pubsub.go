@@ -41,6 +41,20 @@ type clientPubsub struct {
 	channels map[string]struct{}
 	patterns map[string]struct{}
 	shard    map[string]struct{}
+	// pushed holds the frames of the running command while CLIENT REPLY
+	// OFF or SKIP drops its replies: Pub/Sub frames are sent anyway
+	// (Redis's CLIENT_PUSHING), after the truncation (process).
+	pushed []byte
+}
+
+// push writes a Pub/Sub frame of the running client: into its replies, or
+// aside while they are being dropped.
+func (c *Client) push(frame []byte) {
+	if c.reply == replyOn {
+		c.w.Raw(frame)
+		return
+	}
+	c.ps.pushed = append(c.ps.pushed, frame...)
 }
 
 // count is clientSubscriptionsCount: channels plus patterns.
@@ -107,13 +121,17 @@ func appendBulk(b []byte, s []byte) []byte {
 func (c *Client) subscriptionFrame(name string, channel []byte, count int) {
 	b := appendPushHeader(nil, c.w.Proto, 3)
 	b = appendBulk(b, []byte(name))
-	c.w.Raw(b)
-	if channel == nil {
-		c.w.Null()
-	} else {
-		c.w.Bulk(channel)
+	switch {
+	case channel != nil:
+		b = appendBulk(b, channel)
+	case c.w.Proto == 3:
+		b = append(b, "_\r\n"...)
+	default:
+		b = append(b, "$-1\r\n"...)
 	}
-	c.w.Int(int64(count))
+	b = append(b, ':')
+	b = strconv.AppendInt(b, int64(count), 10)
+	c.push(append(b, '\r', '\n'))
 }
 
 // subscribe adds c to channel of kind (pubsubSubscribeChannel /
@@ -319,7 +337,7 @@ func (s *Server) publish(channel, message []byte, shard bool) int {
 // goroutine, which enforces client-output-buffer-limit.
 func (s *Server) deliver(sub *Client, frame []byte) {
 	if sub == s.running {
-		sub.w.Raw(frame)
+		sub.push(frame)
 		return
 	}
 	sub.asyncWrite(frame)
