@@ -473,15 +473,16 @@ func (c *Client) flush() bool {
 		return true
 	}
 	out := c.w.Bytes()
-	c.srv.stats.netOutputBytes.Add(int64(len(out)))
-	c.srv.stats.ioWritesProcessed.Add(1)
 	var err error
 	if c.async {
-		c.asyncWrite(out)
+		c.asyncWrite(out) // counted when its writer goroutine writes it
 	} else {
+		c.srv.stats.ioWritesProcessed.Add(1)
 		c.conn.SetWriteDeadline(time.Now().Add(writeStall))
 		var n int
 		n, err = c.conn.Write(out)
+		// What a stalled write leaves is counted by the writer goroutine.
+		c.srv.stats.netOutputBytes.Add(int64(n))
 		if ne, ok := err.(net.Error); ok && ne.Timeout() {
 			c.conn.SetWriteDeadline(time.Time{})
 			c.startAsync()
@@ -533,6 +534,10 @@ func (c *Client) startAsync() {
 			c.queued.Store(0)
 			c.outMu.Unlock()
 			if len(out) > 0 && !failed {
+				// Messages published to the client count too, as in Redis's
+				// stat_net_output_bytes.
+				c.srv.stats.netOutputBytes.Add(int64(len(out)))
+				c.srv.stats.ioWritesProcessed.Add(1)
 				if _, err := c.conn.Write(out); err != nil {
 					failed = true
 					c.conn.Close()
