@@ -22,6 +22,7 @@ import (
 // pair is a kv-server and a redis-server started with the same directives.
 type pair struct {
 	kv, redis *testutil.Server
+	password  string // requirepass, when the pair was started with one
 }
 
 var serverArgs = []string{"--enable-debug-command", "yes"}
@@ -29,7 +30,13 @@ var serverArgs = []string{"--enable-debug-command", "yes"}
 func startPair(t *testing.T, extra ...string) *pair {
 	t.Helper()
 	args := append(append([]string{}, serverArgs...), extra...)
-	return &pair{kv: testutil.StartKV(t, args...), redis: testutil.StartRedis(t, args...)}
+	p := &pair{kv: testutil.StartKV(t, args...), redis: testutil.StartRedis(t, args...)}
+	for i, a := range extra {
+		if a == "--requirepass" && i+1 < len(extra) {
+			p.password = extra[i+1]
+		}
+	}
+	return p
 }
 
 // session is one connection to each server of a pair.
@@ -213,6 +220,7 @@ func runScripts(t *testing.T, pattern string, extra ...string) {
 		t.Fatalf("no scripts match %s: %v", pattern, err)
 	}
 	p := startPair(t, extra...)
+	baseline := p.config(t)
 	for _, path := range scripts {
 		for _, proto := range []int{2, 3} {
 			t.Run(fmt.Sprintf("%s/RESP%d", filepath.Base(path), proto), func(t *testing.T) {
@@ -221,6 +229,54 @@ func runScripts(t *testing.T, pattern string, extra ...string) {
 				runScript(t, s, path)
 				s.do(compareExact, "DEBUG", "DIGEST")
 			})
+			p.restoreConfig(t, baseline)
 		}
 	}
+}
+
+// config returns kv-server's CONFIG GET * as a map.
+func (p *pair) config(t *testing.T) map[string]string {
+	t.Helper()
+	c := p.dial(t, p.kv.Addr())
+	defer c.Close()
+	raw, err := c.Do("CONFIG", "GET", "*")
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, elems, err := resptest.Elements(raw)
+	if err != nil {
+		t.Fatalf("CONFIG GET *: %v", err)
+	}
+	m := map[string]string{}
+	for i := 0; i+1 < len(elems); i += 2 {
+		m[bulk(t, elems[i])] = bulk(t, elems[i+1])
+	}
+	return m
+}
+
+// restoreConfig sets back, on both servers, every parameter a script
+// changed, so that scripts do not see each other's settings (a changed
+// encoding threshold alters later scripts' encodings and dict sizes).
+func (p *pair) restoreConfig(t *testing.T, baseline map[string]string) {
+	t.Helper()
+	for name, v := range p.config(t) {
+		if base, ok := baseline[name]; ok && base != v {
+			for _, addr := range []string{p.kv.Addr(), p.redis.Addr()} {
+				c := p.dial(t, addr)
+				if r := mustDo(t, c, "CONFIG", "SET", name, base); r != "+OK\r\n" {
+					t.Errorf("restoring %s to %q: %q", name, base, r)
+				}
+				c.Close()
+			}
+		}
+	}
+}
+
+// dial connects to one server of the pair, authenticated.
+func (p *pair) dial(t *testing.T, addr string) *resptest.Conn {
+	c := dial(t, addr)
+	if p.password != "" {
+		mustDo(t, c, "AUTH", p.password)
+	}
+	return c
 }

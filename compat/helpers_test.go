@@ -1,6 +1,7 @@
 package compat
 
 import (
+	"bytes"
 	"strconv"
 	"strings"
 	"testing"
@@ -68,4 +69,18 @@ func waitFor(d time.Duration, cond func() bool) bool {
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
+}
+
+// bulk returns the payload of a bulk string reply.
+func bulk(t *testing.T, raw []byte) string {
+	t.Helper()
+	hdr, rest, ok := bytes.Cut(raw, []byte("\r\n"))
+	if !ok || len(hdr) == 0 || hdr[0] != '$' {
+		t.Fatalf("not a bulk string: %q", raw)
+	}
+	n, err := strconv.Atoi(string(hdr[1:]))
+	if err != nil || n < 0 || n+2 != len(rest) {
+		t.Fatalf("bad bulk string: %q", raw)
+	}
+	return string(rest[:n])
 }

@@ -46,8 +46,13 @@ type Client struct {
 	noEvict         bool
 	noTouch         bool
 	monitor         bool
-	failed          bool         // the current command replied with an error
-	ps              clientPubsub // subscriptions (pubsub.go)
+	failed          bool // the current command replied with an error
+	// blocked is set while the client waits in a blocking command
+	// (blocked.go); inputWaiting when input read during the wait awaits
+	// parsing.
+	blocked      *blockState
+	inputWaiting bool
+	ps           clientPubsub // subscriptions (pubsub.go)
 
 	parser proto.Parser
 	qbuf   []byte
@@ -189,8 +194,15 @@ func (c *Client) serve() {
 	c.qbuf = make([]byte, 0, ioBufSize)
 	var ignored int64 // bytes read after the connection was marked to close
 	for {
-		want := c.readSize()
-		n, err := c.conn.Read(c.qbuf[len(c.qbuf) : len(c.qbuf)+want])
+		var n int
+		var err error
+		if c.inputWaiting {
+			// Read while blocked: process it before reading more.
+			c.inputWaiting = false
+		} else {
+			want := c.readSize()
+			n, err = c.conn.Read(c.qbuf[len(c.qbuf) : len(c.qbuf)+want])
+		}
 		if n > 0 {
 			// Redis's readQueryFromClient: any input counts as interaction.
 			c.lastInteraction.Store(time.Now().UnixMilli())
@@ -395,7 +407,9 @@ func (c *Client) syncLimits() {
 // lock; ends[i] is the end of command i's arguments in arena.
 func (c *Client) execBatch(arena [][]byte, ends []int) {
 	s := c.srv
+	s.lockWaiters.Add(1) // a snapshot's walk gives way to clients (snapshot.go)
 	s.mu.Lock()
+	s.lockWaiters.Add(-1)
 	if c.gone() {
 		// Killed (CLIENT KILL) while its requests were being read: as in
 		// Redis, a freed client runs nothing more.
@@ -441,6 +455,10 @@ func (c *Client) execBatch(arena [][]byte, ends []int) {
 			}
 		}
 		c.process(args)
+		if c.blocked != nil && !c.waitUnblocked() {
+			s.mu.Unlock()
+			return
+		}
 		if c.closeAfterReply {
 			break
 		}
@@ -473,29 +491,37 @@ func (c *Client) flush() bool {
 		return true
 	}
 	out := c.w.Bytes()
-	var err error
-	if c.async {
-		c.asyncWrite(out) // counted when its writer goroutine writes it
-	} else {
-		c.srv.stats.ioWritesProcessed.Add(1)
-		c.conn.SetWriteDeadline(time.Now().Add(writeStall))
-		var n int
-		n, err = c.conn.Write(out)
-		// What a stalled write leaves is counted by the writer goroutine.
-		c.srv.stats.netOutputBytes.Add(int64(n))
-		if ne, ok := err.(net.Error); ok && ne.Timeout() {
-			c.conn.SetWriteDeadline(time.Time{})
-			c.startAsync()
-			c.asyncWrite(out[n:])
-			err = nil
-		}
-	}
+	ok := c.write(out)
 	if cap(out) > maxIdleBufSize {
 		c.w.Release() // other goroutines read c.w.Proto (CLIENT LIST)
 	} else {
 		c.w.Reset()
 	}
 	c.outCap.Store(int64(cap(c.w.Bytes())))
+	return ok
+}
+
+// write sends out, replies, to the client; false when the connection
+// failed.
+func (c *Client) write(out []byte) bool {
+	if len(out) == 0 {
+		return true
+	}
+	if c.async {
+		c.asyncWrite(out) // counted when its writer goroutine writes it
+		return true
+	}
+	c.srv.stats.ioWritesProcessed.Add(1)
+	c.conn.SetWriteDeadline(time.Now().Add(writeStall))
+	n, err := c.conn.Write(out)
+	// What a stalled write leaves is counted by the writer goroutine.
+	c.srv.stats.netOutputBytes.Add(int64(n))
+	if ne, ok := err.(net.Error); ok && ne.Timeout() {
+		c.conn.SetWriteDeadline(time.Time{})
+		c.startAsync()
+		c.asyncWrite(out[n:])
+		return true
+	}
 	return err == nil
 }
 

@@ -71,17 +71,23 @@ func (c *Client) process(args [][]byte) {
 		// what the policy allows, refuse denyoom commands when that is
 		// not enough.
 		c.reject(cmd, errOOM)
+	case s.writesDenied() && (cmd.meta.Flags.Has(cmdtable.FlagWrite) || cmd.meta.Name == "ping"):
+		c.reject(cmd, errMisconf)
 	case c.ps.active && c.w.Proto == 2 && !pubsubAllowed(cmd.meta.Name):
 		// processCommand's Pub/Sub context check: RESP2 has no way to tell
-		// a reply from a message, so a subscriber runs only these. Checked
-		// before the replica check below, as Redis 7.0.
+		// a reply from a message, so a subscriber runs only these.
 		c.rejectf(cmd, "Can't execute '%s': only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / PING / QUIT / RESET are allowed in this context", cmd.meta.Name)
+	case s.rdb.loading && !cmd.meta.Flags.Has(cmdtable.FlagLoading):
+		c.reject(cmd, "LOADING Redis is loading the dataset in memory")
 	case c.monitor && cmd.meta.Flags&(cmdtable.FlagWrite|cmdtable.FlagReadonly|cmdtable.FlagMayReplicate) != 0:
 		// A monitor is a replica in Redis (CLIENT_SLAVE): processCommand
-		// keeps replicas away from the keyspace.
+		// keeps replicas away from the keyspace, among its last checks.
 		c.rejectf(cmd, "Replica can't interact with the keyspace")
 	default:
 		c.call(cmd, args, start)
+		if len(s.blocking.ready) > 0 {
+			s.handleReadyKeys()
+		}
 	}
 	s.running = nil
 	switch c.reply {
@@ -104,13 +110,20 @@ func (c *Client) call(cmd *command, args [][]byte, start time.Time) {
 	c.lastCmd = cmd.meta.Name
 	c.run(cmd, args)
 	dur := time.Since(start)
-	logged := args
-	if len(s.monitors) > 0 || dur.Microseconds() >= s.conf.SlowlogLogSlowerThan {
-		logged = redact(cmd.meta, args)
-	}
 	if len(s.monitors) > 0 && !cmd.meta.Flags.Has(cmdtable.FlagSkipMonitor) && !cmd.meta.Flags.Has(cmdtable.FlagAdmin) {
-		s.feedMonitors(c, logged)
+		s.feedMonitors(c, redact(cmd.meta, args))
 	}
+	if c.blocked != nil {
+		// Counted when unblocked, as Redis's updateStatsOnUnblock.
+		return
+	}
+	c.callStats(cmd, args, dur, c.failed)
+}
+
+// callStats counts a command that ran for dur: INFO commandstats and
+// latencystats, the slow log and the latency monitor.
+func (c *Client) callStats(cmd *command, args [][]byte, dur time.Duration, failed bool) {
+	s := c.srv
 	s.stats.commandsProcessed++
 	st := s.cmdStats[cmd.meta.Name]
 	if st == nil {
@@ -125,10 +138,14 @@ func (c *Client) call(cmd *command, args [][]byte, start time.Time) {
 	// As updateCommandLatencyHistogram: whole microseconds in nanoseconds,
 	// clamped to the histogram's range.
 	st.hist.RecordValue(min(max(dur.Microseconds()*1000, 1), 1_000_000_000))
-	if c.failed {
+	if failed {
 		st.failed++
 	}
 	if !cmd.meta.Flags.Has(cmdtable.FlagSkipSlowlog) {
+		logged := args
+		if dur.Microseconds() >= s.conf.SlowlogLogSlowerThan {
+			logged = redact(cmd.meta, args)
+		}
 		s.slowlog.record(s, c, logged, dur)
 	}
 	// call() files fast commands under their own latency event.
@@ -227,7 +244,7 @@ func (s *Server) lookupCommand(args [][]byte) *command {
 // keyed by the metadata entry so that dispatch needs no second lookup.
 func commandTable() map[*cmdtable.Command]*command {
 	table := map[*cmdtable.Command]*command{}
-	for _, group := range []map[string]cmdFunc{stringCommands, listCommands, hashCommands, setCommands, zsetCommands, keyCommands, serverCommands, connectionCommands, pubsubCommands} {
+	for _, group := range []map[string]cmdFunc{stringCommands, bitopsCommands, hllCommands, listCommands, hashCommands, setCommands, zsetCommands, keyCommands, serverCommands, connectionCommands, pubsubCommands} {
 		for name, fn := range group {
 			meta := cmdtable.LookupFullName([]byte(name))
 			if meta == nil {

@@ -59,6 +59,7 @@ func (s *Server) cron() {
 	if s.pauseCron {
 		return
 	}
+	s.saveCron()
 	now := time.Now()
 	if now.Sub(s.metrics.lastSample) >= 100*time.Millisecond {
 		s.metrics.ops.track(s.stats.commandsProcessed, now)
@@ -72,7 +73,7 @@ func (s *Server) cron() {
 	if s.conf.Timeout > 0 {
 		limit := s.conf.Timeout.Milliseconds()
 		for _, c := range s.clients {
-			if !c.monitor && !c.pauseWaiting.Load() && s.now-c.lastInteraction.Load() > limit {
+			if !c.monitor && c.blocked == nil && !c.pauseWaiting.Load() && s.now-c.lastInteraction.Load() > limit {
 				s.log.Verbose("Closing idle client")
 				c.conn.Close()
 			}

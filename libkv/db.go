@@ -60,6 +60,7 @@ func (s *Server) expireIfNeeded(db *DB, key []byte) bool {
 }
 
 func (s *Server) deleteExpired(db *DB, key string) {
+	s.preserve(db, []byte(key))
 	o, _ := db.keys.Delete(key)
 	db.expires.Delete(key)
 	db.mem -= keyMemory([]byte(key), o) + expireEntry
@@ -97,6 +98,7 @@ func (c *Client) lookupWrite(key []byte) *Object {
 	if c.srv.expireIfNeeded(c.db, key) {
 		return nil
 	}
+	c.srv.preserve(c.db, key) // the caller may change it in place
 	o := c.db.get(key)
 	if o != nil && !c.noTouch {
 		c.srv.touch(o)
@@ -116,11 +118,13 @@ func (c *Client) exists(key []byte) bool {
 // setKey stores o under key, replacing any value. keepTTL keeps an existing
 // expiry (SET KEEPTTL); otherwise it is removed, as Redis's setKey.
 func (s *Server) setKey(db *DB, key []byte, o *Object, keepTTL bool) {
+	s.preserve(db, key)
 	s.created(o)
 	if old := db.get(key); old != nil {
 		db.mem -= valueMemory(old)
 	} else {
 		db.mem += sdsAllocSize(int64(len(key))) + dictEntrySize
+		s.signalKeyAsReady(db, key, o.typ)
 		s.notifyKeyspaceEvent(config.NotifyNew, "new", key, db.id)
 	}
 	db.keys.SetBytes(key, o)
@@ -138,6 +142,7 @@ func (s *Server) setKey(db *DB, key []byte, o *Object, keepTTL bool) {
 // Object across commands, since replies copy bytes. A buffer much larger
 // than needed is not reused, so a shrinking value returns its memory.
 func (s *Server) setString(db *DB, key, val []byte, keepTTL bool) {
+	s.preserve(db, key)
 	o := db.get(key)
 	enc, t, alloc := stringLayout(val)
 	need := int64(len(val))
@@ -170,15 +175,19 @@ func (s *Server) addKey(db *DB, key []byte, o *Object) {
 }
 
 // linkKey stores an existing value o under a key known to be absent,
-// keeping its access data (RENAME and MOVE, as Redis's dbAdd).
+// keeping its access data (RENAME and MOVE, as Redis's dbAdd). To a
+// snapshot in progress it is a new key.
 func (s *Server) linkKey(db *DB, key []byte, o *Object) {
+	s.markVisited(o)
 	db.keys.SetBytes(key, o)
 	db.mem += keyMemory(key, o)
+	s.signalKeyAsReady(db, key, o.typ)
 	s.notifyKeyspaceEvent(config.NotifyNew, "new", key, db.id)
 }
 
 // deleteKey removes key and its expiry; it reports whether the key existed.
 func (s *Server) deleteKey(db *DB, key []byte) bool {
+	s.preserve(db, key)
 	o, ok := db.keys.DeleteBytes(key)
 	if !ok {
 		return false
@@ -202,6 +211,7 @@ func (db *DB) removeExpire(key []byte) bool {
 
 // setExpire sets key's absolute expiry in ms; the key must exist.
 func (s *Server) setExpire(db *DB, key []byte, at int64) {
+	s.preserve(db, key)
 	if !db.expires.SetBytes(key, at) {
 		db.mem += expireEntry
 	}
@@ -235,7 +245,7 @@ func (c *Client) lookupReadType(key []byte, t ObjType) (o *Object, ok bool) {
 
 // lookupWriteType is lookupWrite with lookupReadType's type check. Every
 // change to a value goes through lookupWrite (or setKey, addKey, deleteKey):
-// snapshots and WATCH hook there.
+// snapshots (preserve) and WATCH hook there.
 func (c *Client) lookupWriteType(key []byte, t ObjType) (o *Object, ok bool) {
 	o = c.lookupWrite(key)
 	if o != nil && o.typ != t {

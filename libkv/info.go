@@ -132,9 +132,9 @@ func (s *Server) infoSection(b *strings.Builder, sec string) {
 		w.kv("maxclients", s.conf.Maxclients)
 		w.kv("client_recent_max_input_buffer", maxIn)
 		w.kv("client_recent_max_output_buffer", maxOut)
-		w.kv("blocked_clients", 0)
+		w.kv("blocked_clients", s.blocking.clients)
 		w.kv("tracking_clients", 0)
-		w.kv("clients_in_timeout_table", 0)
+		w.kv("clients_in_timeout_table", s.blocking.timed)
 	case "memory":
 		b.WriteString("# Memory\r\n")
 		used := s.usedMemory()
@@ -199,27 +199,7 @@ func (s *Server) infoSection(b *strings.Builder, sec string) {
 		w.kv("lazyfreed_objects", 0)
 	case "persistence":
 		b.WriteString("# Persistence\r\n")
-		for _, kv := range [][2]string{
-			{"loading", "0"}, {"async_loading", "0"}, {"current_cow_peak", "0"}, {"current_cow_size", "0"},
-			{"current_cow_size_age", "0"}, {"current_fork_perc", "0.00"}, {"current_save_keys_processed", "0"},
-			{"current_save_keys_total", "0"},
-		} {
-			w.kv(kv[0], kv[1])
-		}
-		w.kv("rdb_changes_since_last_save", s.dirty)
-		w.kv("rdb_bgsave_in_progress", 0)
-		w.kv("rdb_last_save_time", s.lastSave)
-		for _, kv := range [][2]string{
-			{"rdb_last_bgsave_status", "ok"}, {"rdb_last_bgsave_time_sec", "-1"},
-			{"rdb_current_bgsave_time_sec", "-1"}, {"rdb_saves", "0"}, {"rdb_last_cow_size", "0"},
-			{"rdb_last_load_keys_expired", "0"}, {"rdb_last_load_keys_loaded", "0"}, {"aof_enabled", "0"},
-			{"aof_rewrite_in_progress", "0"}, {"aof_rewrite_scheduled", "0"}, {"aof_last_rewrite_time_sec", "-1"},
-			{"aof_current_rewrite_time_sec", "-1"}, {"aof_last_bgrewrite_status", "ok"}, {"aof_rewrites", "0"},
-			{"aof_rewrites_consecutive_failures", "0"}, {"aof_last_write_status", "ok"},
-			{"aof_last_cow_size", "0"}, {"module_fork_in_progress", "0"}, {"module_fork_last_cow_size", "0"},
-		} {
-			w.kv(kv[0], kv[1])
-		}
+		s.infoPersistence(w)
 	case "stats":
 		b.WriteString("# Stats\r\n")
 		st := &s.stats

@@ -426,7 +426,11 @@ func cmdSwapDB(c *Client, args [][]byte) {
 		da.expires, db.expires = db.expires, da.expires
 		da.mem, db.mem = db.mem, da.mem
 		da.expireCursor, db.expireCursor = db.expireCursor, da.expireCursor
+		s.snapSwap(a, b)
 		s.dirty++
+		// Clients blocked on keys of either database may find them now.
+		s.scanDatabaseForReadyKeys(da)
+		s.scanDatabaseForReadyKeys(db)
 	}
 	c.w.OK()
 }
@@ -446,7 +450,7 @@ func cmdFlushDB(c *Client, args [][]byte) {
 	if !c.flushFlags(args) {
 		return
 	}
-	c.srv.dirty += int64(c.db.empty())
+	c.srv.dirty += int64(c.srv.emptyDB(c.db))
 	c.w.OK()
 }
 
@@ -454,8 +458,15 @@ func cmdFlushAll(c *Client, args [][]byte) {
 	if !c.flushFlags(args) {
 		return
 	}
-	for _, db := range c.srv.dbs {
-		c.srv.dirty += int64(db.empty())
+	s := c.srv
+	for _, db := range s.dbs {
+		s.dirty += int64(s.emptyDB(db))
+	}
+	// As flushAllDataAndResetRDB: a BGSAVE in progress is abandoned, and
+	// with save points the empty dataset is saved at once.
+	s.abortBgsave()
+	if len(s.conf.Save) > 0 {
+		s.saveSync()
 	}
 	c.w.OK()
 }

@@ -1,6 +1,7 @@
 package libkv
 
 import (
+	"math/bits"
 	"os"
 	"runtime"
 	"strconv"
@@ -27,10 +28,7 @@ func jemallocSize(n int64) int64 {
 		return (n + 15) &^ 15
 	}
 	// n-1 in [2^k, 2^(k+1)): that group has 4 classes spaced 2^(k-2).
-	k := int64(62)
-	for k > 0 && n-1 < 1<<k {
-		k--
-	}
+	k := bits.Len64(uint64(n-1)) - 1
 	step := int64(1) << (k - 2)
 	return (n + step - 1) &^ (step - 1)
 }

@@ -7,6 +7,7 @@ import (
 	"unsafe"
 
 	"github.com/kvkit/kvkit/internal/sds"
+	"github.com/kvkit/kvkit/librdb"
 )
 
 // ObjType is a value's type as TYPE reports it (Redis 7.0 server.h OBJ_*).
@@ -44,6 +45,22 @@ type valueType struct {
 	// debugObject, when set, is what DEBUG OBJECT appends after its common
 	// fields (the quicklist's " ql_nodes:..." for lists).
 	debugObject func(o *Object) string
+	// rdbValue fills v (zeroed by the caller) for librdb's Encoder, which
+	// SAVE, BGSAVE, DEBUG RELOAD and DUMP use: v.Kind and the field of
+	// that kind (Elems of a list in order or of a set; Fields of a hash;
+	// Members of a sorted set, any order; Entries and Stream of a stream).
+	// It runs under the engine lock and the value is encoded before the
+	// lock is released, so v's slices may alias o's memory; it must not
+	// change o (a snapshot reads values that clients still see). The
+	// Encoder picks the RDB encoding Redis 7.0 would (librdb/encoder.go).
+	rdbValue func(o *Object, v *librdb.Value)
+	// rdbLoad starts a value of the type for a key read from an RDB file
+	// or a RESTORE payload (k gives its RDB type, encoding, expiry and
+	// LRU/LFU data). The returned rdbBuilder (rdb.go) receives the key's
+	// element calls and then finish. A type without rdbLoad makes a file
+	// or payload holding a non-empty value of it fail with "type <name>
+	// not supported yet".
+	rdbLoad func(s *Server, k *librdb.Key) rdbBuilder
 }
 
 // valueTypes holds each aggregate type's valueType, indexed by ObjType.
@@ -323,7 +340,7 @@ func (s *Server) touch(o *Object) {
 		s.sharedLRU[n] = v
 		return
 	}
-	o.lru = v
+	o.lru = o.lru&^lruBits | v
 }
 
 // touched is the LRU field after an access that found it at lru.
@@ -336,12 +353,20 @@ func (s *Server) touched(lru uint32) uint32 {
 
 // created sets a new value's LRU field as createObject does: the LRU
 // clock, or under an LFU policy the current minute and LFU_INIT_VAL. A
-// shared integer keeps its shared object's.
+// shared integer keeps its shared object's. The value counts as already
+// saved by a snapshot in progress (snapshot.go): it did not exist when
+// the snapshot started.
 func (s *Server) created(o *Object) {
+	lru := o.lru & lruBits
 	if _, ok := o.sharedInt(); !ok {
-		o.lru = s.initialLRU()
+		lru = s.initialLRU()
 	}
+	o.lru = lru | s.snapParity
 }
+
+// lruBits are the bits of Object.lru that hold Redis's LRU or LFU data
+// (LRU_BITS, 24); the bits above are the engine's (snapParity).
+const lruBits = 1<<24 - 1
 
 // initialLRU is createObject's LRU field for a new object.
 func (s *Server) initialLRU() uint32 {
@@ -356,7 +381,7 @@ func (s *Server) lru(o *Object) uint32 {
 	if n, ok := o.sharedInt(); ok {
 		return s.sharedLRU[n]
 	}
-	return o.lru
+	return o.lru & lruBits
 }
 
 // lfuInitVal is LFU_INIT_VAL: a new object's LFU counter.

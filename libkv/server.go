@@ -81,6 +81,7 @@ type Server struct {
 	// by CONFIG SET (a failed multi-directive SET restores it whole).
 	unixSocket string
 	pause      clientPause
+	blocking   blocking // blocked clients and ready keys (blocked.go)
 	log        *Logger
 	metrics    metrics
 	net        atomic.Pointer[netSettings]
@@ -90,6 +91,14 @@ type Server struct {
 	startupMemory int64   // used_memory_startup
 	peakMemory    int64   // used_memory_peak
 	lastSave      int64   // rdb_last_save_time, Unix seconds
+	rdb           rdbState
+	// snap is the snapshot being written, nil when none; snapParity is
+	// the value of every written key's snapFlag bit (snapshot.go).
+	snap       *snapshot
+	snapParity uint32
+	// lockWaiters counts clients waiting for the engine lock: a
+	// snapshot's walk pauses between its steps while there are some.
+	lockWaiters atomic.Int32
 
 	listeners []net.Listener
 	done      chan struct{}
@@ -115,6 +124,7 @@ func New(cfg *config.Config) (*Server, error) {
 		lastSave:     time.Now().Unix(),
 		activeExpire: true,
 	}
+	s.rdb.lastBgsaveOK, s.rdb.lastBgsaveTime = true, -1
 	s.log = newLogger(conf)
 	if conf.Databases < 1 {
 		return nil, errors.New("invalid number of databases")
@@ -172,6 +182,12 @@ func (s *Server) Start() error {
 	for _, ln := range s.listeners {
 		s.wg.Add(1)
 		go s.acceptLoop(ln)
+	}
+	// The dataset loads while connections are accepted (they get -LOADING
+	// replies), before the cron starts, as Redis's loadDataFromDisk.
+	if err := s.loadAtStart(); err != nil {
+		s.Close()
+		return err
 	}
 	s.wg.Add(1)
 	go s.cronLoop()

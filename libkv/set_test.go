@@ -2,36 +2,11 @@ package libkv
 
 import (
 	"math/rand/v2"
-	"net"
 	"strconv"
 	"testing"
 
 	"github.com/kvkit/kvkit/internal/intset"
-
-	"github.com/kvkit/kvkit/libkv/config"
 )
-
-// testClient is a server with one client whose commands run in process.
-func testClient(b testing.TB) *Client {
-	b.Helper()
-	s, err := New(config.Default())
-	if err != nil {
-		b.Fatal(err)
-	}
-	nc, peer := net.Pipe()
-	b.Cleanup(func() { nc.Close(); peer.Close() })
-	c, reject := s.newClient(nc)
-	if c == nil {
-		b.Fatal(reject)
-	}
-	return c
-}
-
-// do runs a command in process and discards its reply.
-func (c *Client) do(args ...[]byte) {
-	c.process(args)
-	c.w.Reset()
-}
 
 // TestSetInvariants runs random set commands in process and checks after
 // each that the database's accounted memory is the sum of its keys' sizes

@@ -42,7 +42,7 @@ func cmdConfigSet(c *Client, args [][]byte) {
 			local = true
 		}
 	}
-	err := c.srv.cfg.Set(kv, config.SetEnv{Local: local})
+	err := c.srv.cfg.Set(kv, config.SetEnv{Local: local, Loading: c.srv.rdb.loading})
 	c.srv.refreshNetSettings()
 	if err != nil {
 		c.addError(err.Error())

@@ -225,6 +225,9 @@ func (c *Client) info(now time.Time, self bool) string {
 	if c.ps.active {
 		flags += "P"
 	}
+	if c.blocked != nil {
+		flags += "b"
+	}
 	if c.closeAfterReply {
 		flags += "c"
 	}
@@ -476,6 +479,7 @@ func (s *Server) killClient(self, cl *Client) {
 		s.removeMonitor(cl)
 	}
 	cl.pubsubReset()
+	s.unblock(cl)
 	cl.conn.Close()
 }
 
@@ -548,15 +552,16 @@ func cmdClientNoEvict(c *Client, args [][]byte) {
 	c.w.OK()
 }
 
-// cmdClientUnblock: no command blocks yet, so no client is ever blocked
-// and the reply is 0 for any valid ID, as Redis's for a client that is not
-// blocked.
+// cmdClientUnblock is CLIENT UNBLOCK id [TIMEOUT|ERROR]: a blocked client
+// is answered as by its timeout or with the UNBLOCKED error; 1 when there
+// was one, 0 otherwise.
 func cmdClientUnblock(c *Client, args [][]byte) {
 	if len(args) > 4 {
 		c.subcommandSyntaxError(args)
 		return
 	}
-	if _, ok := argInt(args[2]); !ok {
+	id, ok := argInt(args[2])
+	if !ok {
 		c.addError(errNotInt)
 		return
 	}
@@ -564,7 +569,13 @@ func cmdClientUnblock(c *Client, args [][]byte) {
 		c.addError("ERR CLIENT UNBLOCK reason should be TIMEOUT or ERROR")
 		return
 	}
-	c.w.Int(0)
+	target := c.srv.clients[uint64(id)]
+	if id < 0 || target == nil || target.blocked == nil {
+		c.w.Int(0)
+		return
+	}
+	target.unblockReply(len(args) == 4 && eqFold(args[3], "error"))
+	c.w.Int(1)
 }
 
 func cmdClientHelp(c *Client, args [][]byte) {

@@ -106,15 +106,17 @@ func cmdShutdown(c *Client, args [][]byte) {
 	// As Redis's shutdownCommand: every argument is parsed first (an
 	// unknown one is a syntax error), then ABORT with anything else and
 	// SAVE with NOSAVE are rejected as combinations.
-	var nosave, save, abort, other bool
+	var nosave, save, abort, other, force bool
 	for _, a := range args[1:] {
 		switch {
 		case eqFold(a, "nosave"):
 			nosave = true
 		case eqFold(a, "save"):
 			save = true
-		case eqFold(a, "now"), eqFold(a, "force"):
+		case eqFold(a, "now"):
 			other = true
+		case eqFold(a, "force"):
+			other, force = true, true
 		case eqFold(a, "abort"):
 			abort = true
 		default:
@@ -130,12 +132,11 @@ func cmdShutdown(c *Client, args [][]byte) {
 		c.addError("ERR No shutdown in progress.")
 		return
 	}
-	if save {
-		s.log.Warning("Error trying to save the DB: persistence is not available in this kv-server build")
+	s.log.Warning("User requested shutdown...")
+	if !s.shutdownSave(save, nosave, force) {
 		c.addError("ERR Errors trying to SHUTDOWN. Check logs.")
 		return
 	}
-	s.log.Warning("User requested shutdown...")
 	s.log.Warning("%s is now ready to exit, bye bye...", "kv-server")
 	c.closeAfterReply = true
 	go s.Close()
@@ -490,10 +491,15 @@ func cmdDebug(c *Client, args [][]byte) {
 		// LEAK leaks the string on purpose; REPLICATE feeds replicas, of
 		// which kv-server has none.
 		c.w.OK()
-	case (sub == "set-skip-checksum-validation" || sub == "set-disable-deny-scripts") && len(args) == 3:
-		// Flags for RDB/RESTORE checksums and scripts, which kv-server
-		// does not have: accepted as Redis accepts them.
+	case sub == "set-skip-checksum-validation" && len(args) == 3:
+		s.rdb.skipChecksum = atoi(args[2]) != 0 // RDB loading and RESTORE
 		c.w.OK()
+	case sub == "set-disable-deny-scripts" && len(args) == 3:
+		// A flag for scripts, which kv-server does not have: accepted as
+		// Redis accepts it.
+		c.w.OK()
+	case sub == "reload":
+		c.debugReload(args)
 	case sub == "pause-cron" && len(args) == 3:
 		s.pauseCron = atoi(args[2]) != 0
 		c.w.OK()
@@ -503,7 +509,8 @@ func cmdDebug(c *Client, args [][]byte) {
 			c.addError("ERR argument must be a memory value bigger than 1 and smaller than 4gb")
 			return
 		}
-		c.w.OK() // no lists yet: nothing to apply it to
+		setPackedThreshold(int64(n))
+		c.w.OK()
 	case sub == "stringmatch-test" && len(args) == 2:
 		stringmatchTest()
 		c.w.Status("Apparently Redis did not crash: test passed")
@@ -511,12 +518,14 @@ func cmdDebug(c *Client, args [][]byte) {
 		c.debugSdslen(args[2])
 	case (sub == "listpack" || sub == "htstats-key") && len(args) == 3,
 		sub == "quicklist" && (len(args) == 3 || len(args) == 4):
-		if c.db.get(args[2]) == nil {
+		o := c.db.get(args[2])
+		if o == nil {
 			c.addError(errNoSuchKey)
 			return
 		}
-		// Only strings exist so far: none is a listpack, quicklist or
-		// hash table.
+		if o.typ == TypeHash && c.debugHash(sub, o) {
+			return
+		}
 		c.addError(map[string]string{
 			"listpack":    "ERR Not a listpack encoded object.",
 			"quicklist":   "ERR Not a quicklist encoded object.",

@@ -352,7 +352,8 @@ func setRdbLen(o *Object, compress bool) int64 {
 }
 
 func init() {
-	valueTypes[TypeSet] = &valueType{memory: setMemory, dup: setDup, digest: setDigest, rdbLen: setRdbLen}
+	valueTypes[TypeSet] = &valueType{memory: setMemory, dup: setDup, digest: setDigest, rdbLen: setRdbLen,
+		rdbValue: setRdbValue, rdbLoad: setRdbLoad} // rdb_types.go
 }
 
 // SADD key member [member ...]
@@ -445,13 +446,6 @@ func cmdSmove(c *Client, args [][]byte) {
 	}
 	c.db.setResized(dst, before)
 	c.w.Int(1)
-}
-
-func boolInt(b bool) int64 {
-	if b {
-		return 1
-	}
-	return 0
 }
 
 // SISMEMBER key member

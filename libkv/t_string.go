@@ -573,6 +573,22 @@ func formatLongDouble(f *big.Float) []byte {
 	return b
 }
 
+// addLongDouble adds two long doubles as Redis's INCRBYFLOAT and
+// HINCRBYFLOAT do; ok is false when the result is infinite or NaN, which
+// both refuse.
+func addLongDouble(a, b *big.Float) (sum *big.Float, ok bool) {
+	if a.IsInf() || b.IsInf() {
+		// Any infinite operand gives an infinite or NaN result; big.Float
+		// would panic on inf + -inf.
+		return nil, false
+	}
+	sum = new(big.Float).SetPrec(longDoublePrec).SetMode(big.ToNearestEven).Add(a, b)
+	if sum.IsInf() || sum.MantExp(nil) > maxLongDoubleExp {
+		return nil, false
+	}
+	return sum, true
+}
+
 func cmdIncrByFloat(c *Client, args [][]byte) {
 	o := c.lookupWrite(args[1])
 	cur := new(big.Float).SetPrec(longDoublePrec)
@@ -593,14 +609,8 @@ func cmdIncrByFloat(c *Client, args [][]byte) {
 		c.addError(errNotFloat)
 		return
 	}
-	if cur.IsInf() || incr.IsInf() {
-		// Any infinite operand gives an infinite or NaN result, which Redis
-		// refuses; big.Float would panic on inf + -inf.
-		c.addError("ERR increment would produce NaN or Infinity")
-		return
-	}
-	sum := new(big.Float).SetPrec(longDoublePrec).SetMode(big.ToNearestEven).Add(cur, incr)
-	if sum.IsInf() || sum.MantExp(nil) > maxLongDoubleExp {
+	sum, ok := addLongDouble(cur, incr)
+	if !ok {
 		c.addError("ERR increment would produce NaN or Infinity")
 		return
 	}

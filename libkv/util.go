@@ -121,3 +121,11 @@ func atoi(a []byte) int64 {
 	}
 	return v
 }
+
+// boolInt is a boolean as Redis's 0/1 integer replies give it.
+func boolInt(b bool) int64 {
+	if b {
+		return 1
+	}
+	return 0
+}

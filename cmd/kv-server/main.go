@@ -119,19 +119,23 @@ func run(c *cli.Context) error {
 	log.Notice("Ready to accept connections")
 	sigs := make(chan os.Signal, 1)
 	signal.Notify(sigs, syscall.SIGTERM, syscall.SIGINT)
-	select {
-	case sig := <-sigs:
-		name := "SIGTERM"
-		if sig == syscall.SIGINT {
-			name = "SIGINT"
+	for {
+		select {
+		case sig := <-sigs:
+			name := "SIGTERM"
+			if sig == syscall.SIGINT {
+				name = "SIGINT"
+			}
+			// Saves first when save points exist; a failed save keeps
+			// the server running, as Redis.
+			if srv.SignalShutdown(name) {
+				log.Warning("kv-server is now ready to exit, bye bye...")
+				return nil
+			}
+		case <-srv.Done():
+			return nil
 		}
-		log.Warning("Received %s scheduling shutdown...", name)
-		log.Warning("User requested shutdown...")
-		srv.Close()
-		log.Warning("kv-server is now ready to exit, bye bye...")
-	case <-srv.Done():
 	}
-	return nil
 }
 
 // daemonEnv marks the re-executed child of a daemonizing kv-server.

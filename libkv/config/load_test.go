@@ -262,9 +262,9 @@ func TestLoadStockRedisConf(t *testing.T) {
 }
 
 func TestUnsupported(t *testing.T) {
-	dir := writeFiles(t, map[string]string{"r.conf": "port 1\nrdbcompression yes\nrdbcompression no\nio-threads 4\nlatency-tracking no\nrename-command FLUSHALL \"\"\nslave-read-only yes\n"})
+	dir := writeFiles(t, map[string]string{"r.conf": "port 1\nrepl-diskless-sync yes\nrepl-diskless-sync no\nio-threads 4\nlatency-tracking no\nrename-command FLUSHALL \"\"\nslave-read-only yes\n"})
 	c := mustLoad(t, dir, "r.conf")
-	if got, want := c.Unsupported(), []string{"rdbcompression", "latency-tracking", "rename-command"}; !reflect.DeepEqual(got, want) {
+	if got, want := c.Unsupported(), []string{"repl-diskless-sync", "latency-tracking", "rename-command"}; !reflect.DeepEqual(got, want) {
 		t.Errorf("Unsupported() = %q, want %q", got, want)
 	}
 }

@@ -26,6 +26,7 @@ type Values struct {
 	AlwaysShowLogo                    bool          // always-show-logo
 	ProtectedMode                     bool          // protected-mode
 	Rdbcompression                    bool          // rdbcompression
+	RdbCompressionLz4                 bool          // rdb-compression-lz4 (kvkit's own)
 	RdbDelSyncFiles                   bool          // rdb-del-sync-files
 	Activerehashing                   bool          // activerehashing
 	StopWritesOnBgsaveError           bool          // stop-writes-on-bgsave-error

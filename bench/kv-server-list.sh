@@ -1,0 +1,58 @@
+#!/usr/bin/env bash
+# kv-server's lists against redis-server 7.0, side by side in one run (make bench):
+# redis-benchmark -t lpush,rpush,lpop,rpop,lrange_100,lrange_600 -n N -c 50, with and
+# without -P 16, against each server alternately. The table shows throughput, the
+# server's CPU time per operation (utime+stime from /proc over the run) and the
+# kvkit/Redis ratios. Needs redis-server, redis-benchmark, redis-cli.
+# Usage: bench/kv-server-list.sh [requests]   (default 300000, as the issue asks)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+N=${1:-300000}
+for p in redis-server redis-benchmark redis-cli; do
+	command -v $p >/dev/null || { echo "$p not found: apt-get install redis-server redis-tools" >&2; exit 1; }
+done
+go build -o bin/ ./cmd/kv-server
+tmp=$(mktemp -d)
+pids=()
+cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; rm -rf "$tmp"; }
+trap cleanup EXIT
+
+freeport() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+start() { # name binary -> sets PORT_name PID_name
+	local name=$1 bin=$2 port
+	port=$(freeport)
+	mkdir -p "$tmp/$name"
+	(cd "$tmp/$name" && exec "$bin" --port "$port" --bind 127.0.0.1 --save '' --appendonly no --daemonize no >"$tmp/$name.log" 2>&1) &
+	local pid=$!
+	pids+=("$pid")
+	for _ in $(seq 100); do redis-cli -p "$port" ping >/dev/null 2>&1 && break; sleep 0.05; done
+	eval "PORT_$name=$port PID_$name=$pid"
+}
+cputicks() { awk '{print $14+$15}' "/proc/$1/stat"; }
+
+start kv "$PWD/bin/kv-server"
+start redis "$(command -v redis-server)"
+hz=$(getconf CLK_TCK)
+
+# run port pid args... -> prints "ops cpu_us_per_op" for the test (the last CSV row:
+# the lrange tests first fill the list with an LPUSH row of their own).
+run() {
+	local port=$1 pid=$2; shift 2
+	local before after ops
+	redis-cli -p "$port" flushall >/dev/null
+	before=$(cputicks "$pid")
+	ops=$(redis-benchmark -p "$port" --csv "$@" | awk -F'","' 'NR>1{ops=$2} END{print ops}')
+	after=$(cputicks "$pid")
+	echo "$ops $(awk -v t=$((after - before)) -v hz="$hz" -v n="$N" 'BEGIN{printf "%.2f", t/hz*1e6/n}')"
+}
+
+printf '| test | pipeline | kv-server ops/s | redis ops/s | ratio | kv-server CPU µs/op | redis CPU µs/op | ratio |\n'
+printf '|---|---|---|---|---|---|---|---|\n'
+for P in 1 16; do
+	for t in lpush rpush lpop rpop lrange_100 lrange_600; do
+		read -r kops kcpu <<<"$(run "$PORT_kv" "$PID_kv" -t $t -n "$N" -c 50 -P $P)"
+		read -r rops rcpu <<<"$(run "$PORT_redis" "$PID_redis" -t $t -n "$N" -c 50 -P $P)"
+		awk -v t=$t -v P=$P -v ko="$kops" -v ro="$rops" -v kc="$kcpu" -v rc="$rcpu" 'BEGIN{
+			printf "| %s | %d | %.0f | %.0f | %.2f | %.2f | %.2f | %.2f |\n", t, P, ko, ro, ko/ro, kc, rc, (rc>0?kc/rc:0) }'
+	done
+done
