@@ -27,6 +27,10 @@ func TestKeyspaceNotifications(t *testing.T) {
 		"MOVE s3 1", "MOVE s3 1", "SELECT 1", "COPY s3 t", "COPY s3 t", "COPY s3 t REPLACE", "COPY s3 t DB 0", "SELECT 0",
 		"SET ex v PX 20", "sleep 40", "GET ex", "SET act v PX 20", "sleep 250",
 		"SWAPDB 0 1", "FLUSHDB", "FLUSHALL",
+		// hashes
+		"HSET h a 1 b 2", "HSET h a 1", "HMSET h c 3", "HSETNX h a 9", "HSETNX h z 9", "HDEL h nope", "HDEL h a b",
+		"HINCRBY h n 5", "HINCRBYFLOAT h f 1.5", "HINCRBY h a x", "HGET nokey a", "HGETALL nokey", "HDEL h c z n f",
+		"HSET s x y",
 	)
 	// Every class in both protocols would repeat the same frames: KEAnm
 	// runs in both, the others alternate.
