@@ -31,6 +31,12 @@ func TestKeyspaceNotifications(t *testing.T) {
 		"HSET h a 1 b 2", "HSET h a 1", "HMSET h c 3", "HSETNX h a 9", "HSETNX h z 9", "HDEL h nope", "HDEL h a b",
 		"HINCRBY h n 5", "HINCRBYFLOAT h f 1.5", "HINCRBY h a x", "HGET nokey a", "HGETALL nokey", "HDEL h c z n f",
 		"HSET s x y",
+		// sets
+		"SADD st a b c", "SADD st a", "SREM st x", "SREM st a", "SMOVE st st2 b", "SMOVE st st2 b", "SMOVE st st2 c",
+		"SADD st 1 2 3 4 5 6", "@SPOP st", "SPOP st 0", "@SPOP st 1", "@SPOP st 100", "SPOP nokey", "SPOP nokey 2",
+		"SADD a1 1 2 3", "SADD a2 3 4", "SINTERSTORE d a1 a2", "SUNIONSTORE d a1 a2", "SDIFFSTORE d a1 a2",
+		"SINTERSTORE d a1 nokey", "SINTERSTORE d a1 nokey", "SDIFFSTORE d a1 a1", "SMEMBERS nokey", "SISMEMBER nokey a",
+		"SADD big 1 2 3 4 5 6 7 8 9 10 11 12", "@SPOP big 11", "SREM st2 b c",
 	)
 	// Every class in both protocols would repeat the same frames: KEAnm
 	// runs in both, the others alternate.
