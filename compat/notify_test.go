@@ -37,6 +37,13 @@ func TestKeyspaceNotifications(t *testing.T) {
 		"SADD a1 1 2 3", "SADD a2 3 4", "SINTERSTORE d a1 a2", "SUNIONSTORE d a1 a2", "SDIFFSTORE d a1 a2",
 		"SINTERSTORE d a1 nokey", "SINTERSTORE d a1 nokey", "SDIFFSTORE d a1 a1", "SMEMBERS nokey", "SISMEMBER nokey a",
 		"SADD big 1 2 3 4 5 6 7 8 9 10 11 12", "@SPOP big 11", "SREM st2 b c",
+		// lists
+		"LPUSH l a b c", "RPUSH l d", "LPUSHX nol a", "RPUSHX l e", "LPOP l", "RPOP l 2", "LPOP l 0", "LPOP nol",
+		"LSET l 0 x", "LSET l 9 x", "LINSERT l BEFORE x y", "LINSERT l AFTER nope y", "LREM l 0 nope", "LREM l 0 y",
+		"LTRIM l 0 -1", "RPUSH l2 1 2 3", "LMOVE l2 l3 LEFT RIGHT", "RPOPLPUSH l2 l2", "LMOVE l2 l3 RIGHT LEFT",
+		"LMOVE l2 l3 LEFT LEFT", "LMOVE nol l3 LEFT LEFT", "LMPOP 2 nol l3 RIGHT COUNT 2", "LMPOP 1 l3 LEFT COUNT 5",
+		"LTRIM l 5 1", "RPUSH l4 a b", "BLPOP l4 0", "BRPOP l4 0", "RPUSH l5 a", "BLMOVE l5 l6 LEFT LEFT 0",
+		"BLMPOP 0 1 l6 LEFT", "LRANGE nol 0 -1", "LLEN nol", "LINDEX nol 0", "LPOS nol a",
 	)
 	// Every class in both protocols would repeat the same frames: KEAnm
 	// runs in both, the others alternate.
