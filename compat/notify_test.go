@@ -44,6 +44,11 @@ func TestKeyspaceNotifications(t *testing.T) {
 		"LMOVE l2 l3 LEFT LEFT", "LMOVE nol l3 LEFT LEFT", "LMPOP 2 nol l3 RIGHT COUNT 2", "LMPOP 1 l3 LEFT COUNT 5",
 		"LTRIM l 5 1", "RPUSH l4 a b", "BLPOP l4 0", "BRPOP l4 0", "RPUSH l5 a", "BLMOVE l5 l6 LEFT LEFT 0",
 		"BLMPOP 0 1 l6 LEFT", "LRANGE nol 0 -1", "LLEN nol", "LINDEX nol 0", "LPOS nol a",
+		// bitmaps and HyperLogLog
+		"SETBIT b 7 1", "SETBIT b 7 1", "SETBIT b 7 0", "SETBIT b 100 0", "GETBIT nob 1", "BITCOUNT nob",
+		"BITFIELD b SET u8 0 1", "BITFIELD b SET u8 0 1", "BITFIELD b GET u8 0", "BITFIELD nob2 INCRBY u2 0 1",
+		"BITFIELD_RO b GET u8 0", "BITOP AND bd b b", "BITOP OR bd nob nob", "BITOP OR bd nob nob", "BITOP NOT bd2 b",
+		"PFADD p a b", "PFADD p a", "PFADD p2", "PFADD p2", "PFMERGE p3 p p2", "PFMERGE p3", "PFCOUNT p nop",
 	)
 	// Every class in both protocols would repeat the same frames: KEAnm
 	// runs in both, the others alternate.
