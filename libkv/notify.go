@@ -24,25 +24,25 @@ import (
 // key, as dbAdd), "expired" (deleteExpired), "evicted" (the eviction loop)
 // and "keymiss" (lookupRead).
 //
-// Event names per command are those of Redis 7.0's t_*.c. For the types
-// being written as this is, as redis-server 7.0.15 emits them (add the
-// commands to compat/notify_test.go, whose harness compares every frame):
-//   - lists: lpush/rpush (also the X forms), lpop/rpop (also LMPOP and the
-//     blocking pops), linsert, lset, ltrim, lrem; LMOVE and RPOPLPUSH emit
-//     the push on the destination first, then the pop on the source, then
-//     its del if emptied (RPOPLPUSH l l2: lpush l2, rpop l, del l).
-//   - hashes: hset (HSET, HMSET, HSETNX), hdel, hincrby, hincrbyfloat.
-//   - sets: sadd, srem, spop; SMOVE srem (and del) on the source, then sadd
-//     on the destination; sinterstore/sunionstore/sdiffstore on the
-//     destination (nothing for an empty result on a missing destination).
+// Event names per command are those of Redis 7.0's t_*.c. Wired and
+// compared frame by frame with redis-server 7.0.15 (compat/notify_test.go):
+// strings, generic key commands, expiry, eviction, hashes, sets, lists
+// (the blocking forms included), bitmaps and HyperLogLog. For the types
+// still being written, as redis-server 7.0.15 emits them (add the commands
+// to compat/notify_test.go, whose harness compares every frame):
 //   - sorted sets: zadd, zincr (ZINCRBY and ZADD INCR), zrem,
-//     zremrangebyscore, zremrangebyrank, zremrangebylex, zpopmin/zpopmax,
-//     zinterstore, zunionstore, zdiffstore, zrangestore.
+//     zremrangebyscore, zremrangebyrank, zremrangebylex, zpopmin/zpopmax
+//     (also ZMPOP and the blocking forms), zinterstore, zunionstore,
+//     zdiffstore, zrangestore; del when emptied or for an empty STORE
+//     result on an existing destination.
 //   - streams: xadd, xtrim, xdel, xsetid, xgroup-create,
 //     xgroup-createconsumer, xgroup-delconsumer, xgroup-destroy,
 //     xgroup-setid.
-//   - bitmaps: setbit (SETBIT, BITFIELD); BITOP set. HyperLogLog: pfadd
-//     (PFADD, PFMERGE). SORT ... STORE: sortstore. RESTORE: restore.
+//   - SORT ... STORE: sortstore. RESTORE: restore.
+// Commands that move elements between keys emit the push on the
+// destination first (LMOVE gives lpush/rpush on the destination, then
+// lpop/rpop and del on the source); SMOVE emits srem (and del) on the
+// source first, then sadd.
 
 // notifyKeyspaceEvent publishes event for key in database dbid, as Redis
 // 7.0's notifyKeyspaceEvent: when notify-keyspace-events selects class,
