@@ -40,6 +40,10 @@ type blockState struct {
 	serve blockServe
 	cmd   *command
 	args  [][]byte // the blocked command, for its statistics
+	// ready, when set, says whether a ready key can serve the client
+	// (a stream has entries past the ID the client reads from); a client
+	// it refuses stays blocked.
+	ready func(key []byte, o *Object) bool
 	timer *time.Timer
 	done  chan struct{} // closed when the client is unblocked
 }
@@ -104,6 +108,16 @@ func (c *Client) timeoutArg(a []byte) (time.Duration, bool) {
 func (c *Client) blockForKeys(typ ObjType, keys [][]byte, timeout time.Duration, args [][]byte, serve blockServe) {
 	s := c.srv
 	cmd := s.lookupCommand(args)
+	if c.denyBlocking {
+		// As Redis 7.0's blocking commands under CLIENT_DENY_BLOCKING: the
+		// reply of a timeout, a null bulk for BLMOVE/BRPOPLPUSH.
+		if n := cmd.meta.Name; n == "blmove" || n == "brpoplpush" {
+			c.w.Null()
+		} else {
+			c.w.NullArray()
+		}
+		return
+	}
 	bl := &s.blocking
 	if bl.keys == nil {
 		bl.keys = make(map[blockKey][]*Client)
@@ -235,7 +249,7 @@ func (s *Server) handleReadyKeys() {
 					break
 				}
 				b := w.blocked
-				if b == nil || b.typ != o.typ {
+				if b == nil || b.typ != o.typ || (b.ready != nil && !b.ready(key, o)) {
 					continue
 				}
 				start := time.Now()

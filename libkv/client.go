@@ -47,6 +47,9 @@ type Client struct {
 	noTouch         bool
 	monitor         bool
 	failed          bool // the current command replied with an error
+	// denyBlocking makes blocking commands answer at once as if timed out
+	// (Redis's CLIENT_DENY_BLOCKING): the script client.
+	denyBlocking bool
 	// blocked is set while the client waits in a blocking command
 	// (blocked.go); inputWaiting when input read during the wait awaits
 	// parsing.

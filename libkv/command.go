@@ -42,6 +42,9 @@ func (c *Client) process(args [][]byte) {
 		c.reply = replySkip
 	}
 	cmd := s.lookupCommand(args)
+	// Restored after: a client let in while a busy script yields runs
+	// inside the script's command.
+	prevRunning := s.running
 	s.running = c
 	switch {
 	case cmd != nil && cmd.meta.Name == "quit":
@@ -66,6 +69,11 @@ func (c *Client) process(args [][]byte) {
 		c.rejectf(cmd, "wrong number of arguments for '%s' command", cmd.meta.Name)
 	case !c.authed && !cmd.meta.Flags.Has(cmdtable.FlagNoAuth):
 		c.reject(cmd, "NOAUTH Authentication required.")
+	case s.scriptBusy() && !cmd.meta.Flags.Has(cmdtable.FlagAllowBusy):
+		// A script past busy-reply-threshold lets clients in between its
+		// instructions (script.go); they may only stop it. Checked before
+		// maxmemory, whose evictions must not run inside a script.
+		c.reject(cmd, s.busyError())
 	case c.evictBeforeCommand(cmd.meta.Flags.Has(cmdtable.FlagDenyOOM)):
 		// processCommand's maxmemory step, after authentication: evict
 		// what the policy allows, refuse denyoom commands when that is
@@ -89,7 +97,7 @@ func (c *Client) process(args [][]byte) {
 			s.handleReadyKeys()
 		}
 	}
-	s.running = nil
+	s.running = prevRunning
 	switch c.reply {
 	case replyOff:
 		c.w.Truncate(mark)
@@ -244,7 +252,23 @@ func (s *Server) lookupCommand(args [][]byte) *command {
 // keyed by the metadata entry so that dispatch needs no second lookup.
 func commandTable() map[*cmdtable.Command]*command {
 	table := map[*cmdtable.Command]*command{}
-	for _, group := range []map[string]cmdFunc{stringCommands, bitopsCommands, hllCommands, listCommands, hashCommands, setCommands, zsetCommands, keyCommands, serverCommands, connectionCommands, pubsubCommands} {
+	groups := []map[string]cmdFunc{
+		stringCommands,
+		bitopsCommands,
+		hllCommands,
+		listCommands,
+		hashCommands,
+		setCommands,
+		zsetCommands,
+		sortCommands,
+		streamCommands,
+		keyCommands,
+		serverCommands,
+		connectionCommands,
+		scriptCommands,
+		pubsubCommands,
+	}
+	for _, group := range groups {
 		for name, fn := range group {
 			meta := cmdtable.LookupFullName([]byte(name))
 			if meta == nil {

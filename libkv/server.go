@@ -86,11 +86,12 @@ type Server struct {
 	metrics    metrics
 	net        atomic.Pointer[netSettings]
 
-	evict         evictor // maxmemory eviction (evict.go)
-	activeExpire  bool    // DEBUG SET-ACTIVE-EXPIRE
-	startupMemory int64   // used_memory_startup
-	peakMemory    int64   // used_memory_peak
-	lastSave      int64   // rdb_last_save_time, Unix seconds
+	evict         evictor      // maxmemory eviction (evict.go)
+	script        scriptEngine // Lua scripts and functions (script.go)
+	activeExpire  bool         // DEBUG SET-ACTIVE-EXPIRE
+	startupMemory int64        // used_memory_startup
+	peakMemory    int64        // used_memory_peak
+	lastSave      int64        // rdb_last_save_time, Unix seconds
 	rdb           rdbState
 	// snap is the snapshot being written, nil when none; snapParity is
 	// the value of every written key's snapFlag bit (snapshot.go).
