@@ -49,6 +49,13 @@ func TestKeyspaceNotifications(t *testing.T) {
 		"BITFIELD b SET u8 0 1", "BITFIELD b SET u8 0 1", "BITFIELD b GET u8 0", "BITFIELD nob2 INCRBY u2 0 1",
 		"BITFIELD_RO b GET u8 0", "BITOP AND bd b b", "BITOP OR bd nob nob", "BITOP OR bd nob nob", "BITOP NOT bd2 b",
 		"PFADD p a b", "PFADD p a", "PFADD p2", "PFADD p2", "PFMERGE p3 p p2", "PFMERGE p3", "PFCOUNT p nop",
+		// streams
+		"XADD x 1-1 a 1", "XADD x 2-1 a 2", "XADD x MAXLEN 1 3-1 a 3", "XADD x MAXLEN 5 4-1 a 4", "XADD nox NOMKSTREAM 1-1 a 1",
+		"XDEL x 9-9", "XDEL x 3-1", "XTRIM x MAXLEN 5", "XADD x 5-1 a 5", "XTRIM x MAXLEN 1", "XSETID x 9-9",
+		"XGROUP CREATE x g 0", "XGROUP CREATE x g 0", "XGROUP CREATE x2 g $ MKSTREAM", "XGROUP SETID x g 0",
+		"XGROUP CREATECONSUMER x g c1", "XGROUP CREATECONSUMER x g c1", "XREADGROUP GROUP g c2 STREAMS x >",
+		"XCLAIM x g c3 0 5-1", "XAUTOCLAIM x g c4 0 0", "XGROUP DELCONSUMER x g c1", "XGROUP DELCONSUMER x g nope",
+		"XACK x g 5-1", "XGROUP DESTROY x g", "XGROUP DESTROY x g", "XRANGE nox - +", "XLEN nox",
 	)
 	// Every class in both protocols would repeat the same frames: KEAnm
 	// runs in both, the others alternate.
