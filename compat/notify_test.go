@@ -56,6 +56,8 @@ func TestKeyspaceNotifications(t *testing.T) {
 		"XGROUP CREATECONSUMER x g c1", "XGROUP CREATECONSUMER x g c1", "XREADGROUP GROUP g c2 STREAMS x >",
 		"XCLAIM x g c3 0 5-1", "XAUTOCLAIM x g c4 0 0", "XGROUP DELCONSUMER x g c1", "XGROUP DELCONSUMER x g nope",
 		"XACK x g 5-1", "XGROUP DESTROY x g", "XGROUP DESTROY x g", "XRANGE nox - +", "XLEN nox",
+		// SORT ... STORE
+		"RPUSH sl 3 1 2", "SORT sl STORE sd", "SORT nosl STORE sd", "SORT nosl STORE sd", "SORT sl",
 	)
 	// Every class in both protocols would repeat the same frames: KEAnm
 	// runs in both, the others alternate.
