@@ -147,3 +147,32 @@ func TestEvictedNotifications(t *testing.T) {
 		mustDo(t, admin, "FLUSHALL")
 	}
 }
+
+// TestRestoreNotifications compares RESTORE's events (new and restore, or
+// del when REPLACE meets a TTL already past) with redis-server's.
+func TestRestoreNotifications(t *testing.T) {
+	p := startPair(t)
+	rd := dial(t, p.redis.Addr())
+	mustDo(t, rd, "SET", "src", "value")
+	raw := mustDo(t, rd, "DUMP", "src")
+	_, payload, ok := strings.Cut(raw, "\r\n")
+	if !ok || !strings.HasPrefix(raw, "$") {
+		t.Fatalf("DUMP: %q", raw)
+	}
+	payload = strings.TrimSuffix(payload, "\r\n")
+	sc := psScenario{
+		subs: []psSubscriber{{proto: 3, cmds: cmds("PSUBSCRIBE __key*@*__:*")}},
+		publisher: [][]string{
+			{"CONFIG", "SET", "notify-keyspace-events", "KEAn"},
+			{"FLUSHALL"},
+			{"RESTORE", "k", "0", payload},
+			{"RESTORE", "k", "0", payload},
+			{"RESTORE", "k", "0", payload, "REPLACE"},
+			{"RESTORE", "k", "1", payload, "REPLACE", "ABSTTL"},
+			{"RESTORE", "k2", "1", payload, "ABSTTL"},
+			{"RESTORE", "k3", "100000", payload},
+			{"CONFIG", "SET", "notify-keyspace-events", ""},
+		},
+	}
+	sc.compare(t, p)
+}

@@ -27,15 +27,14 @@ import (
 // Event names per command are those of Redis 7.0's t_*.c. Wired and
 // compared frame by frame with redis-server 7.0.15 (compat/notify_test.go):
 // strings, generic key commands, expiry, eviction, hashes, sets, lists
-// (the blocking forms included), streams, SORT ... STORE, bitmaps and
-// HyperLogLog. Not yet wired, as redis-server 7.0.15 emits them (add the
+// (the blocking forms included), streams, SORT ... STORE, RESTORE, bitmaps
+// and HyperLogLog. Not yet wired, as redis-server 7.0.15 emits them (add the
 // commands to compat/notify_test.go, whose harness compares every frame):
 //   - sorted sets: zadd, zincr (ZINCRBY and ZADD INCR), zrem,
 //     zremrangebyscore, zremrangebyrank, zremrangebylex, zpopmin/zpopmax
 //     (also ZMPOP and the blocking forms), zinterstore, zunionstore,
 //     zdiffstore, zrangestore; del when emptied or for an empty STORE
 //     result on an existing destination.
-//   - RESTORE: restore.
 // Commands that move elements between keys emit the push on the
 // destination first (LMOVE gives lpush/rpush on the destination, then
 // lpop/rpop and del on the source); SMOVE emits srem (and del) on the
