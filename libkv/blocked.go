@@ -163,6 +163,7 @@ func (c *Client) unblockReply(asError bool) {
 	} else {
 		c.w.NullArray()
 	}
+	c.handOff() // queued before later messages to a subscriber
 	c.srv.unblock(c)
 	c.callStats(b.cmd, b.args, time.Since(start), failed)
 }
@@ -256,6 +257,9 @@ func (s *Server) handleReadyKeys() {
 				start := time.Now()
 				errs := s.stats.errorReplies
 				b.serve(w, key, o)
+				// A subscriber (RESP3) gets the reply queued now, before
+				// any message published after this command.
+				w.handOff()
 				s.unblock(w)
 				w.callStats(b.cmd, b.args, time.Since(start), s.stats.errorReplies != errs)
 			}
@@ -271,6 +275,7 @@ func (s *Server) handleReadyKeys() {
 func (c *Client) waitUnblocked() bool {
 	s := c.srv
 	b := c.blocked
+	c.handOff() // a subscriber's replies are queued before the lock goes
 	out := append([]byte(nil), c.w.Bytes()...)
 	c.w.Reset()
 	s.mu.Unlock()

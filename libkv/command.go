@@ -43,6 +43,10 @@ func (c *Client) process(args [][]byte) {
 		c.reply = replySkip
 	}
 	cmd := s.lookupCommand(args)
+	// Restored after: a client let in while a busy script yields runs
+	// inside the script's command.
+	prevRunning := s.running
+	s.running = c
 	switch {
 	case cmd != nil && cmd.meta.Name == "quit":
 		// Redis 7.0 answers QUIT before looking at arity or authentication,
@@ -78,14 +82,18 @@ func (c *Client) process(args [][]byte) {
 		// what the policy allows, refuse denyoom commands (and queueing)
 		// when that is not enough.
 		c.reject(cmd, errOOM)
-	case c.monitor && cmd.meta.Flags&(cmdtable.FlagWrite|cmdtable.FlagReadonly|cmdtable.FlagMayReplicate) != 0:
-		// A monitor is a replica in Redis (CLIENT_SLAVE): processCommand
-		// keeps replicas away from the keyspace.
-		c.rejectf(cmd, "Replica can't interact with the keyspace")
 	case s.writesDenied() && (cmd.meta.Flags.Has(cmdtable.FlagWrite) || cmd.meta.Name == "ping"):
 		c.reject(cmd, errMisconf)
+	case c.ps.active && c.w.Proto == 2 && !pubsubAllowed(cmd.meta.Name):
+		// processCommand's Pub/Sub context check: RESP2 has no way to tell
+		// a reply from a message, so a subscriber runs only these.
+		c.rejectf(cmd, "Can't execute '%s': only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / PING / QUIT / RESET are allowed in this context", cmd.meta.Name)
 	case s.rdb.loading && !cmd.meta.Flags.Has(cmdtable.FlagLoading):
 		c.reject(cmd, "LOADING Redis is loading the dataset in memory")
+	case c.monitor && cmd.meta.Flags&(cmdtable.FlagWrite|cmdtable.FlagReadonly|cmdtable.FlagMayReplicate) != 0:
+		// A monitor is a replica in Redis (CLIENT_SLAVE): processCommand
+		// keeps replicas away from the keyspace, among its last checks.
+		c.rejectf(cmd, "Replica can't interact with the keyspace")
 	case c.multi != nil && !notQueued(cmd):
 		c.queue(cmd, args)
 	default:
@@ -102,12 +110,17 @@ func (c *Client) process(args [][]byte) {
 		c.execReplies = false
 		mark = c.w.Len()
 	}
+	s.running = prevRunning
 	switch c.reply {
 	case replyOff:
 		c.w.Truncate(mark)
 	case replySkip:
 		c.w.Truncate(mark)
 		c.reply = replyOn
+	}
+	if len(c.ps.pushed) > 0 {
+		c.w.Raw(c.ps.pushed)
+		c.ps.pushed = c.ps.pushed[:0]
 	}
 }
 
@@ -281,6 +294,7 @@ func commandTable() map[*cmdtable.Command]*command {
 		connectionCommands,
 		multiCommands,
 		scriptCommands,
+		pubsubCommands,
 	}
 	for _, group := range groups {
 		for name, fn := range group {

@@ -3,6 +3,7 @@ package libkv
 import (
 	"unsafe"
 
+	"github.com/kvkit/kvkit/libkv/config"
 	"github.com/kvkit/kvkit/libkv/dict"
 )
 
@@ -70,6 +71,7 @@ func (s *Server) deleteExpired(db *DB, key string) {
 	s.stats.expiredKeys++
 	s.dirty++
 	s.signalModifiedKey(db, key)
+	s.notifyKeyspaceEvent(config.NotifyExpired, "expired", []byte(key), db.id)
 }
 
 // lookupRead finds key for a read: expired keys are removed first, and the
@@ -79,11 +81,13 @@ func (c *Client) lookupRead(key []byte) *Object {
 	s := c.srv
 	if s.expireIfNeeded(c.db, key) {
 		s.stats.keyspaceMisses++
+		s.notifyKeyspaceEvent(config.NotifyKeyMiss, "keymiss", key, c.db.id)
 		return nil
 	}
 	o := c.db.get(key)
 	if o == nil {
 		s.stats.keyspaceMisses++
+		s.notifyKeyspaceEvent(config.NotifyKeyMiss, "keymiss", key, c.db.id)
 		return nil
 	}
 	s.stats.keyspaceHits++
@@ -128,6 +132,7 @@ func (s *Server) setKey(db *DB, key []byte, o *Object, keepTTL bool) {
 	} else {
 		db.mem += sdsAllocSize(int64(len(key))) + dictEntrySize
 		s.signalKeyAsReady(db, key, o.typ)
+		s.notifyKeyspaceEvent(config.NotifyNew, "new", key, db.id)
 	}
 	db.keys.SetBytes(key, o)
 	db.mem += valueMemory(o)
@@ -186,6 +191,7 @@ func (s *Server) linkKey(db *DB, key []byte, o *Object) {
 	db.keys.SetBytes(key, o)
 	db.mem += keyMemory(key, o)
 	s.signalKeyAsReady(db, key, o.typ)
+	s.notifyKeyspaceEvent(config.NotifyNew, "new", key, db.id)
 }
 
 // deleteKey removes key and its expiry; it reports whether the key existed.

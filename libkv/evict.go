@@ -1,6 +1,8 @@
 package libkv
 
 import (
+	"github.com/kvkit/kvkit/libkv/config"
+
 	"math"
 	"runtime"
 	"runtime/debug"
@@ -214,6 +216,7 @@ func (s *Server) evictUntil(toFree int64, policy evictPolicy) int {
 		}
 		s.signalWritten(mark, true) // an evicted key is touched, as any deletion
 		freed += before - db.mem
+		s.notifyKeyspaceEvent(config.NotifyEvicted, "evicted", kb, db.id)
 		e.evicted++ // not a change for rdb_changes_since_last_save, as in Redis
 		keys++
 		if keys%16 == 0 && time.Since(start) > limit {

@@ -229,7 +229,10 @@ func (s *Server) infoSection(b *strings.Builder, sec string) {
 		w.kv("current_eviction_exceeded_time", current.Milliseconds())
 		w.kv("keyspace_hits", st.keyspaceHits)
 		w.kv("keyspace_misses", st.keyspaceMisses)
-		for _, k := range []string{"pubsub_channels", "pubsub_patterns", "pubsubshard_channels", "latest_fork_usec",
+		w.kv("pubsub_channels", len(s.pubsub.channels))
+		w.kv("pubsub_patterns", len(s.pubsub.patterns))
+		w.kv("pubsubshard_channels", len(s.pubsub.shard))
+		for _, k := range []string{"latest_fork_usec",
 			"total_forks", "migrate_cached_sockets", "slave_expires_tracked_keys", "active_defrag_hits",
 			"active_defrag_misses", "active_defrag_key_hits", "active_defrag_key_misses",
 			"total_active_defrag_time", "current_active_defrag_time", "tracking_total_keys",

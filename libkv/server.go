@@ -55,6 +55,10 @@ type Server struct {
 	dbs      []*DB
 	clients  map[uint64]*Client
 	monitors []*Client
+	pubsub   pubsubState // pubsub.go
+	// running is the client whose command is executing, nil between
+	// commands: output for it goes to its reply buffer (pubsub.go deliver).
+	running  *Client
 	nextID   atomic.Uint64
 	stats    Stats
 	cmds     map[*cmdtable.Command]*command
@@ -304,6 +308,9 @@ type netSettings struct {
 	queryBufLimit int64 // client-query-buffer-limit
 	keepalive     time.Duration
 	hz            int
+	// obufLimits is client-output-buffer-limit by client class, enforced
+	// by the writer goroutines (Client.asyncWrite).
+	obufLimits [3]config.OutputBufferLimit
 }
 
 // refreshNetSettings publishes the current settings to the goroutines that
@@ -314,6 +321,7 @@ func (s *Server) refreshNetSettings() {
 		queryBufLimit: s.conf.ClientQueryBufferLimit,
 		keepalive:     s.conf.TcpKeepalive,
 		hz:            s.conf.Hz,
+		obufLimits:    s.conf.ClientOutputBufferLimit,
 	})
 }
 

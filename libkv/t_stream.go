@@ -1,6 +1,8 @@
 package libkv
 
 import (
+	"github.com/kvkit/kvkit/libkv/config"
+
 	"bytes"
 	"strconv"
 	"time"
@@ -393,14 +395,19 @@ func cmdXAdd(c *Client, args [][]byte) {
 	s.appendEntry(id, args[idPos+1:], srv.conf.StreamNodeMaxBytes, srv.conf.StreamNodeMaxEntries)
 	c.bulkID(id)
 	srv.dirty++
+	trimmed := int64(0)
 	if a.strategy != trimNone {
-		s.trim(&a)
+		trimmed = s.trim(&a)
 	}
 	if created {
 		srv.addKey(c.db, key, o)
 	} else {
 		c.db.resized(o, before)
 		srv.signalKeyAsReady(c.db, key, TypeStream)
+	}
+	c.srv.notifyKeyspaceEvent(config.NotifyStream, "xadd", key, c.db.id)
+	if trimmed > 0 {
+		c.srv.notifyKeyspaceEvent(config.NotifyStream, "xtrim", key, c.db.id)
 	}
 }
 
@@ -498,6 +505,7 @@ func cmdXDel(c *Client, args [][]byte) {
 		}
 		c.db.resized(o, before)
 		c.srv.dirty += int64(deleted)
+		c.srv.notifyKeyspaceEvent(config.NotifyStream, "xdel", args[1], c.db.id)
 	}
 	c.w.Int(int64(deleted))
 }
@@ -520,6 +528,7 @@ func cmdXTrim(c *Client, args [][]byte) {
 	if deleted > 0 {
 		c.db.resized(o, before)
 		c.srv.dirty += deleted
+		c.srv.notifyKeyspaceEvent(config.NotifyStream, "xtrim", args[1], c.db.id)
 	}
 	c.w.Int(deleted)
 }
@@ -705,7 +714,7 @@ func (c *Client) serveXRead(r *xreadArgs) bool {
 		}
 		g := r.groups[i]
 		before := valueMemory(o)
-		cons := c.streamConsumer(g, r.consumer, now)
+		cons := c.streamConsumer(key, g, r.consumer, now)
 		if hist {
 			c.replyConsumerHistory(s, cons, start, r.count, now)
 		} else {
@@ -787,7 +796,7 @@ func (c *Client) blockXRead(r *xreadArgs, args [][]byte) {
 		}
 		now := w.srv.now
 		before := valueMemory(o)
-		cons := w.streamConsumer(g, consumer, now)
+		cons := w.streamConsumer(key, g, consumer, now)
 		w.replyGroupRead(s, g, cons, start, count, noack, now)
 		s.groupChanged(g)
 		w.db.resized(o, before)
@@ -957,6 +966,7 @@ func cmdXGroup(c *Client, args [][]byte) {
 		c.db.resized(o, before)
 		c.w.OK()
 		srv.dirty++
+		c.srv.notifyKeyspaceEvent(config.NotifyStream, "xgroup-create", key, c.db.id)
 	case eqFold(opt, "setid") && (len(args) == 5 || len(args) == 7):
 		var id streamID
 		if a := args[4]; len(a) == 1 && a[0] == '$' {
@@ -967,6 +977,7 @@ func cmdXGroup(c *Client, args [][]byte) {
 		g.lastID, g.entriesRead = id, entriesRead
 		c.w.OK()
 		srv.dirty++
+		c.srv.notifyKeyspaceEvent(config.NotifyStream, "xgroup-setid", key, c.db.id)
 	case eqFold(opt, "destroy") && len(args) == 4:
 		if g == nil {
 			c.w.Int(0)
@@ -977,6 +988,7 @@ func cmdXGroup(c *Client, args [][]byte) {
 		c.db.resized(o, before)
 		c.w.Int(1)
 		srv.dirty++
+		c.srv.notifyKeyspaceEvent(config.NotifyStream, "xgroup-destroy", key, c.db.id)
 		// Clients blocked on the group get NOGROUP.
 		srv.signalKeyAsReady(c.db, key, TypeStream)
 	case eqFold(opt, "createconsumer") && len(args) == 5:
@@ -988,6 +1000,7 @@ func cmdXGroup(c *Client, args [][]byte) {
 		s.groupChanged(g)
 		c.db.resized(o, before)
 		srv.dirty++
+		c.srv.notifyKeyspaceEvent(config.NotifyStream, "xgroup-createconsumer", key, c.db.id)
 		c.w.Int(1)
 	case eqFold(opt, "delconsumer") && len(args) == 5:
 		cons := g.consumer(args[4])
@@ -1001,6 +1014,7 @@ func cmdXGroup(c *Client, args [][]byte) {
 		s.groupChanged(g)
 		c.db.resized(o, before)
 		srv.dirty++
+		c.srv.notifyKeyspaceEvent(config.NotifyStream, "xgroup-delconsumer", key, c.db.id)
 		c.w.Int(int64(pending))
 	default:
 		c.subcommandSyntaxError(args)
@@ -1183,12 +1197,14 @@ func cmdXPending(c *Client, args [][]byte) {
 	}
 }
 
-// streamConsumer finds the named consumer of g, refreshing its seen time,
-// or creates it (a change, as streamCreateConsumer counts it).
-func (c *Client) streamConsumer(g *streamGroup, name []byte, now int64) *streamConsumer {
+// streamConsumer finds the named consumer of g (a group of the stream at
+// key), refreshing its seen time, or creates it (a change, notified, as
+// streamCreateConsumer does).
+func (c *Client) streamConsumer(key []byte, g *streamGroup, name []byte, now int64) *streamConsumer {
 	cons, created := g.lookupOrCreateConsumer(name, now)
 	if created {
 		c.srv.dirty++
+		c.srv.notifyKeyspaceEvent(config.NotifyStream, "xgroup-createconsumer", key, c.db.id)
 	}
 	return cons
 }
@@ -1311,7 +1327,7 @@ func cmdXClaim(c *Client, args [][]byte) {
 			continue
 		}
 		if cons == nil {
-			cons = c.streamConsumer(g, args[3], now)
+			cons = c.streamConsumer(args[1], g, args[3], now)
 		}
 		n.deliveryTime = delivery
 		if retry >= 0 {
@@ -1408,7 +1424,7 @@ func cmdXAutoClaim(c *Client, args [][]byte) {
 			continue
 		}
 		if cons == nil {
-			cons = c.streamConsumer(g, args[3], now)
+			cons = c.streamConsumer(args[1], g, args[3], now)
 		}
 		cur.nack.deliveryTime = now
 		if !justID {
@@ -1683,6 +1699,7 @@ func cmdXSetID(c *Client, args [][]byte) {
 	}
 	c.w.OK()
 	c.srv.dirty++
+	c.srv.notifyKeyspaceEvent(config.NotifyStream, "xsetid", args[1], c.db.id)
 }
 
 // streamDup is streamDup (t_stream.c) for COPY: nodes copied to exact-size
