@@ -239,7 +239,7 @@ func (s *Server) handleReadyKeys() {
 				}
 				start := time.Now()
 				errs := s.stats.errorReplies
-				b.serve(w, key, o)
+				s.servedPropagation(w, b.args, func() { b.serve(w, key, o) })
 				s.unblock(w)
 				w.callStats(b.cmd, b.args, time.Since(start), s.stats.errorReplies != errs)
 			}

@@ -24,6 +24,11 @@ const (
 
 // Client is one connection's state (Redis's client struct).
 type Client struct {
+	// propArgs and propSkip are a command's propagation requests
+	// (propagate.go).
+	propArgs [][]byte
+	propSkip bool
+	curArgs  [][]byte // the arguments of the command running
 	srv     *Server
 	id      uint64
 	conn    net.Conn
@@ -450,7 +455,13 @@ func (c *Client) execBatch(arena [][]byte, ends []int) {
 		}
 	}
 	c.syncLimits()
+	aofw, synced := s.aof.w, s.aofFlush()
 	s.mu.Unlock()
+	if synced > 0 {
+		// appendfsync always: the replies go out once the writes of this
+		// batch are on disk.
+		s.aofWaitSynced(aofw, synced)
+	}
 }
 
 // writeStall is how long a reply write may block before the client is

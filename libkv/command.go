@@ -98,7 +98,24 @@ func (c *Client) process(args [][]byte) {
 func (c *Client) call(cmd *command, args [][]byte, start time.Time) {
 	s := c.srv
 	c.lastCmd = cmd.meta.Name
+	c.propArgs, c.propSkip, c.curArgs = nil, false, args
+	dirty := s.dirty - s.prop.expiredDirty
+	s.prop.depth++
 	c.run(cmd, args)
+	s.prop.depth--
+	if s.dirty-s.prop.expiredDirty != dirty && !c.propSkip {
+		// call()'s propagation of a command that changed the dataset, after
+		// whatever it queued itself (lazily expired keys' DELs).
+		pa := args
+		if c.propArgs != nil {
+			pa = c.propArgs
+		}
+		s.alsoPropagate(c.db.id, pa...)
+	}
+	c.propArgs, c.propSkip = nil, false
+	if s.prop.depth == 0 {
+		s.propagatePending()
+	}
 	dur := time.Since(start)
 	if len(s.monitors) > 0 && !cmd.meta.Flags.Has(cmdtable.FlagSkipMonitor) && !cmd.meta.Flags.Has(cmdtable.FlagAdmin) {
 		s.feedMonitors(c, redact(cmd.meta, args))

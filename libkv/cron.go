@@ -83,6 +83,7 @@ func (s *Server) cron() {
 		s.activeExpireCycle()
 	}
 	s.databasesCron()
+	s.aofCron()
 }
 
 // databasesCron is Redis's databasesCron table maintenance: shrink tables

@@ -65,6 +65,8 @@ func (s *Server) deleteExpired(db *DB, key string) {
 	db.mem -= keyMemory([]byte(key), o) + expireEntry
 	s.stats.expiredKeys++
 	s.dirty++
+	s.prop.expiredDirty++
+	s.propagateDeletion(db.id, []byte(key), s.conf.LazyfreeLazyExpire)
 }
 
 // lookupRead finds key for a read: expired keys are removed first, and the

@@ -203,6 +203,7 @@ func (s *Server) evictUntil(toFree int64, policy evictPolicy) int {
 		// deleteKey only reads the key: a view of the keyspace's string
 		// saves a copy per eviction.
 		kb := unsafe.Slice(unsafe.StringData(key), len(key))
+		s.propagateDeletion(db.id, kb, s.conf.LazyfreeLazyEviction)
 		if s.conf.LatencyMonitorThreshold > 0 {
 			// latencyStartMonitor reads the clock only when monitoring.
 			delStart := time.Now()

@@ -337,8 +337,14 @@ func (c *Client) expireGeneric(args [][]byte, basetime int64, unit int64) {
 	}
 	if when <= s.now {
 		s.deleteKey(c.db, key)
+		c.propagateAs(delOrUnlink(s.conf.LazyfreeLazyExpire), key)
 	} else {
 		s.setExpire(c.db, key, when)
+		if basetime != 0 || unit != 1 {
+			// Replayed as an absolute expiry (expireGenericCommand);
+			// PEXPIREAT itself goes as sent, options included.
+			c.propagateAs(propPexpireat, key, propInt(when))
+		}
 	}
 	s.dirty++
 	c.w.Int(1)

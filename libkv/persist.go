@@ -112,19 +112,7 @@ func writeFileSafely(tmp, path string, useLZ4 bool, fill func(w io.Writer) error
 func (s *Server) saveSync() error {
 	s.abortBgsave()
 	err := writeFileSafely(s.tempPath(), s.rdbPath(), s.conf.RdbCompressionLz4, func(w io.Writer) error {
-		sink := &rdbSink{out: func(b []byte) error { _, err := w.Write(b); return err }}
-		sn, err := s.newSnapshot(sink, false)
-		if err != nil {
-			return err
-		}
-		s.snap = sn
-		sn.step(0, 0)
-		s.snap = nil
-		if err := sn.finish(s.conf.Rdbchecksum); err != nil {
-			return err
-		}
-		sink.handOver(0)
-		return sink.err
+		return s.encodeSync(w, false)
 	})
 	if err != nil {
 		s.log.Warning("%v", err)
@@ -136,6 +124,24 @@ func (s *Server) saveSync() error {
 	s.rdb.lastBgsaveOK = true
 	s.rdb.saves++
 	return nil
+}
+
+// encodeSync writes the whole keyspace as an RDB file to w under the
+// engine lock (aofBase: with the aof-base aux field, for an AOF BASE).
+func (s *Server) encodeSync(w io.Writer, aofBase bool) error {
+	sink := &rdbSink{out: func(b []byte) error { _, err := w.Write(b); return err }}
+	sn, err := s.newSnapshot(sink, aofBase)
+	if err != nil {
+		return err
+	}
+	s.snap = sn
+	sn.step(0, 0)
+	s.snap = nil
+	if err := sn.finish(s.conf.Rdbchecksum); err != nil {
+		return err
+	}
+	sink.handOver(0)
+	return sink.err
 }
 
 // startBgsave is rdbSaveBackground: a forkless snapshot walked by a
@@ -433,6 +439,18 @@ func (c *countingReader) Read(p []byte) (int, error) {
 func (s *Server) loadAtStart() error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	if s.conf.Appendonly {
+		// Redis loads the AOF alone when appendonly is yes.
+		existed, err := s.loadAOF()
+		if err != nil {
+			var le *aofLoadError
+			if errors.As(err, &le) {
+				return err
+			}
+			return fmt.Errorf("Fatal error loading the AOF: %v. Exiting.", err)
+		}
+		return s.aofOpenAtStart(existed)
+	}
 	if err := s.loadFile(s.rdbPath(), true, false); err != nil {
 		var re *librdb.Error
 		if errors.As(err, &re) && errors.Is(err, librdb.ErrChecksum) {

@@ -110,6 +110,7 @@ func cmdRestore(c *Client, args [][]byte) {
 		// one stays deleted), as restoreCommand.
 		if deleted {
 			s.dirty++
+			c.propagateAs(propDel, key)
 		}
 		c.w.OK()
 		return
@@ -117,6 +118,12 @@ func cmdRestore(c *Client, args [][]byte) {
 	s.addKey(c.db, key, o)
 	if ttl > 0 {
 		s.setExpire(c.db, key, ttl)
+		if !absttl {
+			// Replayed with the absolute expiry (restoreCommand).
+			pa := append([][]byte(nil), c.curArgs...)
+			pa[2] = propInt(ttl)
+			c.propagateAs(append(pa, propAbsTTL)...)
+		}
 	}
 	s.setAccess(o, idle, freq)
 	s.dirty++

@@ -641,6 +641,8 @@ func cmdHIncrByFloat(c *Client, args [][]byte) {
 	}
 	res := formatLongDouble(sum)
 	c.hashUpdate(args[1], o, args[2], res)
+	// Replayed as HSET of the result (hincrbyfloatCommand).
+	c.propagateAs(propHSet, args[1], args[2], res)
 	c.w.Bulk(res)
 }
 

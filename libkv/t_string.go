@@ -168,6 +168,24 @@ func (c *Client) setGeneric(flags int, key, val, expire []byte, cmdName string, 
 		s.setExpire(c.db, key, at)
 	}
 	switch {
+	case expire != nil && flags&setPXAT == 0:
+		// Redis 7.0 propagates a relative (or seconds) expiry as an
+		// absolute millisecond one, so that replaying it later gives the
+		// same expiry.
+		c.propagateAs(propSet, key, val, propPXAT, propInt(at))
+	case flags&setGet != 0 && expire == nil:
+		// Without the GET arguments (setGenericCommand skips every "get"
+		// from argv[3] on; with an expiry the argv was rewritten already,
+		// except for PXAT, which Redis leaves with its GET).
+		pa := [][]byte{c.curArgs[0], key, val}
+		for _, a := range c.curArgs[3:] {
+			if !eqFold(a, "get") {
+				pa = append(pa, a)
+			}
+		}
+		c.propagateAs(pa...)
+	}
+	switch {
 	case nxReply:
 		c.w.Int(1)
 	case flags&setGet == 0:
@@ -191,6 +209,7 @@ func cmdGetSet(c *Client, args [][]byte) {
 	}
 	c.srv.setString(c.db, args[1], args[2], false)
 	c.srv.dirty++
+	c.propagateAs(propSet, args[1], args[2])
 }
 
 func cmdGetDel(c *Client, args [][]byte) {
@@ -205,6 +224,7 @@ func cmdGetDel(c *Client, args [][]byte) {
 	c.replyStr(o)
 	c.srv.deleteKey(c.db, args[1])
 	c.srv.dirty++
+	c.propagateAs(propDel, args[1])
 }
 
 func cmdGetEx(c *Client, args [][]byte) {
@@ -232,12 +252,15 @@ func cmdGetEx(c *Client, args [][]byte) {
 	case flags&(setEXAT|setPXAT) != 0 && at <= s.now:
 		s.deleteKey(c.db, args[1])
 		s.dirty++
+		c.propagateAs(delOrUnlink(s.conf.LazyfreeLazyExpire), args[1])
 	case expire != nil:
 		s.setExpire(c.db, args[1], at)
 		s.dirty++
+		c.propagateAs(propPexpireat, args[1], propInt(at))
 	case flags&setPersist != 0:
 		if c.db.removeExpire(args[1]) {
 			s.dirty++
+			c.propagateAs(propPersist, args[1])
 		}
 	}
 }
@@ -603,6 +626,9 @@ func cmdIncrByFloat(c *Client, args [][]byte) {
 		s.addKey(c.db, args[1], newRawString(res))
 	}
 	s.dirty++
+	// Replayed as a SET of the result: floating point need not give the
+	// same sum everywhere (incrbyfloatCommand).
+	c.propagateAs(propSet, args[1], res, propKeepTTL)
 	c.w.Bulk(res)
 }
 
