@@ -11,8 +11,8 @@ import (
 	"time"
 
 	"github.com/kvkit/kvkit/libaof"
-	"github.com/kvkit/kvkit/librdb"
 	"github.com/kvkit/kvkit/libkv/cmdtable"
+	"github.com/kvkit/kvkit/librdb"
 )
 
 // The append-only file, as Redis 7.0's multi-part AOF (aof.c): a directory
@@ -27,18 +27,18 @@ import (
 
 // aofState is the server's AOF state; guarded by the engine lock.
 type aofState struct {
-	on         bool // appendonly is in effect (aof_state == AOF_ON)
-	dir        string
-	manifest   *libaof.Manifest
-	w          *libaof.Writer // the current INCR file
-	buf        []byte         // aof_buf: propagated, not yet written
-	selectedDB int            // the database the file's commands apply to, -1 unknown
-	curTS      int64          // the last #TS annotation's second
-	baseSize   int64          // aof_base_size: size after the last rewrite/load
-	lastFsync  time.Time
-	syncing    bool // everysec's background fsync is running
-	writeErr   error
-	rewrites   int64
+	on            bool // appendonly is in effect (aof_state == AOF_ON)
+	dir           string
+	manifest      *libaof.Manifest
+	w             *libaof.Writer // the current INCR file
+	buf           []byte         // aof_buf: propagated, not yet written
+	selectedDB    int            // the database the file's commands apply to, -1 unknown
+	curTS         int64          // the last #TS annotation's second
+	baseSize      int64          // aof_base_size: size after the last rewrite/load
+	lastFsync     time.Time
+	syncing       bool // everysec's background fsync is running
+	writeErr      error
+	rewrites      int64
 	lastRewriteOK bool
 }
 

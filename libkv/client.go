@@ -29,18 +29,18 @@ type Client struct {
 	propArgs [][]byte
 	propSkip bool
 	curArgs  [][]byte // the arguments of the command running
-	srv     *Server
-	id      uint64
-	conn    net.Conn
-	unix    bool
-	fd      int
-	addr    string
-	laddr   string
-	name    string
-	db      *DB
-	w       resp.Writer
-	authed  bool
-	created time.Time
+	srv      *Server
+	id       uint64
+	conn     net.Conn
+	unix     bool
+	fd       int
+	addr     string
+	laddr    string
+	name     string
+	db       *DB
+	w        resp.Writer
+	authed   bool
+	created  time.Time
 
 	lastInteraction atomic.Int64 // Unix ms of the last read or command, for timeout
 	pauseWaiting    atomic.Bool  // waiting for a CLIENT PAUSE to end: never idle-closed
