@@ -274,15 +274,17 @@ func (s *Server) loadAOFFile(path, name string, base, last bool) error {
 		for i, a := range rec.Args {
 			args[i] = append([]byte(nil), a...)
 		}
-		cmd := s.lookupCommand(args)
-		if cmd == nil {
+		// MULTI and EXEC are the loader's: the commands between them are
+		// queued and run at EXEC, as the fake client's transaction.
+		isMulti, isExec := eqFold(args[0], "multi"), eqFold(args[0], "exec")
+		if !isMulti && !isExec && s.lookupCommand(args) == nil {
 			return &aofLoadError{fmt.Sprintf("Unknown command '%s' reading the append only file %s", args[0], name)}
 		}
 		switch {
-		case cmd.meta.Name == "multi":
+		case isMulti:
 			inMulti, queued = true, queued[:0]
 			validBeforeMulti = rec.Offset
-		case cmd.meta.Name == "exec" && inMulti:
+		case isExec && inMulti:
 			for _, q := range queued {
 				s.aofReplay(fake, q)
 			}

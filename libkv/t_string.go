@@ -168,15 +168,14 @@ func (c *Client) setGeneric(flags int, key, val, expire []byte, cmdName string, 
 		s.setExpire(c.db, key, at)
 	}
 	switch {
-	case expire != nil && flags&setPXAT == 0:
-		// Redis 7.0 propagates a relative (or seconds) expiry as an
-		// absolute millisecond one, so that replaying it later gives the
-		// same expiry.
+	case expire != nil:
+		// Redis 7.0 propagates any expiry as an absolute millisecond one
+		// (SET key value PXAT ms, other options dropped), so that
+		// replaying it later gives the same expiry.
 		c.propagateAs(propSet, key, val, propPXAT, propInt(at))
-	case flags&setGet != 0 && expire == nil:
+	case flags&setGet != 0:
 		// Without the GET arguments (setGenericCommand skips every "get"
-		// from argv[3] on; with an expiry the argv was rewritten already,
-		// except for PXAT, which Redis leaves with its GET).
+		// from argv[3] on).
 		pa := [][]byte{c.curArgs[0], key, val}
 		for _, a := range c.curArgs[3:] {
 			if !eqFold(a, "get") {
