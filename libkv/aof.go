@@ -27,19 +27,28 @@ import (
 
 // aofState is the server's AOF state; guarded by the engine lock.
 type aofState struct {
-	on            bool // appendonly is in effect (aof_state == AOF_ON)
-	dir           string
-	manifest      *libaof.Manifest
-	w             *libaof.Writer // the current INCR file
-	buf           []byte         // aof_buf: propagated, not yet written
-	selectedDB    int            // the database the file's commands apply to, -1 unknown
-	curTS         int64          // the last #TS annotation's second
-	baseSize      int64          // aof_base_size: size after the last rewrite/load
-	lastFsync     time.Time
-	syncing       bool // everysec's background fsync is running
-	writeErr      error
-	rewrites      int64
-	lastRewriteOK bool
+	on         bool // appendonly is in effect (aof_state == AOF_ON)
+	manifest   *libaof.Manifest
+	w          *libaof.Writer // the current INCR file
+	buf        []byte         // aof_buf: propagated, not yet written
+	selectedDB int            // the database the file's commands apply to, -1 unknown
+	curTS      int64          // the last #TS annotation's second
+	lastFsync  time.Time
+	syncing    bool // everysec's background fsync is running
+	writeErr   error
+
+	// Sizes: aof_base_size is baseSize, the AOF's size after the last
+	// load or rewrite (auto-aof-rewrite-percentage's reference);
+	// aof_current_size is the BASE file (baseFileSize), the INCR files
+	// before the current one (incrDone) and the current one.
+	baseSize, baseFileSize, incrDone int64
+
+	rewrite          *aofRewrite // the rewrite in progress (aof_rewrite.go)
+	rewriteScheduled bool
+	rewrites         int64
+	rewriteFailures  int64
+	lastRewriteFail  bool  // aof_last_bgrewrite_status:err
+	lastRewriteTime  int64 // aof_last_rewrite_time_sec; 0 before any (New sets -1)
 }
 
 // aofDir is dir/appenddirname.
@@ -193,11 +202,13 @@ func (s *Server) loadAOF() (bool, error) {
 			return true, err
 		}
 		what := "incr"
-		if fi.Type == libaof.TypeBase {
+		st, _ := os.Stat(filepath.Join(dir, fi.Name))
+		switch {
+		case fi.Type == libaof.TypeBase:
 			what = "base"
-			if st, err := os.Stat(filepath.Join(dir, fi.Name)); err == nil {
-				s.aof.baseSize = st.Size()
-			}
+			s.aof.baseFileSize = st.Size()
+		case !last:
+			s.aof.incrDone += st.Size()
 		}
 		s.log.Notice("DB loaded from %s file %s: %.3f seconds", what, fi.Name, time.Since(t).Seconds())
 	}
@@ -389,7 +400,14 @@ func (s *Server) aofOpenAtStart(existed bool) error {
 	a.w = libaof.NewWriter(f, st.Size())
 	a.on = true
 	a.selectedDB = -1
-	a.lastRewriteOK = true
+	if m.Base != nil && !existed {
+		if st, err := os.Stat(filepath.Join(dir, m.Base.Name)); err == nil {
+			a.baseFileSize = st.Size()
+		}
+	}
+	if existed {
+		a.baseSize = a.currentSize()
+	}
 	a.lastFsync = time.Now()
 	s.prop.sinks = append(s.prop.sinks, s.aofFeed)
 	s.aofDeleteHistory()

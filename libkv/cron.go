@@ -84,6 +84,7 @@ func (s *Server) cron() {
 	}
 	s.databasesCron()
 	s.aofCron()
+	s.aofRewriteCron()
 }
 
 // databasesCron is Redis's databasesCron table maintenance: shrink tables

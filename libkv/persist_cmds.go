@@ -9,6 +9,7 @@ import (
 func init() {
 	serverCommands["save"] = cmdSave
 	serverCommands["bgsave"] = cmdBgsave
+	serverCommands["bgrewriteaof"] = cmdBgrewriteaof
 	serverCommands["lastsave"] = cmdLastsave
 	keyCommands["dump"] = cmdDump
 	keyCommands["restore"] = cmdRestore
