@@ -361,3 +361,153 @@ func TestAOFCrashAlways(t *testing.T) {
 		t.Fatal("no write was acknowledged")
 	}
 }
+
+// TestAOFRewriteUnderLoad runs BGREWRITEAOF while clients write: the
+// rewrite installs a new BASE and manifest, and redis-server loads the
+// directory to the digest kv-server has after the writes; so does
+// kv-server. Then CONFIG SET appendonly no / yes: the initial rewrite
+// makes a directory that loads to the same data.
+func TestAOFRewriteUnderLoad(t *testing.T) {
+	kdir := t.TempDir()
+	kv := runAOF(t, testutil.Binary(t, "kv-server"), kdir, "--appendfsync", "everysec", "--rdb-key-save-delay", "20")
+	c := dial(t, kv.srv.Addr())
+	fillStrings(t, c, 11)
+	stop := make(chan struct{})
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		w := dial(t, kv.srv.Addr())
+		for i := 0; ; i++ {
+			select {
+			case <-stop:
+				return
+			default:
+			}
+			k := "key:0:" + strconv.Itoa(i%400)
+			if _, err := w.Do("APPEND", k, "x"); err != nil {
+				return
+			}
+			w.Do("SADD", "s:during", strconv.Itoa(i))
+			w.Do("INCRBYFLOAT", "fl", "0.5")
+		}
+	}()
+	if got := mustDo(t, c, "BGREWRITEAOF"); got != "+Background append only file rewriting started\r\n" {
+		t.Fatalf("BGREWRITEAOF: %q", got)
+	}
+	if got := mustDo(t, c, "BGREWRITEAOF"); !strings.HasPrefix(got, "-ERR Background append only file rewriting already in progress") {
+		t.Errorf("second BGREWRITEAOF: %q", got)
+	}
+	if !waitFor(30*time.Second, func() bool { return infoField(t, c, "persistence", "aof_rewrite_in_progress") == "0" }) {
+		t.Fatal("rewrite still in progress after 30s")
+	}
+	close(stop)
+	<-done
+	if st := infoField(t, c, "persistence", "aof_last_bgrewrite_status"); st != "ok" {
+		t.Fatalf("aof_last_bgrewrite_status %s", st)
+	}
+	want := digest(t, c)
+	aofDir := filepath.Join(kdir, "appendonlydir")
+	m, _ := os.ReadFile(filepath.Join(aofDir, "appendonly.aof.manifest"))
+	if string(m) != "file appendonly.aof.2.base.rdb seq 2 type b\nfile appendonly.aof.2.incr.aof seq 2 type i\n" {
+		t.Errorf("manifest after the rewrite:\n%s", m)
+	}
+	if _, err := os.Stat(filepath.Join(aofDir, "appendonly.aof.1.incr.aof")); err == nil {
+		t.Error("history file appendonly.aof.1.incr.aof not removed")
+	}
+	loadsTo := func(what, want string) {
+		t.Helper()
+		for _, bin := range []string{testutil.Program(t, "redis-server"), testutil.Binary(t, "kv-server")} {
+			dir := t.TempDir()
+			copyTree(t, aofDir, filepath.Join(dir, "appendonlydir"))
+			r := runAOF(t, bin, dir)
+			if r.srv == nil {
+				t.Fatalf("%s: %s refused the AOF:\n%s", what, bin, r.out)
+			}
+			if got := digest(t, dial(t, r.srv.Addr())); got != want {
+				t.Errorf("%s: %s loads digest %s, want %s", what, filepath.Base(bin), got, want)
+			}
+		}
+	}
+	loadsTo("after BGREWRITEAOF", want)
+
+	mustDo(t, c, "CONFIG", "SET", "appendonly", "no")
+	mustDo(t, c, "SET", "while-off", "1")
+	mustDo(t, c, "CONFIG", "SET", "appendonly", "yes")
+	mustDo(t, c, "SET", "after-on", "1")
+	if !waitFor(30*time.Second, func() bool { return infoField(t, c, "persistence", "aof_rewrite_in_progress") == "0" }) {
+		t.Fatal("initial rewrite still in progress after 30s")
+	}
+	if got := infoField(t, c, "persistence", "aof_enabled"); got != "1" {
+		t.Fatalf("aof_enabled %s after CONFIG SET appendonly yes", got)
+	}
+	loadsTo("after CONFIG SET appendonly yes", digest(t, c))
+}
+
+// TestAOFKillDuringRewrite SIGKILLs kv-server in the middle of a slow
+// rewrite (rdb-key-save-delay) with writes going on: the directory left
+// behind loads, with every acknowledged write.
+func TestAOFKillDuringRewrite(t *testing.T) {
+	dir := t.TempDir()
+	kv := runAOF(t, testutil.Binary(t, "kv-server"), dir, "--appendfsync", "always", "--rdb-key-save-delay", "2000")
+	c := dial(t, kv.srv.Addr())
+	fillStrings(t, c, 13)
+	mustDo(t, c, "BGREWRITEAOF")
+	for i := 0; i < 200; i++ {
+		mustDo(t, c, "SET", "during:"+strconv.Itoa(i), strconv.Itoa(i))
+	}
+	if got := infoField(t, c, "persistence", "aof_rewrite_in_progress"); got != "1" {
+		t.Fatalf("aof_rewrite_in_progress %s: the rewrite ended too early for this test", got)
+	}
+	want := digest(t, c)
+	kv.srv.Cmd.Process.Signal(syscall.SIGKILL)
+	waitFor(5*time.Second, func() bool {
+		nc, err := net.Dial("tcp", kv.srv.Addr())
+		if err == nil {
+			nc.Close()
+		}
+		return err != nil
+	})
+	for _, bin := range []string{testutil.Program(t, "redis-server"), testutil.Binary(t, "kv-server")} {
+		d := t.TempDir()
+		copyTree(t, filepath.Join(dir, "appendonlydir"), filepath.Join(d, "appendonlydir"))
+		r := runAOF(t, bin, d)
+		if r.srv == nil {
+			t.Fatalf("%s refused the AOF left by SIGKILL during a rewrite:\n%s", bin, r.out)
+		}
+		if got := digest(t, dial(t, r.srv.Addr())); got != want {
+			t.Errorf("%s: digest %s, want %s", filepath.Base(bin), got, want)
+		}
+	}
+}
+
+// TestAOFCrashEverysec writes for a while with appendfsync everysec, then
+// SIGKILLs kv-server: after restart at most the writes of the last ~2
+// seconds are missing (and the ones present are a prefix).
+func TestAOFCrashEverysec(t *testing.T) {
+	dir := t.TempDir()
+	r := runAOF(t, testutil.Binary(t, "kv-server"), dir, "--appendfsync", "everysec")
+	c := dial(t, r.srv.Addr())
+	start := time.Now()
+	var acked []time.Time
+	for time.Since(start) < 1500*time.Millisecond {
+		mustDo(t, c, "RPUSH", "log", strconv.Itoa(len(acked)))
+		acked = append(acked, time.Now())
+	}
+	killed := time.Now()
+	r.srv.Cmd.Process.Signal(syscall.SIGKILL)
+	waitFor(5*time.Second, func() bool {
+		nc, err := net.Dial("tcp", r.srv.Addr())
+		if err == nil {
+			nc.Close()
+		}
+		return err != nil
+	})
+	r2 := runAOF(t, testutil.Binary(t, "kv-server"), dir)
+	n := intReply(t, dial(t, r2.srv.Addr()), "LLEN", "log")
+	if n > int64(len(acked)) {
+		t.Fatalf("LLEN %d > %d writes", n, len(acked))
+	}
+	if n < int64(len(acked)) && killed.Sub(acked[n]) > 2500*time.Millisecond {
+		t.Errorf("lost writes from %v before the kill (first lost: #%d)", killed.Sub(acked[n]), n)
+	}
+}
