@@ -27,6 +27,9 @@ type aofRun struct {
 	srv     *testutil.Server // nil when the process exited
 	out     string           // its output when it exited
 	exitErr error
+	// stop sends SIGTERM and waits for the exit (at most 10 s, then
+	// SIGKILL); the process is waited for here, never by srv.Stop.
+	stop func()
 }
 
 // runAOF starts bin in dir with appendonly yes and the extra directives,
@@ -61,7 +64,12 @@ func runAOF(t *testing.T, bin, dir string, extra ...string) aofRun {
 		r, err := c.Do("INFO", "persistence")
 		c.Close()
 		if err == nil && bytes.Contains(r, []byte("loading:0")) {
-			t.Cleanup(func() {
+			waited := false
+			stop := func() {
+				if waited {
+					return
+				}
+				waited = true
 				cmd.Process.Signal(syscall.SIGTERM)
 				select {
 				case <-done:
@@ -69,8 +77,9 @@ func runAOF(t *testing.T, bin, dir string, extra ...string) aofRun {
 					cmd.Process.Kill()
 					<-done
 				}
-			})
-			return aofRun{srv: srv}
+			}
+			t.Cleanup(stop)
+			return aofRun{srv: srv, stop: stop}
 		}
 	}
 	cmd.Process.Kill()
@@ -300,7 +309,7 @@ func TestAOFRedisLoadsOurs(t *testing.T) {
 	mustDo(t, c, "RPUSH", "list", "a", "b", "c")
 	mustDo(t, c, "INCRBYFLOAT", "fl", "1.25")
 	want := digest(t, c)
-	kv.srv.Stop()
+	kv.stop()
 	for _, bin := range []string{testutil.Program(t, "redis-server"), testutil.Binary(t, "kv-server")} {
 		dir := t.TempDir()
 		copyTree(t, filepath.Join(kdir, "appendonlydir"), filepath.Join(dir, "appendonlydir"))
