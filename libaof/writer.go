@@ -107,26 +107,32 @@ func SyncDir(dir string) error {
 	return err
 }
 
-// Writer appends to the current INCR file and fsyncs it by group commit.
-// Offsets are counted across files since the Writer was made, so that
-// "everything up to offset n is on disk" keeps its meaning when Switch
-// moves the writes to a new file.
+// Writer appends to the current INCR file with group writes and group
+// fsyncs. Append copies a command into a pending buffer (cheap, under the
+// caller's lock, in command order); WriteTo and SyncTo, called by each
+// client before its reply goes out, make sure the bytes up to an offset
+// reached the file (one write(2) for everything pending: all the clients
+// served meanwhile share it, as Redis's one write per event-loop
+// iteration) and, for SyncTo, the disk (one fsync covering every byte
+// written before it started: appendfsync always). Offsets count from the
+// Writer's creation, across files, so that "everything before offset n"
+// keeps its meaning when Switch moves the writes to a new file.
 //
-// Write and Switch are called by one goroutine at a time (kv-server calls
-// them under its engine lock); Sync and SyncTo may be called from any
-// goroutine. With appendfsync always a client calls SyncTo(offset after
-// its writes) before its reply is sent: one fsync covers every write made
-// before it started, as Redis's one fsync per event-loop iteration covers
-// every client served in it.
+// Append and Switch are called by one goroutine at a time (kv-server calls
+// them under its engine lock); the rest may be called from any goroutine.
 type Writer struct {
-	mu      sync.Mutex
-	cond    sync.Cond
-	f       *os.File
-	size    int64 // bytes in the current file
-	written int64 // offset after the last write, across files
-	synced  int64 // offset known to be on disk
-	syncing bool
-	err     error // the last fsync error; cleared by a successful one
+	mu       sync.Mutex
+	cond     sync.Cond
+	f        *os.File
+	pending  []byte // appended, not yet written
+	spare    []byte // the last written buffer, reused
+	size     int64  // bytes written to the current file
+	appended int64  // offset after the last Append
+	written  int64  // offset after the last write
+	synced   int64  // offset known to be on disk
+	writing  bool
+	syncing  bool
+	err      error // the first write error, or the last fsync error
 }
 
 // NewWriter returns a Writer appending to f, which holds size bytes.
@@ -136,49 +142,96 @@ func NewWriter(f *os.File, size int64) *Writer {
 	return w
 }
 
-// Write appends p to the current file. A short write is an error; the
-// bytes written still count (Redis then truncates or retries; kv-server
-// reports the error and keeps the counters true).
-func (w *Writer) Write(p []byte) (int, error) {
-	n, err := w.f.Write(p)
+// Append queues p (copied) to be written after everything appended before.
+func (w *Writer) Append(p []byte) {
 	w.mu.Lock()
-	w.size += int64(n)
-	w.written += int64(n)
+	w.pending = append(w.pending, p...)
+	w.appended += int64(len(p))
 	w.mu.Unlock()
-	if err == nil && n < len(p) {
-		err = errors.New("short write")
-	}
-	return n, err
 }
 
-// Size is the number of bytes in the current file.
+// Appended is the offset after the last Append.
+func (w *Writer) Appended() int64 {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.appended
+}
+
+// Size is the number of bytes appended to the current file (written or
+// about to be).
 func (w *Writer) Size() int64 {
 	w.mu.Lock()
 	defer w.mu.Unlock()
-	return w.size
+	return w.size + int64(len(w.pending))
 }
 
-// Written is the offset after the last write.
-func (w *Writer) Written() int64 {
+// Err is the write error that stopped the writes, or the last fsync
+// error; nil once an fsync succeeds after an fsync error.
+func (w *Writer) Err() error {
 	w.mu.Lock()
 	defer w.mu.Unlock()
-	return w.written
+	return w.err
 }
 
-// Pending reports whether some written bytes are not known to be on disk.
+// Pending reports whether some appended bytes are not known to be on disk.
 func (w *Writer) Pending() bool {
 	w.mu.Lock()
 	defer w.mu.Unlock()
-	return w.synced < w.written
+	return w.synced < w.appended
 }
 
-// SyncTo returns once every byte before offset off is on disk: at once if
-// it already is, else after an fsync that started after those bytes were
-// written (one in progress may not cover them: the caller waits for it and
-// may start the next, which covers every waiter).
+// WriteTo returns once every byte before offset off was written to the
+// file (or a write failed: the error, and no later write is tried, as the
+// file would have a hole).
+func (w *Writer) WriteTo(off int64) error {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.writeTo(off)
+}
+
+// writeTo is WriteTo with w.mu held.
+func (w *Writer) writeTo(off int64) error {
+	for w.written < off && w.err == nil {
+		if w.writing {
+			w.cond.Wait()
+			continue
+		}
+		w.writing = true
+		buf, f := w.pending, w.f
+		w.pending = w.spare[:0]
+		w.mu.Unlock()
+		n, err := f.Write(buf)
+		if err == nil && n < len(buf) {
+			err = errors.New("short write")
+		}
+		w.mu.Lock()
+		w.writing = false
+		w.size += int64(n)
+		w.written += int64(n)
+		if err != nil {
+			w.err = err
+		}
+		if cap(buf) <= 1<<20 {
+			w.spare = buf[:0]
+		} else {
+			w.spare = nil
+		}
+		w.cond.Broadcast()
+	}
+	return w.err
+}
+
+// SyncTo returns once every byte before offset off is on disk: written
+// first if needed, then at once if it already is, else after an fsync
+// that started after those bytes were written (one in progress may not
+// cover them: the caller waits for it and may start the next, which covers
+// every waiter).
 func (w *Writer) SyncTo(off int64) error {
 	w.mu.Lock()
 	defer w.mu.Unlock()
+	if err := w.writeTo(off); err != nil {
+		return err
+	}
 	for w.synced < off {
 		if w.syncing {
 			w.cond.Wait()
@@ -202,17 +255,17 @@ func (w *Writer) SyncTo(off int64) error {
 	return nil
 }
 
-// Sync fsyncs everything written so far (appendfsync everysec's
-// background fsync).
-func (w *Writer) Sync() error { return w.SyncTo(w.Written()) }
+// Sync writes and fsyncs everything appended so far (appendfsync
+// everysec's background fsync, shutdown).
+func (w *Writer) Sync() error { return w.SyncTo(w.Appended()) }
 
 // Switch makes f, holding size bytes, the file written from now on, after
-// fsyncing the current one (a rewrite's new INCR file). The old file is
-// closed.
+// writing and fsyncing everything appended to the current one (a
+// rewrite's new INCR file). The old file is closed.
 func (w *Writer) Switch(f *os.File, size int64) error {
 	err := w.Sync()
 	w.mu.Lock()
-	for w.syncing {
+	for w.syncing || w.writing {
 		w.cond.Wait()
 	}
 	old := w.f
@@ -224,11 +277,11 @@ func (w *Writer) Switch(f *os.File, size int64) error {
 	return err
 }
 
-// Close fsyncs and closes the current file.
+// Close writes, fsyncs and closes the current file.
 func (w *Writer) Close() error {
 	err := w.Sync()
 	w.mu.Lock()
-	for w.syncing {
+	for w.syncing || w.writing {
 		w.cond.Wait()
 	}
 	f := w.f

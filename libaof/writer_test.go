@@ -93,15 +93,24 @@ func TestWriterGroupCommit(t *testing.T) {
 			defer wg.Done()
 			for i := 0; i < 50; i++ {
 				mu.Lock()
-				w.Write(AppendCommand(nil, []byte("INCR"), []byte("k")))
-				off := w.Written()
+				w.Append(AppendCommand(nil, []byte("INCR"), []byte("k")))
+				off := w.Appended()
 				mu.Unlock()
-				if err := w.SyncTo(off); err != nil {
+				var err error
+				if i%2 == 0 {
+					err = w.WriteTo(off)
+				} else {
+					err = w.SyncTo(off)
+				}
+				if err != nil {
 					t.Error(err)
 					return
 				}
-				if w.Pending() && w.Written() == off {
-					t.Error("SyncTo returned with its offset not synced")
+				w.mu.Lock()
+				bad := w.written < off || (i%2 == 1 && w.synced < off)
+				w.mu.Unlock()
+				if bad {
+					t.Error("returned before its offset was written / synced")
 					return
 				}
 			}
@@ -109,17 +118,18 @@ func TestWriterGroupCommit(t *testing.T) {
 	}
 	wg.Wait()
 	size := int64(len(AppendCommand(nil, []byte("INCR"), []byte("k")))) * 400
-	if w.Size() != size || w.Written() != size || w.Pending() {
-		t.Fatalf("size %d written %d pending %v, want %d", w.Size(), w.Written(), w.Pending(), size)
+	w.Sync()
+	if w.Size() != size || w.Appended() != size || w.Pending() {
+		t.Fatalf("size %d appended %d pending %v, want %d", w.Size(), w.Appended(), w.Pending(), size)
 	}
 	// Switch: the old file is synced and closed, offsets go on.
 	f2, _ := os.Create(filepath.Join(dir, "2.incr.aof"))
 	if err := w.Switch(f2, 0); err != nil {
 		t.Fatal(err)
 	}
-	w.Write([]byte("*1\r\n$4\r\nPING\r\n"))
-	if w.Size() != 14 || w.Written() != size+14 || !w.Pending() {
-		t.Fatalf("after Switch: size %d written %d", w.Size(), w.Written())
+	w.Append([]byte("*1\r\n$4\r\nPING\r\n"))
+	if w.Size() != 14 || w.Appended() != size+14 || !w.Pending() {
+		t.Fatalf("after Switch: size %d appended %d", w.Size(), w.Appended())
 	}
 	if err := w.Close(); err != nil {
 		t.Fatal(err)
@@ -127,5 +137,8 @@ func TestWriterGroupCommit(t *testing.T) {
 	b, _ := os.ReadFile(filepath.Join(dir, "1.incr.aof"))
 	if int64(len(b)) != size || strings.Count(string(b), "INCR") != 400 {
 		t.Fatalf("first file holds %d bytes", len(b))
+	}
+	if b, _ := os.ReadFile(filepath.Join(dir, "2.incr.aof")); string(b) != "*1\r\n$4\r\nPING\r\n" {
+		t.Fatalf("second file holds %q", b)
 	}
 }

@@ -72,43 +72,39 @@ func (s *Server) aofFeed(db int, args [][]byte) {
 	a.buf = libaof.AppendCommand(a.buf, args...)
 }
 
-// aofFlush writes the buffered commands to the INCR file
-// (flushAppendOnlyFile); the caller holds the engine lock. It returns the
-// offset a client must see fsynced before its replies go out (0 unless
-// appendfsync is always).
+// aofFlush hands the buffered commands to the writer (the first half of
+// flushAppendOnlyFile); the caller holds the engine lock. It returns the
+// offset that must be written (with appendfsync always: fsynced) before
+// replies go out, 0 when the AOF is off.
 func (s *Server) aofFlush() int64 {
 	a := &s.aof
 	if a.w == nil {
 		return 0
 	}
 	if len(a.buf) > 0 {
-		if _, err := a.w.Write(a.buf); err != nil {
-			if a.writeErr == nil {
-				s.log.Warning("Error writing to the AOF file: %v", err)
-			}
-			a.writeErr = err
-		} else if a.writeErr != nil {
-			s.log.Warning("AOF write error looks solved, Redis can write again.")
-			a.writeErr = nil
-		}
+		a.w.Append(a.buf)
 		if cap(a.buf) > 4<<20 {
 			a.buf = nil
 		} else {
 			a.buf = a.buf[:0]
 		}
 	}
-	if s.conf.Appendfsync == "always" {
-		return a.w.Written()
-	}
-	return 0
+	return a.w.Appended()
 }
 
-// aofWaitSynced blocks until offset off is on disk (appendfsync always);
-// called without the engine lock.
-func (s *Server) aofWaitSynced(w *libaof.Writer, off int64) {
+// aofWait is the second half of flushAppendOnlyFile, called without the
+// engine lock before a client's replies are sent: the commands before off
+// are written to the file (one write for every client waiting, as Redis
+// writes once per event-loop iteration), and with appendfsync always
+// fsynced (group commit).
+func (s *Server) aofWait(w *libaof.Writer, off int64, always bool) {
+	if !always {
+		w.WriteTo(off) // an error shows in aof_last_write_status (aofCron)
+		return
+	}
 	if err := w.SyncTo(off); err != nil {
-		// Redis exits: with always, an fsync error loses acknowledged
-		// writes.
+		// Redis exits: with always, a write or fsync error loses
+		// acknowledged writes.
 		s.log.Warning("Can't persist AOF for fsync error when the AOF fsync policy is 'always': %v. Exiting...", err)
 		os.Exit(1)
 	}
@@ -121,7 +117,14 @@ func (s *Server) aofCron() {
 	if a.w == nil {
 		return
 	}
-	s.aofFlush()
+	a.w.WriteTo(s.aofFlush())
+	switch err := a.w.Err(); {
+	case err != nil && a.writeErr == nil:
+		s.log.Warning("Error writing to the AOF file: %v", err)
+	case err == nil && a.writeErr != nil:
+		s.log.Warning("AOF write error looks solved, Redis can write again.")
+	}
+	a.writeErr = a.w.Err()
 	if s.conf.Appendfsync == "everysec" && !a.syncing && time.Since(a.lastFsync) >= time.Second && a.w.Pending() {
 		if s.conf.NoAppendfsyncOnRewrite && s.snap != nil {
 			return

@@ -23,7 +23,7 @@ func TestPropagateDefaultAndRewrites(t *testing.T) {
 	c := testClient(t)
 	got := propRecorder(c)
 	c.run1("SET", "a", "1")
-	c.run1("GET", "a")         // no change: nothing
+	c.run1("GET", "a") // no change: nothing
 	c.run1("SET", "b", "1", "NX", "GET")
 	c.run1("SELECT", "3")
 	c.run1("INCRBYFLOAT", "f", "1.5")

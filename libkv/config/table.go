@@ -118,7 +118,8 @@ var Implemented = map[string]bool{
 	// The append-only file (libkv/aof.go).
 	"appendonly": true, "appendfilename": true, "appenddirname": true,
 	"appendfsync": true, "aof-load-truncated": true, "aof-timestamp-enabled": true,
-	"no-appendfsync-on-rewrite": true,
+	"no-appendfsync-on-rewrite": true, "auto-aof-rewrite-percentage": true,
+	"auto-aof-rewrite-min-size": true,
 }
 
 // fileOnly lists the directives that only a configuration file (or the
