@@ -121,8 +121,14 @@ func SyncDir(dir string) error {
 // Append and Switch are called by one goroutine at a time (kv-server calls
 // them under its engine lock); the rest may be called from any goroutine.
 type Writer struct {
-	mu       sync.Mutex
-	cond     sync.Cond
+	mu   sync.Mutex
+	cond sync.Cond
+	// Gather, when set, is called by the goroutine about to fsync for a
+	// group, before it decides what the fsync covers: kv-server lets the
+	// clients already waiting for its engine lock append their commands
+	// first, so that one fsync covers them too (Redis gets that from its
+	// event loop: one fsync per iteration, after every ready client ran).
+	Gather   func()
 	f        *os.File
 	pending  []byte // appended, not yet written
 	spare    []byte // the last written buffer, reused
@@ -238,6 +244,16 @@ func (w *Writer) SyncTo(off int64) error {
 			continue
 		}
 		w.syncing = true
+		if w.Gather != nil {
+			w.mu.Unlock()
+			w.Gather()
+			w.mu.Lock()
+			if err := w.writeTo(w.appended); err != nil {
+				w.syncing = false
+				w.cond.Broadcast()
+				return err
+			}
+		}
 		goal, f := w.written, w.f
 		w.mu.Unlock()
 		err := f.Sync()

@@ -125,7 +125,7 @@ func (s *Server) startAOFRewrite(enable bool) error {
 	default:
 		// Turning the AOF on: commands go to the new INCR file from now
 		// on; the manifest names it once the BASE exists.
-		a.w = libaof.NewWriter(f, 0)
+		a.w = s.newAOFWriter(f, 0)
 		a.buf = a.buf[:0]
 		a.lastFsync = time.Now()
 		s.prop.sinks = append(s.prop.sinks, s.aofFeed)

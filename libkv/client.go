@@ -455,12 +455,12 @@ func (c *Client) execBatch(arena [][]byte, ends []int) {
 		}
 	}
 	c.syncLimits()
-	aofw, off, always := s.aof.w, s.aofFlush(), s.conf.Appendfsync == "always"
+	aofw, synced := s.aof.w, s.aofFlush()
 	s.mu.Unlock()
-	if aofw != nil {
-		// The replies go out once this batch's commands are written (with
-		// appendfsync always: on disk).
-		s.aofWait(aofw, off, always)
+	if synced > 0 {
+		// appendfsync always: the replies go out once the writes of this
+		// batch are on disk.
+		s.aofWaitSynced(aofw, synced)
 	}
 }
 
