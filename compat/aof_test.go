@@ -14,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/kvkit/kvkit/internal/resptest"
 	"github.com/kvkit/kvkit/internal/testutil"
 )
 
@@ -55,37 +56,54 @@ func runAOF(t *testing.T, bin, dir string, extra ...string) aofRun {
 			return aofRun{out: out.String(), exitErr: err}
 		case <-time.After(20 * time.Millisecond):
 		}
-		nc, err := net.DialTimeout("tcp", srv.Addr(), time.Second)
-		if err != nil {
+		if !aofNotLoading(srv.Addr()) {
 			continue
 		}
-		nc.Close()
-		c := dial(t, srv.Addr())
-		r, err := c.Do("INFO", "persistence")
-		c.Close()
-		if err == nil && bytes.Contains(r, []byte("loading:0")) {
-			waited := false
-			stop := func() {
-				if waited {
-					return
-				}
-				waited = true
-				cmd.Process.Signal(syscall.SIGTERM)
-				select {
-				case <-done:
-				case <-time.After(10 * time.Second):
-					cmd.Process.Kill()
-					<-done
-				}
-			}
-			t.Cleanup(stop)
-			return aofRun{srv: srv, stop: stop}
+		// Both servers answer between two files of a multi-part AOF
+		// with loading:0 (Redis stops and restarts its loading state
+		// per file), and just before exiting on a bad file: loaded
+		// means still running, and not loading, a moment later.
+		select {
+		case err := <-done:
+			return aofRun{out: out.String(), exitErr: err}
+		case <-time.After(300 * time.Millisecond):
 		}
+		if !aofNotLoading(srv.Addr()) {
+			continue
+		}
+		waited := false
+		stop := func() {
+			if waited {
+				return
+			}
+			waited = true
+			cmd.Process.Signal(syscall.SIGTERM)
+			select {
+			case <-done:
+			case <-time.After(10 * time.Second):
+				cmd.Process.Kill()
+				<-done
+			}
+		}
+		t.Cleanup(stop)
+		return aofRun{srv: srv, stop: stop}
 	}
 	cmd.Process.Kill()
 	<-done
 	t.Fatalf("%s did not load within 15s:\n%s", bin, out.String())
 	return aofRun{}
+}
+
+// aofNotLoading reports whether the server at addr answers INFO with
+// loading:0; false when it cannot be reached.
+func aofNotLoading(addr string) bool {
+	c, err := resptest.Dial(addr)
+	if err != nil {
+		return false
+	}
+	defer c.Close()
+	r, err := c.Do("INFO", "persistence")
+	return err == nil && bytes.Contains(r, []byte("loading:0"))
 }
 
 // copyTree copies the directory src into dst (created).

@@ -49,7 +49,7 @@ type aofState struct {
 	rewrites         int64
 	rewriteFailures  int64
 	lastRewriteFail  bool  // aof_last_bgrewrite_status:err
-	lastRewriteTime  int64 // aof_last_rewrite_time_sec; 0 before any (New sets -1)
+	lastRewriteTime  int64 // aof_last_rewrite_time_sec (-1 is shown before any rewrite)
 }
 
 // aofDir is dir/appenddirname.
