@@ -538,3 +538,46 @@ func TestAOFCrashEverysec(t *testing.T) {
 		t.Errorf("lost writes from %v before the kill (first lost: #%d)", killed.Sub(acked[n]), n)
 	}
 }
+
+// TestAOFServedBlockingPops compares the INCR files when blocked clients
+// are served by another client's push: each is propagated in its
+// non-blocking form (BLPOP -> LPOP, BLMOVE -> LMOVE, BRPOPLPUSH ->
+// RPOPLPUSH, BLMPOP -> LPOP key count).
+func TestAOFServedBlockingPops(t *testing.T) {
+	kdir, rdir := t.TempDir(), t.TempDir()
+	kv := runAOF(t, testutil.Binary(t, "kv-server"), kdir)
+	rs := runAOF(t, testutil.Program(t, "redis-server"), rdir)
+	for _, addr := range []string{kv.srv.Addr(), rs.srv.Addr()} {
+		c := dial(t, addr)
+		for _, tc := range []struct {
+			block []string
+			push  string
+		}{
+			{[]string{"BLPOP", "q1", "0"}, "q1"},
+			{[]string{"BRPOP", "q1", "0"}, "q1"},
+			{[]string{"BLMOVE", "q2", "dst", "RIGHT", "LEFT", "0"}, "q2"},
+			{[]string{"BRPOPLPUSH", "q3", "dst", "0"}, "q3"},
+			{[]string{"BLMPOP", "0", "2", "q4", "q5", "LEFT", "COUNT", "5"}, "q5"},
+		} {
+			mustDo(t, c, "DEL", "q1", "q2", "q3", "q4", "q5")
+			b := dial(t, addr)
+			if err := b.Write(resptest.Encode(tc.block...)); err != nil {
+				t.Fatal(err)
+			}
+			if !waitFor(5*time.Second, func() bool { return infoField(t, c, "clients", "blocked_clients") == "1" }) {
+				t.Fatalf("%v did not block", tc.block)
+			}
+			mustDo(t, c, "RPUSH", tc.push, "a", "b", "c")
+			if _, err := b.Read(); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	read := func(dir string) string {
+		b, _ := os.ReadFile(filepath.Join(dir, "appendonlydir", "appendonly.aof.1.incr.aof"))
+		return string(b)
+	}
+	if k, r := read(kdir), read(rdir); k != r {
+		t.Fatalf("INCR files differ:\n%q\nredis-server:\n%q", k, r)
+	}
+}

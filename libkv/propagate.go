@@ -127,9 +127,9 @@ var (
 	propRPop      = []byte("RPOP")
 	propLMove     = []byte("LMOVE")
 	propRPopLPush = []byte("RPOPLPUSH")
-	propLeft      = []byte("LEFT")
+	propLeft      = []byte("left") // shared.left: lower case, as Redis writes it
 	propAbsTTL    = []byte("ABSTTL")
-	propRight     = []byte("RIGHT")
+	propRight     = []byte("right")
 )
 
 // delOrUnlink is UNLINK when lazy, else DEL.
@@ -143,7 +143,7 @@ func delOrUnlink(lazy bool) []byte {
 // propInt is n in decimal, as an argument to propagate.
 func propInt(n int64) []byte { return strconv.AppendInt(nil, n, 10) }
 
-// propEnd is LEFT or RIGHT, Redis's shared.left / shared.right.
+// propEnd is "left" or "right", Redis's shared.left / shared.right.
 func propEnd(head bool) []byte {
 	if head {
 		return propLeft

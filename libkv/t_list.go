@@ -819,7 +819,7 @@ func (c *Client) blockingMove(args [][]byte, from, to bool, timeout time.Duratio
 	isBLMove := len(args) == 6
 	c.blockForKeys(TypeList, args[1:2], timeout, args, func(w *Client, key []byte, o *Object) {
 		w.lmove(key, dst, from, to)
-		// Served: serveClientBlockedOnList writes LMOVE with LEFT/RIGHT
+		// Served: serveClientBlockedOnList writes LMOVE with left/right
 		// words, or RPOPLPUSH for BRPOPLPUSH.
 		if isBLMove {
 			w.propagateAs(propLMove, key, dst, propEnd(from), propEnd(to))
