@@ -257,7 +257,8 @@ var aofPropagationScript = [][]string{
 	{"SELECT", "2"}, {"SET", "x", "y"}, {"RENAME", "x", "x2"}, {"COPY", "x2", "x3"}, {"GET", "nokey"}, {"DEL", "nokey"},
 	{"PFADD", "hll", "a", "b", "c"}, {"PFCOUNT", "hll"}, {"PFCOUNT", "hll"}, {"EXPIRE", "x2", "-1"},
 	{"INCR", "cnt"}, {"APPEND", "cnt", "5"}, {"SETRANGE", "cnt", "0", "9"}, {"DECRBY", "cnt", "2"},
-	{"MSET", "m1", "1", "m2", "2"}, {"MSETNX", "m1", "1", "m3", "3"}, {"FLUSHDB"},
+	{"MSET", "m1", "1", "m2", "2"}, {"MSETNX", "m1", "1", "m3", "3"}, {"FLUSHDB"}, {"FLUSHDB"},
+	{"SELECT", "5"}, {"FLUSHALL"}, {"SELECT", "2"},
 	{"SELECT", "0"}, {"SET", "p", "1"}, {"EXPIRE", "p", "0"}, {"SET", "q", "1"}, {"PEXPIREAT", "q", "1"},
 	{"SET", "r", "1"}, {"DUMP", "r"}, {"SWAPDB", "0", "1"}, {"SELECT", "1"}, {"DEL", "r"}, {"SET", "r", "2"},
 	// Lazy expiry: the DEL goes first, alone when the command itself

@@ -26,21 +26,22 @@ const (
 type Client struct {
 	// propArgs and propSkip are a command's propagation requests
 	// (propagate.go).
-	propArgs [][]byte
-	propSkip bool
-	curArgs  [][]byte // the arguments of the command running
-	srv      *Server
-	id       uint64
-	conn     net.Conn
-	unix     bool
-	fd       int
-	addr     string
-	laddr    string
-	name     string
-	db       *DB
-	w        resp.Writer
-	authed   bool
-	created  time.Time
+	propArgs  [][]byte
+	propSkip  bool
+	propForce bool
+	curArgs   [][]byte // the arguments of the command running
+	srv       *Server
+	id        uint64
+	conn      net.Conn
+	unix      bool
+	fd        int
+	addr      string
+	laddr     string
+	name      string
+	db        *DB
+	w         resp.Writer
+	authed    bool
+	created   time.Time
 
 	lastInteraction atomic.Int64 // Unix ms of the last read or command, for timeout
 	pauseWaiting    atomic.Bool  // waiting for a CLIENT PAUSE to end: never idle-closed

@@ -98,21 +98,22 @@ func (c *Client) process(args [][]byte) {
 func (c *Client) call(cmd *command, args [][]byte, start time.Time) {
 	s := c.srv
 	c.lastCmd = cmd.meta.Name
-	c.propArgs, c.propSkip, c.curArgs = nil, false, args
+	c.propArgs, c.propSkip, c.propForce, c.curArgs = nil, false, false, args
 	dirty := s.dirty - s.prop.expiredDirty
 	s.prop.depth++
 	c.run(cmd, args)
 	s.prop.depth--
-	if s.dirty-s.prop.expiredDirty != dirty && !c.propSkip {
+	if (s.dirty-s.prop.expiredDirty > dirty || c.propForce) && !c.propSkip {
 		// call()'s propagation of a command that changed the dataset, after
-		// whatever it queued itself (lazily expired keys' DELs).
+		// whatever it queued itself (lazily expired keys' DELs). A save
+		// resets s.dirty: a decrease is no change, as call()'s clamp.
 		pa := args
 		if c.propArgs != nil {
 			pa = c.propArgs
 		}
 		s.alsoPropagate(c.db.id, pa...)
 	}
-	c.propArgs, c.propSkip = nil, false
+	c.propArgs, c.propSkip, c.propForce = nil, false, false
 	if s.prop.depth == 0 {
 		s.propagatePending()
 	}

@@ -444,6 +444,7 @@ func cmdFlushDB(c *Client, args [][]byte) {
 		return
 	}
 	c.srv.dirty += int64(c.srv.emptyDB(c.db))
+	c.forcePropagation() // even when the database was empty, as Redis 7.0
 	c.w.OK()
 }
 
@@ -461,6 +462,7 @@ func cmdFlushAll(c *Client, args [][]byte) {
 	if len(s.conf.Save) > 0 {
 		s.saveSync()
 	}
+	c.forcePropagation() // even when empty or saved, as Redis 7.0
 	c.w.OK()
 }
 

@@ -19,6 +19,8 @@ import "strconv"
 //     (SET ... EX -> SET ... PXAT, INCRBYFLOAT -> SET ... KEEPTTL, BLPOP ->
 //     LPOP, EXPIRE -> PEXPIREAT, ...). It has effect only if the command
 //     changed the dataset.
+//   - c.forcePropagation() queues the argv even without a change (FLUSHALL,
+//     FLUSHDB).
 //   - c.preventPropagation() stops call() from queueing the argv, and the
 //     command queues what it wants with s.alsoPropagate(db, args...)
 //     (SPOP with a count -> SREM commands).
@@ -74,6 +76,11 @@ func (c *Client) propagateAs(args ...[]byte) { c.propArgs = args }
 
 // preventPropagation keeps call() from replaying the command's argv.
 func (c *Client) preventPropagation() { c.propSkip = true }
+
+// forcePropagation makes call() replay the command's argv even when it
+// changed nothing (forceCommandPropagation: FLUSHALL and FLUSHDB on empty
+// databases, FLUSHALL whose save reset the change counter).
+func (c *Client) forcePropagation() { c.propForce = true }
 
 // propagatePending hands the queued commands to the sinks: one command as
 // is, several wrapped in MULTI/EXEC (the MULTI in the first command's
@@ -168,7 +175,7 @@ func (s *Server) servedPropagation(w *Client, args [][]byte, serve func()) {
 	s.prop.depth++
 	serve()
 	s.prop.depth--
-	if s.dirty-s.prop.expiredDirty != dirty && !w.propSkip {
+	if s.dirty-s.prop.expiredDirty > dirty && !w.propSkip {
 		if w.propArgs != nil {
 			args = w.propArgs
 		}

@@ -57,3 +57,18 @@ func TestPropagateNested(t *testing.T) {
 		t.Fatalf("propagated %q, want %q", *got, want)
 	}
 }
+
+// TestPropagateNotSave: SAVE resets the change counter; that is not a
+// change to propagate (call() clamps the difference at 0).
+func TestPropagateNotSave(t *testing.T) {
+	c := testClient(t)
+	c.srv.conf.Dir = t.TempDir()
+	got := propRecorder(c)
+	c.run1("SET", "a", "1")
+	if r := c.run1("SAVE"); r != "+OK\r\n" {
+		t.Fatalf("SAVE: %q", r)
+	}
+	if strings.Join(*got, "|") != "0:SET a 1" {
+		t.Fatalf("propagated %q", *got)
+	}
+}
