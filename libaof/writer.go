@@ -107,16 +107,15 @@ func SyncDir(dir string) error {
 	return err
 }
 
-// Writer appends to the current INCR file with group writes and group
-// fsyncs. Append copies a command into a pending buffer (cheap, under the
-// caller's lock, in command order); WriteTo and SyncTo, called by each
-// client before its reply goes out, make sure the bytes up to an offset
-// reached the file (one write(2) for everything pending: all the clients
-// served meanwhile share it, as Redis's one write per event-loop
-// iteration) and, for SyncTo, the disk (one fsync covering every byte
-// written before it started: appendfsync always). Offsets count from the
-// Writer's creation, across files, so that "everything before offset n"
-// keeps its meaning when Switch moves the writes to a new file.
+// Writer appends to the current INCR file. Append copies commands into a
+// pending buffer in command order; WriteTo writes what is pending up to an
+// offset with one write(2) (kv-server calls it at the end of each batch,
+// under its engine lock, before the replies go out); SyncTo makes sure the
+// bytes up to an offset are on disk with group fsyncs: one fsync covers
+// every byte written before it started, and the callers waiting share it
+// (appendfsync always). Offsets count from the Writer's creation, across
+// files, so that "everything before offset n" keeps its meaning when
+// Switch moves the writes to a new file.
 //
 // Append and Switch are called by one goroutine at a time (kv-server calls
 // them under its engine lock); the rest may be called from any goroutine.
