@@ -256,7 +256,7 @@ func (s *Server) handleReadyKeys() {
 				}
 				start := time.Now()
 				errs := s.stats.errorReplies
-				b.serve(w, key, o)
+				s.servedPropagation(w, b.args, func() { b.serve(w, key, o) })
 				// A subscriber (RESP3) gets the reply queued now, before
 				// any message published after this command.
 				w.handOff()

@@ -25,18 +25,24 @@ const (
 
 // Client is one connection's state (Redis's client struct).
 type Client struct {
-	srv     *Server
-	id      uint64
-	conn    net.Conn
-	unix    bool
-	fd      int
-	addr    string
-	laddr   string
-	name    string
-	db      *DB
-	w       resp.Writer
-	authed  bool
-	created time.Time
+	// propArgs and propSkip are a command's propagation requests
+	// (propagate.go).
+	propArgs  [][]byte
+	propSkip  bool
+	propForce bool
+	curArgs   [][]byte // the arguments of the command running
+	srv       *Server
+	id        uint64
+	conn      net.Conn
+	unix      bool
+	fd        int
+	addr      string
+	laddr     string
+	name      string
+	db        *DB
+	w         resp.Writer
+	authed    bool
+	created   time.Time
 
 	lastInteraction atomic.Int64 // Unix ms of the last read or command, for timeout
 	pauseWaiting    atomic.Bool  // waiting for a CLIENT PAUSE to end: never idle-closed
@@ -479,8 +485,14 @@ func (c *Client) execBatch(arena [][]byte, ends []int) {
 		}
 	}
 	c.syncLimits()
+	aofw, synced := s.aof.w, s.aofFlush()
 	c.handOff()
 	s.mu.Unlock()
+	if synced > 0 {
+		// appendfsync always: the replies go out once the writes of this
+		// batch are on disk.
+		s.aofWaitSynced(aofw, synced)
+	}
 }
 
 // handOff queues the replies of a client with a writer goroutine before

@@ -131,8 +131,26 @@ func (c *Client) call(cmd *command, args [][]byte, start time.Time) {
 	c.lastCmd = cmd.meta.Name
 	c.failed = false
 	mark, changes := len(s.written), s.changes()
+	c.propArgs, c.propSkip, c.propForce, c.curArgs = nil, false, false, args
+	dirty := s.dirty - s.prop.expiredDirty
+	s.prop.depth++
 	c.run(cmd, args)
 	s.signalWritten(mark, s.changes() != changes)
+	s.prop.depth--
+	if (s.dirty-s.prop.expiredDirty > dirty || c.propForce) && !c.propSkip {
+		// call()'s propagation of a command that changed the dataset, after
+		// whatever it queued itself (lazily expired keys' DELs). A save
+		// resets s.dirty: a decrease is no change, as call()'s clamp.
+		pa := args
+		if c.propArgs != nil {
+			pa = c.propArgs
+		}
+		s.alsoPropagate(c.db.id, pa...)
+	}
+	c.propArgs, c.propSkip, c.propForce = nil, false, false
+	if s.prop.depth == 0 {
+		s.propagatePending()
+	}
 	dur := time.Since(start)
 	if len(s.monitors) > 0 && !cmd.meta.Flags.Has(cmdtable.FlagSkipMonitor) && !cmd.meta.Flags.Has(cmdtable.FlagAdmin) {
 		s.feedMonitors(c, redact(cmd.meta, args))

@@ -86,6 +86,8 @@ func (s *Server) cron() {
 		s.activeExpireCycle()
 	}
 	s.databasesCron()
+	s.aofCron()
+	s.aofRewriteCron()
 }
 
 // databasesCron is Redis's databasesCron table maintenance: shrink tables

@@ -72,6 +72,8 @@ func (s *Server) deleteExpired(db *DB, key string) {
 	s.dirty++
 	s.signalModifiedKey(db, key)
 	s.notifyKeyspaceEvent(config.NotifyExpired, "expired", []byte(key), db.id)
+	s.prop.expiredDirty++
+	s.propagateDeletion(db.id, []byte(key), s.conf.LazyfreeLazyExpire)
 }
 
 // lookupRead finds key for a read: expired keys are removed first, and the

@@ -206,6 +206,7 @@ func (s *Server) evictUntil(toFree int64, policy evictPolicy) int {
 		// saves a copy per eviction.
 		kb := unsafe.Slice(unsafe.StringData(key), len(key))
 		mark := len(s.written)
+		s.propagateDeletion(db.id, kb, s.conf.LazyfreeLazyEviction)
 		if s.conf.LatencyMonitorThreshold > 0 {
 			// latencyStartMonitor reads the clock only when monitoring.
 			delStart := time.Now()

@@ -347,9 +347,15 @@ func (c *Client) expireGeneric(args [][]byte, basetime int64, unit int64) {
 	if when <= s.now {
 		s.deleteKey(c.db, key)
 		s.notifyKeyspaceEvent(config.NotifyGeneric, "del", key, c.db.id)
+		c.propagateAs(delOrUnlink(s.conf.LazyfreeLazyExpire), key)
 	} else {
 		s.setExpire(c.db, key, when)
 		s.notifyKeyspaceEvent(config.NotifyGeneric, "expire", key, c.db.id)
+		if basetime != 0 || unit != 1 {
+			// Replayed as an absolute expiry (expireGenericCommand);
+			// PEXPIREAT itself goes as sent, options included.
+			c.propagateAs(propPexpireat, key, propInt(when))
+		}
 	}
 	s.dirty++
 	c.w.Int(1)
@@ -455,6 +461,7 @@ func cmdFlushDB(c *Client, args [][]byte) {
 		return
 	}
 	c.srv.dirty += int64(c.srv.emptyDB(c.db))
+	c.forcePropagation() // even when the database was empty, as Redis 7.0
 	c.w.OK()
 }
 
@@ -472,6 +479,7 @@ func cmdFlushAll(c *Client, args [][]byte) {
 	if len(s.conf.Save) > 0 {
 		s.saveSync()
 	}
+	c.forcePropagation() // even when empty or saved, as Redis 7.0
 	c.w.OK()
 }
 

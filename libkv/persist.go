@@ -32,6 +32,9 @@ type rdbState struct {
 	saves          int64   // rdb_saves
 	dirtyBefore    int64   // dirty when the BGSAVE started
 	skipChecksum   bool    // DEBUG SET-SKIP-CHECKSUM-VALIDATION
+	// bgsaveScheduled: BGSAVE SCHEDULE during an AOF rewrite, started
+	// by the cron once it is over.
+	bgsaveScheduled bool
 
 	loading         bool // the dataset is being loaded: -LOADING
 	loadStart       int64
@@ -43,6 +46,7 @@ type rdbState struct {
 
 // bgsave is a BGSAVE in progress.
 type bgsave struct {
+	done   func(err error) // when set, called instead of bgsaveDone (an AOF rewrite)
 	start  time.Time
 	sn     *snapshot
 	pipe   *rdbPipe
@@ -112,19 +116,7 @@ func writeFileSafely(tmp, path string, useLZ4 bool, fill func(w io.Writer) error
 func (s *Server) saveSync() error {
 	s.abortBgsave()
 	err := writeFileSafely(s.tempPath(), s.rdbPath(), s.conf.RdbCompressionLz4, func(w io.Writer) error {
-		sink := &rdbSink{out: func(b []byte) error { _, err := w.Write(b); return err }}
-		sn, err := s.newSnapshot(sink, false)
-		if err != nil {
-			return err
-		}
-		s.snap = sn
-		sn.step(0, 0)
-		s.snap = nil
-		if err := sn.finish(s.conf.Rdbchecksum); err != nil {
-			return err
-		}
-		sink.handOver(0)
-		return sink.err
+		return s.encodeSync(w, false)
 	})
 	if err != nil {
 		s.log.Warning("%v", err)
@@ -136,6 +128,27 @@ func (s *Server) saveSync() error {
 	s.rdb.lastBgsaveOK = true
 	s.rdb.saves++
 	return nil
+}
+
+// encodeSync writes the whole keyspace as an RDB file to w under the
+// engine lock (aofBase: with the aof-base aux field, for an AOF BASE).
+func (s *Server) encodeSync(w io.Writer, aofBase bool) error {
+	// One snapshot at a time: a synchronous save abandons an AOF rewrite
+	// (which the cron's auto rewrite or BGREWRITEAOF redoes).
+	s.abortAOFRewrite()
+	sink := &rdbSink{out: func(b []byte) error { _, err := w.Write(b); return err }}
+	sn, err := s.newSnapshot(sink, aofBase)
+	if err != nil {
+		return err
+	}
+	s.snap = sn
+	sn.step(0, 0)
+	s.snap = nil
+	if err := sn.finish(s.conf.Rdbchecksum); err != nil {
+		return err
+	}
+	sink.handOver(0)
+	return sink.err
 }
 
 // startBgsave is rdbSaveBackground: a forkless snapshot walked by a
@@ -255,6 +268,10 @@ func (s *Server) bgsaveWrite(bg *bgsave, tmp, path string, useLZ4 bool) {
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	if bg.done != nil {
+		bg.done(err)
+		return
+	}
 	s.bgsaveDone(bg, err)
 }
 
@@ -302,7 +319,12 @@ func (s *Server) abortBgsave() {
 // saveCron is serverCron's part for snapshots: the save points
 // (CONFIG_BGSAVE_RETRY_DELAY of 5 seconds after a failure).
 func (s *Server) saveCron() {
-	if s.rdb.bgsave != nil || s.rdb.loading {
+	if s.rdb.bgsave != nil || s.rdb.loading || s.aof.rewrite != nil {
+		return
+	}
+	if s.rdb.bgsaveScheduled {
+		s.rdb.bgsaveScheduled = false
+		s.startBgsave()
 		return
 	}
 	now := time.Now().Unix()
@@ -350,6 +372,16 @@ func cmdBgsave(c *Client, args [][]byte) {
 	}
 	if s.rdb.bgsave != nil {
 		c.addError("ERR Background save already in progress")
+		return
+	}
+	if s.aof.rewrite != nil {
+		// One snapshot at a time, as Redis's one child.
+		if len(args) == 2 {
+			s.rdb.bgsaveScheduled = true
+			c.w.Status("Background saving scheduled")
+			return
+		}
+		c.addError("ERR Another child process is active (AOF?): can't BGSAVE right now. Use BGSAVE SCHEDULE in order to schedule a BGSAVE whenever possible.")
 		return
 	}
 	if s.startBgsave() != nil {
@@ -433,6 +465,18 @@ func (c *countingReader) Read(p []byte) (int, error) {
 func (s *Server) loadAtStart() error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	if s.conf.Appendonly {
+		// Redis loads the AOF alone when appendonly is yes.
+		existed, err := s.loadAOF()
+		if err != nil {
+			var le *aofLoadError
+			if errors.As(err, &le) {
+				return err
+			}
+			return fmt.Errorf("Fatal error loading the AOF: %v. Exiting.", err)
+		}
+		return s.aofOpenAtStart(existed)
+	}
 	if err := s.loadFile(s.rdbPath(), true, false); err != nil {
 		var re *librdb.Error
 		if errors.As(err, &re) && errors.Is(err, librdb.ErrChecksum) {
@@ -487,6 +531,18 @@ func (s *Server) shutdownSave(save, nosave, force bool) bool {
 		s.log.Warning("There is a child saving an .rdb. Killing it!")
 		s.abortBgsave()
 		os.Remove(s.tempPath())
+	}
+	if s.aof.rewrite != nil {
+		s.log.Warning("There is a child rewriting the AOF. Killing it!")
+		s.abortAOFRewrite()
+	}
+	if s.aof.w != nil {
+		// prepareForShutdown: the AOF is written and fsynced.
+		s.log.Notice("Calling fsync() on the AOF file.")
+		s.aofFlush()
+		if err := s.aof.w.Sync(); err != nil {
+			s.log.Warning("Error syncing the AOF file: %v", err)
+		}
 	}
 	if nosave || !save && len(s.conf.Save) == 0 {
 		return true
@@ -572,15 +628,7 @@ func (s *Server) infoPersistence(w infoWriter) {
 	w.kv("rdb_last_cow_size", r.lastCow)
 	w.kv("rdb_last_load_keys_expired", r.loadKeysExpired)
 	w.kv("rdb_last_load_keys_loaded", r.loadKeysLoaded)
-	for _, kv := range [][2]string{
-		{"aof_enabled", "0"}, {"aof_rewrite_in_progress", "0"}, {"aof_rewrite_scheduled", "0"},
-		{"aof_last_rewrite_time_sec", "-1"}, {"aof_current_rewrite_time_sec", "-1"},
-		{"aof_last_bgrewrite_status", "ok"}, {"aof_rewrites", "0"},
-		{"aof_rewrites_consecutive_failures", "0"}, {"aof_last_write_status", "ok"},
-		{"aof_last_cow_size", "0"}, {"module_fork_in_progress", "0"}, {"module_fork_last_cow_size", "0"},
-	} {
-		w.kv(kv[0], kv[1])
-	}
+	s.infoAOF(w)
 	if r.loading {
 		done := r.loadDone.Load()
 		elapsed := time.Now().Unix() - r.loadStart

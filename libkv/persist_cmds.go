@@ -11,6 +11,7 @@ import (
 func init() {
 	serverCommands["save"] = cmdSave
 	serverCommands["bgsave"] = cmdBgsave
+	serverCommands["bgrewriteaof"] = cmdBgrewriteaof
 	serverCommands["lastsave"] = cmdLastsave
 	keyCommands["dump"] = cmdDump
 	keyCommands["restore"] = cmdRestore
@@ -113,6 +114,7 @@ func cmdRestore(c *Client, args [][]byte) {
 		if deleted {
 			s.dirty++
 			s.notifyKeyspaceEvent(config.NotifyGeneric, "del", key, c.db.id)
+			c.propagateAs(propDel, key)
 		}
 		c.w.OK()
 		return
@@ -120,6 +122,12 @@ func cmdRestore(c *Client, args [][]byte) {
 	s.addKey(c.db, key, o)
 	if ttl > 0 {
 		s.setExpire(c.db, key, ttl)
+		if !absttl {
+			// Replayed with the absolute expiry (restoreCommand).
+			pa := append([][]byte(nil), c.curArgs...)
+			pa[2] = propInt(ttl)
+			c.propagateAs(append(pa, propAbsTTL)...)
+		}
 	}
 	s.setAccess(o, idle, freq)
 	s.dirty++

@@ -99,6 +99,8 @@ type Server struct {
 	// snap is the snapshot being written, nil when none; snapParity is
 	// the value of every written key's snapFlag bit (snapshot.go).
 	snap       *snapshot
+	prop       propagation // command propagation (propagate.go)
+	aof        aofState    // the append-only file (aof.go)
 	snapParity uint32
 	// lockWaiters counts clients waiting for the engine lock: a
 	// snapshot's walk pauses between its steps while there are some.

@@ -117,6 +117,9 @@ func (s *Server) registerConfigHooks() {
 		s.applyMaxmemory()
 		return nil
 	})
+	s.cfg.OnApply("appendonly", func(cfg *config.Config) error {
+		return s.setAppendonly(cfg.Values.Appendonly)
+	})
 	s.cfg.OnApply("maxclients", func(cfg *config.Config) error {
 		if cfg.Values.Maxclients < len(s.clients) {
 			// Redis accepts it and refuses new connections until clients leave.

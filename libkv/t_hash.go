@@ -654,6 +654,8 @@ func cmdHIncrByFloat(c *Client, args [][]byte) {
 	res := formatLongDouble(sum)
 	c.hashUpdate(args[1], o, args[2], res)
 	c.srv.notifyKeyspaceEvent(config.NotifyHash, "hincrbyfloat", args[1], c.db.id)
+	// Replayed as HSET of the result (hincrbyfloatCommand).
+	c.propagateAs(propHSet, args[1], args[2], res)
 	c.w.Bulk(res)
 }
 

@@ -250,6 +250,9 @@ func (c *Client) popRange(key []byte, o *Object, head bool, count int64, withKey
 	if withKey {
 		c.w.Array(2)
 		c.w.Bulk(key)
+		// [B]LMPOP is replayed as [LR]POP key count, the count capped at
+		// the length (listPopRangeAndReplyWithKey).
+		c.propagateAs(propPop(head), key, propInt(int64(n)))
 	}
 	c.listRangeReply(o, start, end, !head)
 	before := valueMemory(o)
@@ -761,6 +764,7 @@ func (c *Client) blockingPop(args [][]byte, head bool) {
 		w.w.Bulk(key)
 		w.w.Bulk(v)
 		w.srv.dirty++
+		w.propagateAs(propPop(head), key) // BLPOP -> LPOP, BRPOP -> RPOP
 		w.listChanged(key, o, before, listEvent(false, head))
 	}
 	for _, key := range keys {
@@ -835,10 +839,25 @@ func (c *Client) blockingMove(args [][]byte, from, to bool, timeout time.Duratio
 	}
 	if so != nil {
 		c.lmove(src, dst, from, to)
+		// Replayed without blocking: BLMOVE -> LMOVE with the sent
+		// directions, BRPOPLPUSH -> RPOPLPUSH (lmoveGenericCommand).
+		if len(args) == 6 {
+			c.propagateAs(propLMove, src, dst, args[3], args[4])
+		} else {
+			c.propagateAs(propRPopLPush, src, dst)
+		}
 		return
 	}
 	dst = append([]byte(nil), dst...)
+	isBLMove := len(args) == 6
 	c.blockForKeys(TypeList, args[1:2], timeout, args, func(w *Client, key []byte, o *Object) {
 		w.lmove(key, dst, from, to)
+		// Served: serveClientBlockedOnList writes LMOVE with left/right
+		// words, or RPOPLPUSH for BRPOPLPUSH.
+		if isBLMove {
+			w.propagateAs(propLMove, key, dst, propEnd(from), propEnd(to))
+		} else {
+			w.propagateAs(propRPopLPush, key, dst)
+		}
 	})
 }

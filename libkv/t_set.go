@@ -520,6 +520,9 @@ func cmdSpop(c *Client, args [][]byte) {
 	before := valueMemory(o)
 	e := setRandom(o)
 	c.replyElem(e)
+	var buf [20]byte
+	// Replayed as SREM of the member popped (spopCommand).
+	c.propagateAs(propSRem, args[1], append([]byte(nil), e.bytes(&buf)...))
 	setRemoveElem(o, e)
 	c.db.setResized(o, before)
 	s.notifyKeyspaceEvent(config.NotifySet, "spop", args[1], c.db.id)
@@ -560,7 +563,15 @@ func spopWithCount(c *Client, args [][]byte) {
 		c.sunionDiff(args[1:2], nil, setOpUnion)
 		s.deleteKey(c.db, args[1])
 		s.notifyKeyspaceEvent(config.NotifyGeneric, "del", args[1], c.db.id)
+		c.propagateAs(delOrUnlink(s.conf.LazyfreeLazyServerDel), args[1])
 		return
+	}
+	// Replayed as one SREM per member popped (Redis 7.0
+	// spopWithCountCommand), wrapped in MULTI/EXEC by propagatePending.
+	c.preventPropagation()
+	var buf [20]byte
+	srem := func(e setElem) {
+		s.alsoPropagate(c.db.id, propSRem, args[1], append([]byte(nil), e.bytes(&buf)...))
 	}
 	c.w.Set(int(count))
 	before := valueMemory(o)
@@ -569,13 +580,13 @@ func spopWithCount(c *Client, args [][]byte) {
 		for ; count > 0; count-- {
 			e := setRandom(o)
 			c.replyElem(e)
+			srem(e)
 			setRemoveElem(o, e)
 		}
 		c.db.setResized(o, before)
 		return
 	}
 	var newset *Object
-	var buf [20]byte
 	for ; remaining > 0; remaining-- {
 		e := setRandom(o)
 		if newset == nil {
@@ -586,6 +597,7 @@ func spopWithCount(c *Client, args [][]byte) {
 	}
 	for e := range setElems(o) {
 		c.replyElem(e)
+		srem(e)
 	}
 	c.db.setResized(o, before)
 	// dbOverwrite: the key keeps its TTL, and under an LFU policy its

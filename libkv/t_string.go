@@ -172,6 +172,23 @@ func (c *Client) setGeneric(flags int, key, val, expire []byte, cmdName string, 
 		s.notifyKeyspaceEvent(config.NotifyGeneric, "expire", key, c.db.id)
 	}
 	switch {
+	case expire != nil:
+		// Redis 7.0 propagates any expiry as an absolute millisecond one
+		// (SET key value PXAT ms, other options dropped), so that
+		// replaying it later gives the same expiry.
+		c.propagateAs(propSet, key, val, propPXAT, propInt(at))
+	case flags&setGet != 0:
+		// Without the GET arguments (setGenericCommand skips every "get"
+		// from argv[3] on).
+		pa := [][]byte{c.curArgs[0], key, val}
+		for _, a := range c.curArgs[3:] {
+			if !eqFold(a, "get") {
+				pa = append(pa, a)
+			}
+		}
+		c.propagateAs(pa...)
+	}
+	switch {
 	case nxReply:
 		c.w.Int(1)
 	case flags&setGet == 0:
@@ -197,6 +214,7 @@ func cmdGetSet(c *Client, args [][]byte) {
 	s.setString(c.db, args[1], args[2], false)
 	s.dirty++
 	s.notifyKeyspaceEvent(config.NotifyString, "set", args[1], c.db.id)
+	c.propagateAs(propSet, args[1], args[2])
 }
 
 func cmdGetDel(c *Client, args [][]byte) {
@@ -213,6 +231,7 @@ func cmdGetDel(c *Client, args [][]byte) {
 	s.deleteKey(c.db, args[1])
 	s.dirty++
 	s.notifyKeyspaceEvent(config.NotifyGeneric, "del", args[1], c.db.id)
+	c.propagateAs(propDel, args[1])
 }
 
 func cmdGetEx(c *Client, args [][]byte) {
@@ -241,15 +260,18 @@ func cmdGetEx(c *Client, args [][]byte) {
 		s.deleteKey(c.db, args[1])
 		s.dirty++
 		s.notifyKeyspaceEvent(config.NotifyGeneric, "del", args[1], c.db.id)
+		c.propagateAs(delOrUnlink(s.conf.LazyfreeLazyExpire), args[1])
 	case expire != nil:
 		s.setExpire(c.db, args[1], at)
 		s.dirty++
 		s.notifyKeyspaceEvent(config.NotifyGeneric, "expire", args[1], c.db.id)
+		c.propagateAs(propPexpireat, args[1], propInt(at))
 	case flags&setPersist != 0:
 		if c.db.removeExpire(args[1]) {
 			s.noteWrite(c.db, args[1]) // GETEX looks its key up for reading
 			s.dirty++
 			s.notifyKeyspaceEvent(config.NotifyGeneric, "persist", args[1], c.db.id)
+			c.propagateAs(propPersist, args[1])
 		}
 	}
 }
@@ -624,6 +646,9 @@ func cmdIncrByFloat(c *Client, args [][]byte) {
 	}
 	s.dirty++
 	s.notifyKeyspaceEvent(config.NotifyString, "incrbyfloat", args[1], c.db.id)
+	// Replayed as a SET of the result: floating point need not give the
+	// same sum everywhere (incrbyfloatCommand).
+	c.propagateAs(propSet, args[1], res, propKeepTTL)
 	c.w.Bulk(res)
 }
 

@@ -115,6 +115,11 @@ var Implemented = map[string]bool{
 	"rdb-key-save-delay": true, "key-load-delay": true, "sanitize-dump-payload": true,
 	"shutdown-on-sigterm": true, "shutdown-on-sigint": true,
 	"rdb-compression-lz4": true,
+	// The append-only file (libkv/aof.go).
+	"appendonly": true, "appendfilename": true, "appenddirname": true,
+	"appendfsync": true, "aof-load-truncated": true, "aof-timestamp-enabled": true,
+	"no-appendfsync-on-rewrite": true, "auto-aof-rewrite-percentage": true,
+	"auto-aof-rewrite-min-size": true,
 }
 
 // fileOnly lists the directives that only a configuration file (or the
