@@ -267,6 +267,14 @@ var aofPropagationScript = [][]string{
 	{"DEBUG", "SLEEP", "0.01"}, {"GET", "lz1"}, {"SET", "lz2", "b"},
 	{"LPUSH", "lz3", "x"}, {"PEXPIRE", "lz3", "1"}, {"DEBUG", "SLEEP", "0.01"}, {"RPUSH", "lz3", "y"},
 	{"DEBUG", "SET-ACTIVE-EXPIRE", "1"},
+	// Scripts propagate their effects in MULTI/EXEC, never themselves;
+	// transactions as MULTI, the commands that wrote, EXEC.
+	{"EVAL", "redis.call('set','sa','1'); redis.call('incr','sa'); return 1", "0"},
+	{"EVAL", "return redis.call('get','sa')", "0"},
+	{"EVAL", "redis.call('set','sb','1'); return 1", "0"},
+	{"MULTI"}, {"SET", "ta", "1"}, {"GET", "ta"}, {"INCR", "ta"}, {"EXEC"},
+	{"MULTI"}, {"GET", "ta"}, {"EXEC"},
+	{"ZADD", "z", "1", "a", "2", "b"}, {"ZINCRBY", "z", "5", "a"}, {"ZPOPMIN", "z"}, {"ZREM", "z", "nope"},
 }
 
 var aofTimes = regexp.MustCompile(`\$13\r\n1[0-9]{12}\r\n`)

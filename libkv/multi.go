@@ -205,6 +205,10 @@ func cmdExec(c *Client, args [][]byte) {
 		c.dropSuppressed(mark)
 	}
 	c.denyBlocking = deny
+	// The queued commands that wrote propagated themselves, wrapped in
+	// MULTI/EXEC when there are several; EXEC itself is never replayed.
+	// (After them: each nested call resets the client's propagation state.)
+	c.preventPropagation()
 	c.lastCmd = "exec"
 	// Redis counts EXEC as failed only for an error after its last queued
 	// command (incrCommandStatsOnError compares against the error count

@@ -31,10 +31,10 @@ import (
 // immediate re-lock. The cron skips its keyspace work while busy.
 //
 // Effects replication. Redis 7.0 replicates a script as the write commands
-// it executed, wrapped in MULTI/EXEC. scriptRun.effects collects them
-// (copies of the arguments, with the database they ran in); when the run
-// ends the server's scriptEffects hook, if set, receives them. Nothing
-// consumes the hook yet: the AOF and replication will.
+// it executed, wrapped in MULTI/EXEC: each command the script runs goes
+// through call(), which queues it for propagation (propagate.go); the EVAL
+// or FCALL itself is not propagated (compat's TestAOFPropagationMatchesRedis
+// compares the AOF with Redis's).
 
 // hookEvery is how many VM instructions pass between two checks of the
 // clock and the kill flag (Redis's hook runs every 100000 instructions).
@@ -49,13 +49,6 @@ const (
 	errNoScript = "NOSCRIPT No matching script. Please use EVAL."
 )
 
-// ScriptEffect is one write command a script executed, for effects
-// replication: the database it ran in and its arguments (copies).
-type ScriptEffect struct {
-	DB   int
-	Args [][]byte
-}
-
 // scriptEngine is the server's Lua interpreter and script caches; under
 // the engine lock.
 type scriptEngine struct {
@@ -69,9 +62,6 @@ type scriptEngine struct {
 	handler *lua.LFunction // luaErrorHandler
 	busy    bool
 	funcs   *functionLib // FUNCTION libraries (function.go)
-	// effects, when set, receives the write commands of each script run
-	// that wrote, in order, to be wrapped in MULTI/EXEC.
-	effects func([]ScriptEffect)
 }
 
 // evalScript is a cached EVAL script.
@@ -94,7 +84,6 @@ type scriptRun struct {
 	start    time.Time
 	wrote    bool
 	killed   bool
-	effects  []ScriptEffect
 	done     chan struct{} // nil (never ready), closedChan once killed
 	ticks    int
 }
@@ -427,6 +416,10 @@ func (c *Client) runScript(fn *lua.LFunction, eval bool, name string, flags sheb
 		L.Push(argvT)
 		nargs = 2
 	}
+	// The script's write commands propagate one by one, wrapped in
+	// MULTI/EXEC (effects replication, the only mode of 7.0), never the
+	// EVAL or FCALL itself.
+	c.preventPropagation()
 	errors := s.stats.errorReplies
 	err := L.PCall(nargs, 1, e.handler)
 	L.RemoveContext()
@@ -443,9 +436,6 @@ func (c *Client) runScript(fn *lua.LFunction, eval bool, name string, flags sheb
 		// As call() in Redis: an error reply during the script, its
 		// commands' included, makes the script's call a failed one.
 		c.failed = true
-	}
-	if len(r.effects) > 0 && e.effects != nil {
-		e.effects(r.effects)
 	}
 }
 
@@ -658,18 +648,12 @@ func (r *scriptRun) scriptCall(args [][]byte) ([]byte, string) {
 		// refused, so that a script is never left half done.
 		return nil, errOOM
 	}
-	dirty := s.dirty
 	fake.w.Reset()
+	// fake.call propagates what the command changed (propagate.go): the
+	// script's writes, wrapped in MULTI/EXEC when the EVAL ends.
 	fake.call(cmd, args, time.Now())
 	if write {
 		r.wrote = true
-	}
-	if s.dirty != dirty && s.script.effects != nil && (write || cmd.meta.Flags.Has(cmdtable.FlagMayReplicate)) {
-		cp := make([][]byte, len(args))
-		for i, a := range args {
-			cp[i] = append([]byte(nil), a...)
-		}
-		r.effects = append(r.effects, ScriptEffect{DB: fake.db.id, Args: cp})
 	}
 	return fake.w.Bytes(), ""
 }
