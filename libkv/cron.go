@@ -88,6 +88,7 @@ func (s *Server) cron() {
 	s.databasesCron()
 	s.aofCron()
 	s.aofRewriteCron()
+	s.purgeCron(now)
 }
 
 // databasesCron is Redis's databasesCron table maintenance: shrink tables

@@ -87,6 +87,7 @@ type Server struct {
 	blocking   blocking // blocked clients and ready keys (blocked.go)
 	log        *Logger
 	metrics    metrics
+	purge      idlePurge
 	net        atomic.Pointer[netSettings]
 
 	evict         evictor      // maxmemory eviction (evict.go)

@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"math/rand/v2"
 	"runtime"
+	"runtime/debug"
 	"strconv"
 	"strings"
 	"time"
@@ -313,7 +314,13 @@ func cmdMemoryMallocStats(c *Client, args [][]byte) {
 	c.w.Verbatim("txt", "Stats not supported for the current allocator")
 }
 
-func cmdMemoryPurge(c *Client, args [][]byte) { c.w.OK() }
+// cmdMemoryPurge is MEMORY PURGE: Redis asks jemalloc to return dirty
+// pages to the system; here a collection returns the Go heap's free
+// pages (debug.FreeOSMemory).
+func cmdMemoryPurge(c *Client, args [][]byte) {
+	debug.FreeOSMemory()
+	c.w.OK()
+}
 
 func cmdMemoryHelp(c *Client, args [][]byte) {
 	c.replyHelp("MEMORY", []string{
