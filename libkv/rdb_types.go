@@ -1,13 +1,14 @@
 package libkv
 
 import (
+	"bytes"
 	"errors"
 
 	"github.com/kvkit/kvkit/librdb"
 )
 
 // The RDB hooks (valueType.rdbValue, rdbLoad; see rdb.go) of the types
-// that exist: hashes and sets. Their t_*.go files list them in their
+// that exist: hashes, sets and lists. Their t_*.go files list them in their
 // valueType.
 
 // errFieldTTL refuses a hash with field expiry (Redis 7.4 files): Redis
@@ -118,4 +119,54 @@ func (b *setBuilder) finish() (*Object, error) {
 		setSyncBuckets(b.o)
 	}
 	return b.o, nil
+}
+
+// listRdbValue gives the encoder a list's nodes as they are (raw
+// listpacks, plain elements, LZF-compressed nodes), as Redis 7.0 writes a
+// quicklist: a server loading the file keeps the same nodes.
+func listRdbValue(o *Object, v *librdb.Value) {
+	ql := o.list()
+	v.Kind = librdb.KindList
+	v.Nodes = make([]librdb.QuicklistNode, 0, ql.len)
+	for n := ql.head; n != nil; n = n.next {
+		if n.lzf != nil {
+			v.Nodes = append(v.Nodes, librdb.QuicklistNode{Plain: n.plain, LZF: n.lzf, Size: n.sz})
+		} else {
+			v.Nodes = append(v.Nodes, librdb.QuicklistNode{Plain: n.plain, Data: n.lp})
+		}
+	}
+}
+
+// listBuilder builds a list as rdbLoadObject does, with the configured
+// list-max-listpack-size and list-compress-depth: a linked list's or a
+// ziplist's elements are pushed at the tail one by one (so they fill
+// nodes by the fill rule), while a quicklist's nodes are kept as they
+// were saved (quicklistAppendListpack / quicklistAppendPlainNode), each
+// compressed as its place in the list calls for.
+type listBuilder struct {
+	librdb.NopVisitor
+	ql *quicklist
+}
+
+func listRdbLoad(s *Server, _ *librdb.Key) rdbBuilder {
+	return &listBuilder{ql: newQuicklist(s.conf.ListMaxListpackSize, s.conf.ListCompressDepth)}
+}
+
+func (b *listBuilder) ListElement(_ *librdb.Key, e []byte) error {
+	b.ql.pushTail(e)
+	return nil
+}
+
+// ListNode appends a node (librdb.QuicklistVisitor).
+func (b *listBuilder) ListNode(_ *librdb.Key, node []byte, plain bool, count int) error {
+	b.ql.insertNode(b.ql.tail, &qlNode{lp: bytes.Clone(node), sz: len(node), count: count, plain: plain}, true)
+	b.ql.count += count
+	return nil
+}
+
+func (b *listBuilder) finish() (*Object, error) {
+	if b.ql.count == 0 {
+		return nil, nil
+	}
+	return newListObject(b.ql), nil
 }

@@ -215,6 +215,9 @@ func (e *Encoder) appendObject(dst []byte, v *Value) ([]byte, byte, error) {
 	case KindString:
 		return e.appendString(dst, v.Str), TypeString, nil
 	case KindList:
+		if v.Nodes != nil {
+			return e.appendNodes(dst, v.Nodes), TypeListQuicklist2, nil
+		}
 		return e.appendQuicklist(dst, v.Elems), TypeListQuicklist2, nil
 	case KindSet:
 		return e.appendSet(dst, v.Elems)
@@ -267,6 +270,30 @@ func (e *Encoder) appendQuicklist(dst []byte, elems [][]byte) []byte {
 	for _, n := range nodes {
 		dst = appendLen(dst, quicklistPacked)
 		dst = e.appendString(dst, n)
+	}
+	return dst
+}
+
+// appendNodes writes a list's nodes as they are (rdb.c rdbSaveObject for
+// a quicklist): per node its container, then an LZF string of its
+// compressed bytes when it is compressed, else its listpack or element
+// as a string (compressed here when that pays, as rdbSaveRawString).
+func (e *Encoder) appendNodes(dst []byte, nodes []QuicklistNode) []byte {
+	dst = appendLen(dst, uint64(len(nodes)))
+	for _, n := range nodes {
+		if n.Plain {
+			dst = appendLen(dst, quicklistPlain)
+		} else {
+			dst = appendLen(dst, quicklistPacked)
+		}
+		if n.LZF == nil {
+			dst = e.appendString(dst, n.Data)
+			continue
+		}
+		dst = append(dst, 0xC0|encLZF) // rdbSaveLzfBlob
+		dst = appendLen(dst, uint64(len(n.LZF)))
+		dst = appendLen(dst, uint64(n.Size))
+		dst = append(dst, n.LZF...)
 	}
 	return dst
 }

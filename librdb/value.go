@@ -7,13 +7,27 @@ import "bytes"
 // depends on Kind.
 type Value struct {
 	Kind    Kind
-	Str     []byte        // KindString
-	Elems   [][]byte      // KindList (in order), KindSet
-	Fields  []HashEntry   // KindHash
-	Members []ZSetEntry   // KindZSet, any order
-	Entries []StreamEntry // KindStream, in ID order
-	Stream  *StreamMeta   // KindStream
-	Module  *Module       // KindModule (cannot be encoded)
+	Str     []byte          // KindString
+	Elems   [][]byte        // KindList (in order), KindSet
+	Nodes   []QuicklistNode // KindList: written node by node instead of Elems when not nil
+	Fields  []HashEntry     // KindHash
+	Members []ZSetEntry     // KindZSet, any order
+	Entries []StreamEntry   // KindStream, in ID order
+	Stream  *StreamMeta     // KindStream
+	Module  *Module         // KindModule (cannot be encoded)
+}
+
+// QuicklistNode is one node of a list as Redis 7.0 holds it in memory
+// and rdbSaveObject writes it (RDB_TYPE_LIST_QUICKLIST_2): a listpack
+// (PACKED container) or a single element (PLAIN container, for elements
+// of the packed threshold or more), raw or LZF-compressed. An Encoder
+// writes each node as it is, so that a server loading the file gets the
+// same nodes (DEBUG OBJECT ql_nodes, MEMORY USAGE).
+type QuicklistNode struct {
+	Plain bool   // PLAIN container: Data is the element itself
+	Data  []byte // the listpack or element; ignored when LZF is set
+	LZF   []byte // the node's LZF-compressed bytes, written as an LZF string
+	Size  int    // with LZF: the size in bytes of the uncompressed node
 }
 
 // HashEntry is a hash field. Expire is the field's absolute expiry in Unix

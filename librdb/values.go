@@ -109,13 +109,34 @@ func (d *Decoder) readValue(v Visitor, k *Key) error {
 		if err != nil {
 			return err
 		}
+		nv, nodes := v.(QuicklistVisitor)
 		for i := uint64(0); i < n; i++ {
 			blob, err := d.readBlob()
 			if err != nil {
 				return err
 			}
-			if _, err := ZiplistEach(blob, d.listFn(v, k)); err != nil {
+			if !nodes {
+				if _, err := ZiplistEach(blob, d.listFn(v, k)); err != nil {
+					return d.blobErr(err)
+				}
+				continue
+			}
+			d.lp.Reset()
+			if _, err := ZiplistEach(blob, func(e Entry) error {
+				if e.IsInt {
+					d.lp.AppendInt(e.Int)
+				} else {
+					d.lp.AppendString(e.Str)
+				}
+				return nil
+			}); err != nil {
 				return d.blobErr(err)
+			}
+			if d.lp.Len() > 0 {
+				d.bufs[1] = d.lp.AppendTo(d.bufs[1][:0])
+				if err := call(nv.ListNode(k, d.bufs[1], false, d.lp.Len())); err != nil {
+					return err
+				}
 			}
 		}
 		return nil
@@ -136,14 +157,27 @@ func (d *Decoder) readValue(v Visitor, k *Key) error {
 			if err != nil {
 				return err
 			}
-			if container == quicklistPlain {
-				if err := call(v.ListElement(k, blob)); err != nil {
-					return err
+			nv, nodes := v.(QuicklistVisitor)
+			switch {
+			case container == quicklistPlain && nodes:
+				err = nv.ListNode(k, blob, true, 1)
+			case container == quicklistPlain:
+				err = v.ListElement(k, blob)
+			case nodes:
+				var count int
+				if count, err = ListpackEach(blob, func(Entry) error { return nil }); err != nil {
+					return d.blobErr(err)
 				}
-				continue
+				if count > 0 {
+					err = nv.ListNode(k, blob, false, count)
+				}
+			default:
+				if _, err := ListpackEach(blob, d.listFn(v, k)); err != nil {
+					return d.blobErr(err)
+				}
 			}
-			if _, err := ListpackEach(blob, d.listFn(v, k)); err != nil {
-				return d.blobErr(err)
+			if err := call(err); err != nil {
+				return err
 			}
 		}
 		return nil

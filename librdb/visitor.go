@@ -38,6 +38,20 @@ type Visitor interface {
 	End(checksum uint64) error
 }
 
+// QuicklistVisitor is implemented by a Visitor that takes lists stored as
+// quicklists node by node, as Redis 7.0's loader keeps their nodes (rdb.c
+// rdbLoadObject: quicklistAppendListpack, quicklistAppendPlainNode),
+// instead of element by element. For RDB_TYPE_LIST_QUICKLIST_2 and
+// RDB_TYPE_LIST_QUICKLIST the Decoder then calls ListNode once per
+// non-empty node, in order, with a checked listpack and its entry count
+// (a quicklist 1 ziplist node converted to a listpack as Redis 7.0 does:
+// lpAppend of each entry), or with a PLAIN node's element and count 1.
+// node aliases the Decoder's buffers. Empty listpack nodes are skipped, as
+// Redis skips them. Other list encodings still come as ListElement calls.
+type QuicklistVisitor interface {
+	ListNode(k *Key, node []byte, plain bool, count int) error
+}
+
 // NopVisitor implements Visitor by doing nothing.
 type NopVisitor struct{}
 
