@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 
+	"github.com/kvkit/kvkit/internal/listpack"
 	"github.com/kvkit/kvkit/librdb"
 )
 
@@ -15,42 +16,37 @@ import (
 // 7.0 has no such thing.
 var errFieldTTL = errors.New("hash field expiry is not supported (Redis 7.4 and later)")
 
-// hashRdbValue gives a hash's fields and values to the encoder. A
-// listpack's integers are formatted into reused buffers, so its pairs are
-// copied into one arena; a table's strings are aliased.
+// hashRdbValue gives a hash to the encoder: a listpack as it is (Redis
+// writes its in-memory encoding: a hash loaded from a ziplist keeps long
+// values in its listpack), a table's fields and values aliased.
 func hashRdbValue(o *Object, v *librdb.Value) {
 	v.Kind = librdb.KindHash
-	v.Fields = make([]librdb.HashEntry, 0, hashLen(o))
-	if o.enc == EncHashtable {
-		for f, val := range o.hashHT().d.All() {
-			v.Fields = append(v.Fields, librdb.HashEntry{Field: strBytes(f), Value: strBytes(val), Expire: -1})
-		}
+	if o.enc != EncHashtable {
+		v.Blob = o.hashLP()
 		return
 	}
-	var arena []byte
-	var lens []int
-	hashEach(o, func(f, val []byte) bool {
-		arena = append(append(arena, f...), val...)
-		lens = append(lens, len(f), len(val))
-		return true
-	})
-	off := 0
-	for i := 0; i < len(lens); i += 2 {
-		nf, nv := lens[i], lens[i+1]
-		v.Fields = append(v.Fields, librdb.HashEntry{Field: arena[off : off+nf], Value: arena[off+nf : off+nf+nv], Expire: -1})
-		off += nf + nv
+	v.Fields = make([]librdb.HashEntry, 0, hashLen(o))
+	for f, val := range o.hashHT().d.All() {
+		v.Fields = append(v.Fields, librdb.HashEntry{Field: strBytes(f), Value: strBytes(val), Expire: -1})
 	}
 }
 
-// hashBuilder builds a hash as HSET would, so it ends with the encoding
-// the configured thresholds give (as rdbLoadObject converts).
+// hashBuilder builds a hash with the encoding rdbLoadObject gives it: a
+// hashtable or zipmap hash as HSET would build it (a hashtable past
+// hash-max-listpack-entries fields or with a field or value longer than
+// hash-max-listpack-value), while a ziplist or listpack hash keeps its
+// pairs in a listpack whatever their length and converts only past the
+// entry count (Redis 7.0 checks no lengths there: that would be O(n)).
 type hashBuilder struct {
 	librdb.NopVisitor
-	s *Server
-	o *Object
+	s       *Server
+	o       *Object
+	compact bool // RDB_TYPE_HASH_ZIPLIST or _LISTPACK
 }
 
-func hashRdbLoad(s *Server, _ *librdb.Key) rdbBuilder { return &hashBuilder{s: s} }
+func hashRdbLoad(s *Server, k *librdb.Key) rdbBuilder {
+	return &hashBuilder{s: s, compact: k.RDBType == librdb.TypeHashZiplist || k.RDBType == librdb.TypeHashListpack}
+}
 
 func (b *hashBuilder) HashField(_ *librdb.Key, f, v []byte, exp int64) error {
 	if exp >= 0 {
@@ -58,6 +54,14 @@ func (b *hashBuilder) HashField(_ *librdb.Key, f, v []byte, exp int64) error {
 	}
 	if b.o == nil {
 		b.o = newHashObject()
+	}
+	if b.compact && b.o.enc == EncListpack {
+		// librdb has checked that the fields are distinct.
+		b.o.setHashLP(listpack.Append(listpack.Append(b.o.hashLP(), f), v))
+		if int64(hashLen(b.o)) > b.s.conf.HashMaxListpackEntries {
+			hashConvert(b.o)
+		}
+		return nil
 	}
 	b.s.hashTryConversion(b.o, [][]byte{f, v})
 	if b.s.hashSet(b.o, f, v) {
@@ -68,29 +72,17 @@ func (b *hashBuilder) HashField(_ *librdb.Key, f, v []byte, exp int64) error {
 
 func (b *hashBuilder) finish() (*Object, error) { return b.o, nil }
 
-// setRdbValue gives a set's members to the encoder (an intset's formatted
-// into one arena).
+// setRdbValue gives a set to the encoder: an intset as it is, a table's
+// members aliased.
 func setRdbValue(o *Object, v *librdb.Value) {
 	v.Kind = librdb.KindSet
-	v.Elems = make([][]byte, 0, setSize(o))
-	if o.enc != EncIntset {
-		for m := range o.setHT().d.All() {
-			v.Elems = append(v.Elems, strBytes(m))
-		}
+	if o.enc == EncIntset {
+		v.Blob = o.intset()
 		return
 	}
-	var arena []byte
-	var lens []int
-	var buf [20]byte
-	for e := range setElems(o) {
-		b := e.bytes(&buf)
-		arena = append(arena, b...)
-		lens = append(lens, len(b))
-	}
-	off := 0
-	for _, n := range lens {
-		v.Elems = append(v.Elems, arena[off:off+n])
-		off += n
+	v.Elems = make([][]byte, 0, setSize(o))
+	for m := range o.setHT().d.All() {
+		v.Elems = append(v.Elems, strBytes(m))
 	}
 }
 

@@ -88,10 +88,24 @@ func canonical(v *librdb.Value) string {
 		for _, f := range v.Fields {
 			parts = append(parts, string(f.Field)+"="+string(f.Value))
 		}
+		var field []byte
+		librdb.ListpackEach(v.Blob, func(e librdb.Entry) error {
+			if field == nil {
+				field = e.Append([]byte{})
+			} else {
+				parts = append(parts, string(field)+"="+string(e.Append(nil)))
+				field = nil
+			}
+			return nil
+		})
 	case librdb.KindSet:
 		for _, e := range v.Elems {
 			parts = append(parts, string(e))
 		}
+		librdb.IntsetEach(v.Blob, func(x int64) error {
+			parts = append(parts, strconv.FormatInt(x, 10))
+			return nil
+		})
 	}
 	sort.Strings(parts)
 	return v.Kind.String() + ":" + strings.Join(parts, ",")

@@ -220,10 +220,19 @@ func (e *Encoder) appendObject(dst []byte, v *Value) ([]byte, byte, error) {
 		}
 		return e.appendQuicklist(dst, v.Elems), TypeListQuicklist2, nil
 	case KindSet:
+		if v.Blob != nil {
+			return e.appendString(dst, v.Blob), TypeSetIntset, nil
+		}
 		return e.appendSet(dst, v.Elems)
 	case KindHash:
+		if v.Blob != nil {
+			return e.appendString(dst, v.Blob), TypeHashListpack, nil
+		}
 		return e.appendHash(dst, v.Fields)
 	case KindZSet:
+		if v.Blob != nil {
+			return e.appendString(dst, v.Blob), TypeZSetListpack, nil
+		}
 		return e.appendZSet(dst, v.Members)
 	case KindStream:
 		return e.appendStream(dst, v)

@@ -6,15 +6,22 @@ import "bytes"
 // a key in memory (kv-rdb convert, RESTORE payloads). Which fields are set
 // depends on Kind.
 type Value struct {
-	Kind    Kind
-	Str     []byte          // KindString
-	Elems   [][]byte        // KindList (in order), KindSet
-	Nodes   []QuicklistNode // KindList: written node by node instead of Elems when not nil
-	Fields  []HashEntry     // KindHash
-	Members []ZSetEntry     // KindZSet, any order
-	Entries []StreamEntry   // KindStream, in ID order
-	Stream  *StreamMeta     // KindStream
-	Module  *Module         // KindModule (cannot be encoded)
+	Kind  Kind
+	Str   []byte          // KindString
+	Elems [][]byte        // KindList (in order), KindSet
+	Nodes []QuicklistNode // KindList: written node by node instead of Elems when not nil
+	// Blob, when not nil, is the value's compact encoding as a server
+	// holds it, written as it is instead of the elements (Redis writes its
+	// in-memory encoding, rdb.c rdbSaveObject): the intset of a KindSet
+	// (RDB_TYPE_SET_INTSET), the listpack of a KindHash
+	// (RDB_TYPE_HASH_LISTPACK) or of a KindZSet (RDB_TYPE_ZSET_LISTPACK).
+	// The caller vouches for it: the Encoder does not check it.
+	Blob    []byte
+	Fields  []HashEntry   // KindHash
+	Members []ZSetEntry   // KindZSet, any order
+	Entries []StreamEntry // KindStream, in ID order
+	Stream  *StreamMeta   // KindStream
+	Module  *Module       // KindModule (cannot be encoded)
 }
 
 // QuicklistNode is one node of a list as Redis 7.0 holds it in memory
