@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math"
 	"strconv"
+	"strings"
 
 	"github.com/kvkit/kvkit/internal/sds"
 )
@@ -46,7 +47,7 @@ func parseFloat(a []byte) (float64, bool) {
 	if len(a) == 0 || isSpaceByte(a[0]) {
 		return 0, false
 	}
-	f, err := strconv.ParseFloat(string(a), 64)
+	f, err := parseCFloat(string(a))
 	if err != nil {
 		// strtod accepts out-of-range values as ±HUGE_VAL or 0; ParseFloat
 		// returns them with ErrRange, which Redis treats as valid except
@@ -57,6 +58,19 @@ func parseFloat(a []byte) (float64, bool) {
 		return 0, false
 	}
 	return f, true
+}
+
+// parseCFloat is strconv.ParseFloat reading C strtod's hexadecimal form
+// too, whose binary exponent is optional ("0x10" is 16, "0x1.8" 1.5).
+func parseCFloat(s string) (float64, error) {
+	f, err := strconv.ParseFloat(s, 64)
+	if err != nil {
+		t := strings.TrimLeft(s, "+-")
+		if len(t) > 2 && t[0] == '0' && (t[1] == 'x' || t[1] == 'X') && !strings.ContainsAny(t, "pP_") {
+			return strconv.ParseFloat(s+"p0", 64)
+		}
+	}
+	return f, err
 }
 
 func isSpaceByte(c byte) bool {
