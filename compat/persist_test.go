@@ -24,7 +24,8 @@ import (
 // fillStrings writes a mixed dataset: strings (integers of the shared
 // range, 8, 16, 32 and 64 bit, short, long compressible and incompressible
 // values, binary bytes, the empty string), expiries, keys in several
-// databases, and hashes and sets in each of their encodings.
+// databases, and hashes, sets, sorted sets and lists in each of their
+// encodings.
 func fillStrings(t *testing.T, c *resptest.Conn, seed uint64) {
 	t.Helper()
 	rng := rand.New(rand.NewPCG(seed, 1))
@@ -72,6 +73,16 @@ func fillStrings(t *testing.T, c *resptest.Conn, seed uint64) {
 		mustDo(t, c, "SADD", "s:big", "member:"+strconv.Itoa(i))
 	}
 	mustDo(t, c, "PEXPIRE", "h:big", "100000000")
+	// Sorted sets: a listpack (with a -0 score), a large skiplist and one
+	// made small again; lists of several nodes.
+	mustDo(t, c, "ZADD", "z:small", "-0", "a", "1.5", "b", "inf", "c")
+	mustDo(t, c, "ZADD", "z:shrunk", "1", "a", "2", strings.Repeat("L", 100))
+	mustDo(t, c, "ZREM", "z:shrunk", strings.Repeat("L", 100))
+	for i := 0; i < 300; i++ {
+		mustDo(t, c, "ZADD", "z:big", strconv.Itoa(rng.IntN(1000)), "member:"+strconv.Itoa(i))
+		mustDo(t, c, "RPUSH", "l:big", strings.Repeat("v", rng.IntN(100)))
+	}
+	mustDo(t, c, "RPUSH", "l:small", "a", "1", "-7")
 	mustDo(t, c, "SELECT", "0")
 }
 
@@ -172,8 +183,8 @@ func TestPersistFilesBothWays(t *testing.T) {
 			if got := digest(t, c); got != want {
 				t.Errorf("kv-server's digest of redis-server's file %s, redis-server's %s", got, want)
 			}
-			if got := infoField(t, c, "persistence", "rdb_last_load_keys_loaded"); got != "908" {
-				t.Errorf("rdb_last_load_keys_loaded %s, want 908", got)
+			if got := infoField(t, c, "persistence", "rdb_last_load_keys_loaded"); got != "913" {
+				t.Errorf("rdb_last_load_keys_loaded %s, want 913", got)
 			}
 		})
 	}

@@ -53,7 +53,6 @@ import (
 // line is removed here: the list cannot go stale.
 var notYet = map[string]string{
 	"stream":   "type stream not supported yet",
-	"zset":     "type zset not supported yet",
 	"function": "functions are not supported yet",
 }
 

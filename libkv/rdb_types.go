@@ -18,13 +18,15 @@ var errFieldTTL = errors.New("hash field expiry is not supported (Redis 7.4 and 
 
 // hashRdbValue gives a hash to the encoder: a listpack as it is (Redis
 // writes its in-memory encoding: a hash loaded from a ziplist keeps long
-// values in its listpack), a table's fields and values aliased.
+// values in its listpack), a table's fields and values aliased (written as
+// RDB_TYPE_HASH whatever its size).
 func hashRdbValue(o *Object, v *librdb.Value) {
 	v.Kind = librdb.KindHash
 	if o.enc != EncHashtable {
 		v.Blob = o.hashLP()
 		return
 	}
+	v.Table = true
 	v.Fields = make([]librdb.HashEntry, 0, hashLen(o))
 	for f, val := range o.hashHT().d.All() {
 		v.Fields = append(v.Fields, librdb.HashEntry{Field: strBytes(f), Value: strBytes(val), Expire: -1})
@@ -73,13 +75,15 @@ func (b *hashBuilder) HashField(_ *librdb.Key, f, v []byte, exp int64) error {
 func (b *hashBuilder) finish() (*Object, error) { return b.o, nil }
 
 // setRdbValue gives a set to the encoder: an intset as it is, a table's
-// members aliased.
+// members aliased (written as RDB_TYPE_SET even when they are few
+// integers, as Redis writes a hashtable set).
 func setRdbValue(o *Object, v *librdb.Value) {
 	v.Kind = librdb.KindSet
 	if o.enc == EncIntset {
 		v.Blob = o.intset()
 		return
 	}
+	v.Table = true
 	v.Elems = make([][]byte, 0, setSize(o))
 	for m := range o.setHT().d.All() {
 		v.Elems = append(v.Elems, strBytes(m))

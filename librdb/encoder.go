@@ -39,7 +39,8 @@ var NoMeta = KeyMeta{Expire: -1, Idle: -1, Freq: -1}
 // Encoder writes an RDB file: RDB version 10 by default, with the
 // encodings Redis 7.0 chooses at its default thresholds (listpack hashes
 // and sorted sets, intsets, quicklist 2 lists of listpack nodes up to 8
-// KiB, stream listpacks 2), LZF-compressed strings longer than 20 bytes,
+// KiB, stream listpacks 2) unless the Value says which encoding its caller
+// holds (Blob, Table, Nodes), LZF-compressed strings longer than 20 bytes,
 // and the CRC64 trailer. Version 11 adds listpack sets and stream
 // listpacks 3 (Redis 7.2); version 12 adds hash field expiry (Redis 7.4).
 // Call WriteHeader first and Close last; Close does not close w.
@@ -223,15 +224,24 @@ func (e *Encoder) appendObject(dst []byte, v *Value) ([]byte, byte, error) {
 		if v.Blob != nil {
 			return e.appendString(dst, v.Blob), TypeSetIntset, nil
 		}
+		if v.Table {
+			return e.appendElems(dst, v.Elems), TypeSet, nil
+		}
 		return e.appendSet(dst, v.Elems)
 	case KindHash:
 		if v.Blob != nil {
 			return e.appendString(dst, v.Blob), TypeHashListpack, nil
 		}
+		if v.Table {
+			return e.appendHashTable(dst, v.Fields, false, 0), TypeHash, nil
+		}
 		return e.appendHash(dst, v.Fields)
 	case KindZSet:
 		if v.Blob != nil {
 			return e.appendString(dst, v.Blob), TypeZSetListpack, nil
+		}
+		if v.Table {
+			return e.appendSkiplist(dst, v.Members), TypeZSet2, nil
 		}
 		return e.appendZSet(dst, v.Members)
 	case KindStream:
@@ -362,11 +372,16 @@ func (e *Encoder) appendSet(dst []byte, elems [][]byte) ([]byte, byte, error) {
 		e.tmp = e.lp.AppendTo(e.tmp[:0])
 		return e.appendString(dst, e.tmp), TypeSetListpack, nil
 	}
+	return e.appendElems(dst, elems), TypeSet, nil
+}
+
+// appendElems writes a set as RDB_TYPE_SET: its size, then its members.
+func (e *Encoder) appendElems(dst []byte, elems [][]byte) []byte {
 	dst = appendLen(dst, uint64(len(elems)))
 	for _, m := range elems {
 		dst = e.appendString(dst, m)
 	}
-	return dst, TypeSet, nil
+	return dst
 }
 
 func (e *Encoder) appendHash(dst []byte, fields []HashEntry) ([]byte, byte, error) {
@@ -423,6 +438,12 @@ func (e *Encoder) appendHash(dst []byte, fields []HashEntry) ([]byte, byte, erro
 		t = TypeHashMetadata
 		dst = binary.LittleEndian.AppendUint64(dst, uint64(minExp))
 	}
+	return e.appendHashTable(dst, fields, ttl, minExp), t, nil
+}
+
+// appendHashTable writes a hash's size and fields as RDB_TYPE_HASH (with
+// ttl, as RDB_TYPE_HASH_METADATA: expiries relative to minExp).
+func (e *Encoder) appendHashTable(dst []byte, fields []HashEntry, ttl bool, minExp int64) []byte {
 	dst = appendLen(dst, uint64(len(fields)))
 	for _, f := range fields {
 		if ttl {
@@ -435,7 +456,7 @@ func (e *Encoder) appendHash(dst []byte, fields []HashEntry) ([]byte, byte, erro
 		dst = e.appendString(dst, f.Field)
 		dst = e.appendString(dst, f.Value)
 	}
-	return dst, t, nil
+	return dst
 }
 
 // appendScoreString formats a score as Redis's d2string would store it
@@ -487,13 +508,19 @@ func (e *Encoder) appendZSet(dst []byte, members []ZSetEntry) ([]byte, byte, err
 		e.tmp = e.lp.AppendTo(e.tmp[:0])
 		return e.appendString(dst, e.tmp), TypeZSetListpack, nil
 	}
-	// Redis saves skiplists from the tail so loading can insert at the head.
+	return e.appendSkiplist(dst, ms), TypeZSet2, nil
+}
+
+// appendSkiplist writes members in ascending order as RDB_TYPE_ZSET_2:
+// from the tail, as Redis saves a skiplist so that loading can insert
+// each member at the head.
+func (e *Encoder) appendSkiplist(dst []byte, ms []ZSetEntry) []byte {
 	dst = appendLen(dst, uint64(len(ms)))
 	for i := len(ms) - 1; i >= 0; i-- {
 		dst = e.appendString(dst, ms[i].Member)
 		dst = binary.LittleEndian.AppendUint64(dst, math.Float64bits(ms[i].Score))
 	}
-	return dst, TypeZSet2, nil
+	return dst
 }
 
 // Stream node limits (stream-node-max-entries 100, -max-bytes 4096).

@@ -205,3 +205,38 @@ func (m *moduleVisitor) ModuleValue(_ *Key, x *Module) error {
 	*m.mods = append(*m.mods, *x)
 	return nil
 }
+
+// TestEncoderTable: a value a server holds in its large encoding is
+// written as that encoding's RDB type however small it is (Redis 7.0
+// rdbSaveObject), a skiplist from its tail; without Table the default
+// thresholds choose, as kv-rdb convert needs.
+func TestEncoderTable(t *testing.T) {
+	ms := []ZSetEntry{{[]byte("a"), 1}, {[]byte("b"), 2}}
+	cases := []struct {
+		v       Value
+		typ     byte
+		from2nd []byte // the bytes after the type, before the footer
+	}{
+		{Value{Kind: KindZSet, Members: ms, Table: true}, TypeZSet2,
+			[]byte("\x02\x01b\x00\x00\x00\x00\x00\x00\x00\x40\x01a\x00\x00\x00\x00\x00\x00\xf0\x3f")},
+		{Value{Kind: KindSet, Elems: [][]byte{[]byte("1"), []byte("x")}, Table: true}, TypeSet,
+			[]byte("\x02\xc0\x01\x01x")},
+		{Value{Kind: KindHash, Fields: []HashEntry{{[]byte("f"), []byte("v"), -1}}, Table: true}, TypeHash,
+			[]byte("\x01\x01f\x01v")},
+		{Value{Kind: KindZSet, Members: ms}, TypeZSetListpack, nil},
+		{Value{Kind: KindSet, Elems: [][]byte{[]byte("1")}}, TypeSetIntset, nil},
+		{Value{Kind: KindHash, Fields: []HashEntry{{[]byte("f"), []byte("v"), -1}}}, TypeHashListpack, nil},
+	}
+	for i, c := range cases {
+		p, err := AppendDumpPayload(nil, &c.v, DefaultVersion)
+		if err != nil {
+			t.Fatalf("case %d: %v", i, err)
+		}
+		if p[0] != c.typ {
+			t.Errorf("case %d: type %d, want %d", i, p[0], c.typ)
+		}
+		if body := p[1 : len(p)-10]; c.from2nd != nil && !bytes.Equal(body, c.from2nd) {
+			t.Errorf("case %d: %q, want %q", i, body, c.from2nd)
+		}
+	}
+}

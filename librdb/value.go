@@ -16,9 +16,20 @@ type Value struct {
 	// (RDB_TYPE_SET_INTSET), the listpack of a KindHash
 	// (RDB_TYPE_HASH_LISTPACK) or of a KindZSet (RDB_TYPE_ZSET_LISTPACK).
 	// The caller vouches for it: the Encoder does not check it.
-	Blob    []byte
+	Blob []byte
+	// Table, for a KindSet, KindHash or KindZSet given by its elements,
+	// says a server holds the value in its large encoding (hashtable,
+	// skiplist): it is written as that encoding's RDB type (RDB_TYPE_SET,
+	// RDB_TYPE_HASH, RDB_TYPE_ZSET_2) whatever its size, as rdbSaveObject
+	// writes what the server holds. The caller vouches that the elements
+	// are distinct and, for a KindZSet, that Members are in the skiplist's
+	// order (ascending score, then member), which is written from the tail
+	// as Redis does. Without it (a value with no in-memory encoding, as in
+	// kv-rdb convert) the Encoder picks the encoding Redis 7.0 gives at its
+	// default thresholds.
+	Table   bool
 	Fields  []HashEntry   // KindHash
-	Members []ZSetEntry   // KindZSet, any order
+	Members []ZSetEntry   // KindZSet, any order (see Table)
 	Entries []StreamEntry // KindStream, in ID order
 	Stream  *StreamMeta   // KindStream
 	Module  *Module       // KindModule (cannot be encoded)
