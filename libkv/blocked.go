@@ -40,6 +40,10 @@ type blockState struct {
 	serve blockServe
 	cmd   *command
 	args  [][]byte // the blocked command, for its statistics
+	// ready, when set, says whether a ready key can serve the client
+	// (a stream has entries past the ID the client reads from); a client
+	// it refuses stays blocked.
+	ready func(key []byte, o *Object) bool
 	timer *time.Timer
 	done  chan struct{} // closed when the client is unblocked
 }
@@ -234,7 +238,7 @@ func (s *Server) handleReadyKeys() {
 					break
 				}
 				b := w.blocked
-				if b == nil || b.typ != o.typ {
+				if b == nil || b.typ != o.typ || (b.ready != nil && !b.ready(key, o)) {
 					continue
 				}
 				start := time.Now()

@@ -234,7 +234,21 @@ func (s *Server) lookupCommand(args [][]byte) *command {
 // keyed by the metadata entry so that dispatch needs no second lookup.
 func commandTable() map[*cmdtable.Command]*command {
 	table := map[*cmdtable.Command]*command{}
-	for _, group := range []map[string]cmdFunc{stringCommands, bitopsCommands, hllCommands, listCommands, hashCommands, setCommands, zsetCommands, keyCommands, serverCommands, connectionCommands} {
+	groups := []map[string]cmdFunc{
+		stringCommands,
+		bitopsCommands,
+		hllCommands,
+		listCommands,
+		hashCommands,
+		setCommands,
+		zsetCommands,
+		sortCommands,
+		streamCommands,
+		keyCommands,
+		serverCommands,
+		connectionCommands,
+	}
+	for _, group := range groups {
 		for name, fn := range group {
 			meta := cmdtable.LookupFullName([]byte(name))
 			if meta == nil {

@@ -806,16 +806,6 @@ func cmdPFDebug(c *Client, args [][]byte) {
 	}
 }
 
-// cString is a argument as C's %s prints it: up to its first NUL byte.
-func cString(b []byte) []byte {
-	for i, ch := range b {
-		if ch == 0 {
-			return b[:i]
-		}
-	}
-	return b
-}
-
 // cmdPFSelfTest is PFSELFTEST: the register accessors keep every value
 // and leave their neighbours alone, and the sparse and dense
 // representations count the same, within the expected error, from 1 to

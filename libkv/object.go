@@ -27,6 +27,15 @@ var typeNames = [...]string{"string", "list", "set", "zset", "hash", "stream"}
 
 func (t ObjType) String() string { return typeNames[t] }
 
+// code is the type's number in Redis (server.h OBJ_*), where OBJ_MODULE
+// (5) sits before OBJ_STREAM (6); DEBUG DIGEST mixes it in.
+func (t ObjType) code() uint32 {
+	if t == TypeStream {
+		return 6
+	}
+	return uint32(t)
+}
+
 // valueType is what the engine needs of a list, set, sorted set or hash
 // value beyond its commands; each type's t_*.go file fills in its entry.
 // The value itself hangs from Object.ptr, as the type's file defines it.

@@ -409,7 +409,7 @@ func mixDigest(digest *[20]byte, b []byte) {
 // o in db.
 func (s *Server) objectDigest(d [20]byte, db *DB, key []byte, o *Object) [20]byte {
 	var typ [4]byte
-	binary.BigEndian.PutUint32(typ[:], uint32(o.typ))
+	binary.BigEndian.PutUint32(typ[:], o.typ.code())
 	mixDigest(&d, typ[:])
 	if o.typ == TypeString {
 		mixDigest(&d, o.str())

@@ -1,6 +1,7 @@
 package libkv
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"math"
@@ -142,4 +143,13 @@ func boolInt(b bool) int64 {
 		return 1
 	}
 	return 0
+}
+
+// cString is an argument as C's string functions (strchr, %s) see it: up
+// to its first NUL byte.
+func cString(b []byte) []byte {
+	if i := bytes.IndexByte(b, 0); i >= 0 {
+		return b[:i]
+	}
+	return b
 }

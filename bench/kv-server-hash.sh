@@ -6,7 +6,7 @@
 # 10 fields (listpack encoded), and then 1,000 hashes of 1,000 fields
 # (hashtable encoded), and its RSS (VmRSS) and used_memory are shown before
 # and after. Needs redis-server, redis-benchmark, redis-cli.
-# Usage: bench/hash.sh [requests]   (default 300000, as the issue asks)
+# Usage: bench/kv-server-hash.sh [requests]   (default 300000, as the issue asks)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 N=${1:-300000}

@@ -6,7 +6,7 @@
 # 2. RSS after loading the same 100,000 sorted sets of 100 members (listpack encoded, as
 #    in Redis) into each server through redis-cli --pipe, and the ratio.
 # Needs redis-server, redis-cli, redis-benchmark.
-# Usage: bench/zset.sh [requests] [sets]   (defaults 300000 and 100000)
+# Usage: bench/kv-server-zset.sh [requests] [sets]   (defaults 300000 and 100000)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 N=${1:-300000}
