@@ -248,6 +248,19 @@ func (r *valueReader) StreamEntry(k *librdb.Key, e *librdb.StreamEntry) error {
 	return r.b.StreamEntry(k, e)
 }
 
+// StreamNode forwards a stream node (librdb.StreamNodeVisitor) to the
+// stream's builder.
+func (r *valueReader) StreamNode(k *librdb.Key, master librdb.StreamID, lp []byte) error {
+	if err := r.element(); err != nil {
+		return err
+	}
+	nb, ok := r.b.(librdb.StreamNodeVisitor)
+	if !ok {
+		return fmt.Errorf("stream node in a %s", r.typ)
+	}
+	return nb.StreamNode(k, master, lp)
+}
+
 func (r *valueReader) StreamMeta(k *librdb.Key, m *librdb.StreamMeta) error {
 	if err := r.element(); err != nil {
 		return err

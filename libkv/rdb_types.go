@@ -3,13 +3,14 @@ package libkv
 import (
 	"bytes"
 	"errors"
+	"fmt"
 
 	"github.com/kvkit/kvkit/internal/listpack"
 	"github.com/kvkit/kvkit/librdb"
 )
 
 // The RDB hooks (valueType.rdbValue, rdbLoad; see rdb.go) of the types
-// that exist: hashes, sets and lists. Their t_*.go files list them in their
+// that exist: hashes, sets, lists and streams. Their t_*.go files list them in their
 // valueType.
 
 // errFieldTTL refuses a hash with field expiry (Redis 7.4 files): Redis
@@ -166,3 +167,114 @@ func (b *listBuilder) finish() (*Object, error) {
 	}
 	return newListObject(b.ql), nil
 }
+
+// streamRdbValue gives a stream to the encoder as Redis 7.0 writes it
+// (rdbSaveObject): its listpack nodes as held, its counters, and each
+// group with its PEL (delivery time and count) and its consumers (seen
+// time, the IDs they own). Groups and consumers are in name order, PELs in
+// ID order, as Redis walks its radix trees.
+func streamRdbValue(o *Object, v *librdb.Value) {
+	s := o.stream()
+	v.Kind = librdb.KindStream
+	v.StreamNodes = make([]librdb.StreamNode, len(s.nodes))
+	for i, n := range s.nodes {
+		v.StreamNodes[i] = librdb.StreamNode{Master: librdb.StreamID{Ms: n.master.ms, Seq: n.master.seq}, Listpack: n.lp}
+	}
+	id := func(x streamID) librdb.StreamID { return librdb.StreamID{Ms: x.ms, Seq: x.seq} }
+	m := &librdb.StreamMeta{Length: s.length, LastID: id(s.lastID), FirstID: id(s.firstID),
+		MaxDeletedID: id(s.maxDeletedID), EntriesAdded: s.entriesAdded}
+	m.Groups = make([]librdb.StreamGroup, len(s.groups))
+	for i, g := range s.groups {
+		rg := &m.Groups[i]
+		rg.Name, rg.LastID, rg.EntriesRead = strBytes(g.name), id(g.lastID), g.entriesRead
+		rg.Pending = make([]librdb.StreamPending, 0, g.pel.len())
+		for pe := range g.pel.all() {
+			rg.Pending = append(rg.Pending, librdb.StreamPending{ID: id(pe.id),
+				DeliveryTime: pe.nack.deliveryTime, DeliveryCount: uint64(pe.nack.deliveryCount)})
+		}
+		rg.Consumers = make([]librdb.StreamConsumer, len(g.consumers))
+		for j, c := range g.consumers {
+			rc := &rg.Consumers[j]
+			rc.Name, rc.SeenTime, rc.ActiveTime = strBytes(c.name), c.seenTime, -1
+			rc.Pending = make([]librdb.StreamID, 0, c.pel.len())
+			for pe := range c.pel.all() {
+				rc.Pending = append(rc.Pending, id(pe.id))
+			}
+		}
+	}
+	v.Stream = m
+}
+
+// streamBuilder builds a stream as Redis 7.0's rdbLoadObject does: the
+// nodes as saved (each checked as streamValidateListpackIntegrity checks
+// it), the counters (derived for RDB_TYPE_STREAM_LISTPACKS, by librdb as
+// Redis derives them), then the groups, whose PEL entries must each
+// belong to exactly one of the group's consumers. A stream with no entry
+// is a value (XADD then XDEL, XGROUP CREATE MKSTREAM): it is never skipped.
+type streamBuilder struct {
+	librdb.NopVisitor
+	s *streamValue
+}
+
+func streamRdbLoad(*Server, *librdb.Key) rdbBuilder { return &streamBuilder{s: newStreamValue()} }
+
+// StreamNode adds a node (librdb.StreamNodeVisitor).
+func (b *streamBuilder) StreamNode(_ *librdb.Key, master librdb.StreamID, lp []byte) error {
+	if err := validateStreamListpack(lp); err != nil {
+		return err
+	}
+	id := streamID{master.Ms, master.Seq}
+	if n := len(b.s.nodes); n > 0 && b.s.nodes[n-1].master.cmp(id) >= 0 {
+		return fmt.Errorf("stream node %s after node %s", id, b.s.nodes[n-1].master)
+	}
+	b.s.addNode(&streamNode{master: id, lp: bytes.Clone(lp), alloc: int(jemallocSize(int64(len(lp))))})
+	return nil
+}
+
+// StreamMeta sets the counters and builds the groups.
+func (b *streamBuilder) StreamMeta(_ *librdb.Key, m *librdb.StreamMeta) error {
+	s := b.s
+	id := func(x librdb.StreamID) streamID { return streamID{x.Ms, x.Seq} }
+	s.length, s.lastID, s.firstID = m.Length, id(m.LastID), id(m.FirstID)
+	s.maxDeletedID, s.entriesAdded = id(m.MaxDeletedID), m.EntriesAdded
+	if s.length > 0 && len(s.nodes) == 0 {
+		return errors.New("stream length inconsistent with its nodes")
+	}
+	for _, rg := range m.Groups {
+		g := s.createGroup(rg.Name, id(rg.LastID), rg.EntriesRead)
+		if g == nil {
+			return fmt.Errorf("duplicated consumer group name %q", rg.Name)
+		}
+		for _, p := range rg.Pending {
+			if !g.pel.insert(id(p.ID), &streamNACK{deliveryTime: p.DeliveryTime, deliveryCount: int64(p.DeliveryCount)}) {
+				return fmt.Errorf("group %q: duplicated PEL entry %s", rg.Name, p.ID)
+			}
+		}
+		for _, rc := range rg.Consumers {
+			c := g.createConsumer(rc.Name, rc.SeenTime)
+			if c == nil {
+				return fmt.Errorf("group %q: duplicated consumer %q", rg.Name, rc.Name)
+			}
+			for _, pid := range rc.Pending {
+				n := g.pel.find(id(pid))
+				if n == nil {
+					return fmt.Errorf("group %q: consumer %q's entry %s is not in the group's PEL", rg.Name, rc.Name, pid)
+				}
+				if n.consumer != nil {
+					return fmt.Errorf("group %q: entry %s owned by two consumers", rg.Name, pid)
+				}
+				n.consumer = c
+				c.pel.insert(id(pid), n)
+			}
+		}
+		for pe := range g.pel.all() {
+			if pe.nack.consumer == nil {
+				return fmt.Errorf("group %q: PEL entry %s not owned by any consumer", rg.Name, pe.id)
+			}
+		}
+		s.groupChanged(g)
+	}
+	return nil
+}
+
+func (b *streamBuilder) finish() (*Object, error) { return newStreamObject(b.s), nil }

@@ -50,6 +50,9 @@ func init() {
 		dup:    streamDup,
 		digest: streamDigest,
 		rdbLen: streamRDBLen,
+
+		rdbValue: streamRdbValue,
+		rdbLoad:  streamRdbLoad,
 	}
 }
 

@@ -546,19 +546,16 @@ func appendRawID(dst []byte, id StreamID) []byte {
 	return binary.BigEndian.AppendUint64(dst, id.Seq)
 }
 
-// appendStream writes a stream as STREAM_LISTPACKS_2 (v10) or _3 (v11+),
-// building listpack nodes as t_stream.c streamAppendItem does.
+// appendStream writes a stream as STREAM_LISTPACKS_2 (v10, what Redis 7.0
+// writes) or _3 (v11+): its StreamNodes as they are, or listpack nodes
+// built from Entries as t_stream.c streamAppendItem builds them.
 func (e *Encoder) appendStream(dst []byte, v *Value) ([]byte, byte, error) {
 	m := v.Stream
 	if m == nil {
 		m = &StreamMeta{}
 	}
-	type node struct {
-		master StreamID
-		lp     []byte
-	}
-	var nodes []node
-	for i := 0; i < len(v.Entries); {
+	nodes := v.StreamNodes
+	for i := 0; v.StreamNodes == nil && i < len(v.Entries); {
 		first := &v.Entries[i]
 		var master [][]byte
 		for j := 0; j+1 < len(first.Fields); j += 2 {
@@ -568,14 +565,14 @@ func (e *Encoder) appendStream(dst []byte, v *Value) ([]byte, byte, error) {
 		// pass: the node with its live count in the master entry.
 		n := e.buildStreamNode(v.Entries[i:], master, -1)
 		e.buildStreamNode(v.Entries[i:i+n], master, n)
-		nodes = append(nodes, node{first.ID, e.lp.AppendTo(nil)})
+		nodes = append(nodes, StreamNode{first.ID, e.lp.AppendTo(nil)})
 		i += n
 	}
 	dst = appendLen(dst, uint64(len(nodes)))
 	var key [16]byte
 	for _, n := range nodes {
-		dst = e.appendString(dst, appendRawID(key[:0], n.master))
-		dst = e.appendString(dst, n.lp)
+		dst = e.appendString(dst, appendRawID(key[:0], n.Master))
+		dst = e.appendString(dst, n.Listpack)
 	}
 	t := byte(TypeStreamListpacks2)
 	if e.version >= 11 {

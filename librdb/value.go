@@ -31,7 +31,12 @@ type Value struct {
 	Fields  []HashEntry   // KindHash
 	Members []ZSetEntry   // KindZSet, any order (see Table)
 	Entries []StreamEntry // KindStream, in ID order
-	Stream  *StreamMeta   // KindStream
+	// StreamNodes, when not nil, are a KindStream's listpack nodes as a
+	// server holds them, written as they are instead of Entries (Redis
+	// writes its radix tree's nodes, rdb.c rdbSaveObject). The caller
+	// vouches for them: the Encoder does not check them.
+	StreamNodes []StreamNode
+	Stream      *StreamMeta // KindStream
 	Module  *Module       // KindModule (cannot be encoded)
 }
 
@@ -46,6 +51,14 @@ type QuicklistNode struct {
 	Data  []byte // the listpack or element; ignored when LZF is set
 	LZF   []byte // the node's LZF-compressed bytes, written as an LZF string
 	Size  int    // with LZF: the size in bytes of the uncompressed node
+}
+
+// StreamNode is one listpack node of a stream (Redis 7.0 t_stream.c
+// layout) and its master ID, the radix tree key its entries' IDs are
+// relative to.
+type StreamNode struct {
+	Master   StreamID
+	Listpack []byte
 }
 
 // HashEntry is a hash field. Expire is the field's absolute expiry in Unix

@@ -488,6 +488,7 @@ func (d *Decoder) readStream(v Visitor, k *Key) error {
 	haveFirst := false
 	var prev StreamID
 	live := uint64(0)
+	nv, byNode := v.(StreamNodeVisitor)
 	for i := uint64(0); i < nodes; i++ {
 		if d.bufs[0], err = d.readString(d.bufs[0]); err != nil {
 			return err
@@ -500,7 +501,7 @@ func (d *Decoder) readStream(v Visitor, k *Key) error {
 		if err != nil {
 			return err
 		}
-		n, err := d.streamNode(v, k, master, blob, &prev, i == 0, func(id StreamID) {
+		n, err := d.streamNode(v, k, master, blob, &prev, i == 0, !byNode, func(id StreamID) {
 			if !haveFirst {
 				first, haveFirst = id, true
 			}
@@ -509,6 +510,11 @@ func (d *Decoder) readStream(v Visitor, k *Key) error {
 			return err
 		}
 		live += n
+		if byNode {
+			if err := call(nv.StreamNode(k, master, blob)); err != nil {
+				return err
+			}
+		}
 	}
 	m := &StreamMeta{}
 	if m.Length, _, err = d.readLen(); err != nil {
@@ -643,9 +649,9 @@ func estimateEntriesRead(m *StreamMeta, id StreamID) int64 {
 // streamNode walks one stream listpack (t_stream.c layout: master entry
 // count, deleted, master field count, fields, 0; then per entry flags,
 // ms-diff, seq-diff, [field count, field/value pairs | values], lp-count)
-// and passes each live entry to the visitor. It returns the number of live
-// entries.
-func (d *Decoder) streamNode(v Visitor, k *Key, master StreamID, blob []byte, prev *StreamID, firstNode bool, onLive func(StreamID)) (uint64, error) {
+// and passes each live entry to the visitor when entries is set. It
+// returns the number of live entries.
+func (d *Decoder) streamNode(v Visitor, k *Key, master StreamID, blob []byte, prev *StreamID, firstNode, entries bool, onLive func(StreamID)) (uint64, error) {
 	ents := d.entriesBuf[:0]
 	if _, err := ListpackEach(blob, func(e Entry) error {
 		ents = append(ents, e)
@@ -726,6 +732,9 @@ func (d *Decoder) streamNode(v Visitor, k *Key, master StreamID, blob []byte, pr
 		}
 		live++
 		onLive(id)
+		if !entries {
+			continue
+		}
 		d.entry.ID = id
 		d.entry.Fields = d.fields
 		if err := call(v.StreamEntry(k, &d.entry)); err != nil {

@@ -52,6 +52,19 @@ type QuicklistVisitor interface {
 	ListNode(k *Key, node []byte, plain bool, count int) error
 }
 
+// StreamNodeVisitor is implemented by a Visitor that takes streams node
+// by node, as Redis 7.0's loader keeps them (rdb.c rdbLoadObject inserts
+// each listpack in the stream's radix tree as it was saved), instead of
+// entry by entry. For every RDB_TYPE_STREAM_LISTPACKS* the Decoder then
+// calls StreamNode once per node, in order, with its master ID and its
+// listpack once the Decoder has walked and checked it (master entry,
+// entries with increasing IDs, back-counts, live count), and no
+// StreamEntry; StreamMeta follows as usual. lp aliases the Decoder's
+// buffers.
+type StreamNodeVisitor interface {
+	StreamNode(k *Key, master StreamID, lp []byte) error
+}
+
 // NopVisitor implements Visitor by doing nothing.
 type NopVisitor struct{}
 
