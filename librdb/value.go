@@ -37,7 +37,7 @@ type Value struct {
 	// vouches for them: the Encoder does not check them.
 	StreamNodes []StreamNode
 	Stream      *StreamMeta // KindStream
-	Module  *Module       // KindModule (cannot be encoded)
+	Module      *Module     // KindModule (cannot be encoded)
 }
 
 // QuicklistNode is one node of a list as Redis 7.0 holds it in memory
