@@ -541,3 +541,40 @@ func TestWriteFileSafely(t *testing.T) {
 		t.Errorf("file now %q", b)
 	}
 }
+
+// TestSnapshotBlockedServe: a client blocked on a key is served when
+// SWAPDB brings a value under that key; serving changes the value in
+// place (a pop), so the snapshot must get it first.
+func TestSnapshotBlockedServe(t *testing.T) {
+	s := testServer(t)
+	a, b := clientOf(t, s), clientOf(t, s)
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	b.doStr("RPUSH", "l", "x", "y")
+	a.doStr("SELECT", "1")
+	a.doStr("BLPOP", "l", "0")
+	want := s.dataset()
+	var buf bytes.Buffer
+	sink := &rdbSink{out: func(p []byte) error { buf.Write(p); return nil }}
+	sn, err := s.newSnapshot(sink, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.snap = sn
+	b.doStr("SWAPDB", "0", "1")
+	if got := b.doStr("LLEN", "l"); got != ":0\r\n" {
+		t.Fatalf("db 0 after SWAPDB: LLEN %q", got)
+	}
+	b.doStr("SELECT", "1")
+	if got := b.doStr("LRANGE", "l", "0", "-1"); got != "*1\r\n$1\r\ny\r\n" {
+		t.Fatalf("the blocked client was not served: %q", got)
+	}
+	for !sn.step(0, 0) {
+	}
+	s.snap = nil
+	if err := sn.finish(true); err != nil {
+		t.Fatal(err)
+	}
+	sink.handOver(0)
+	compareDatasets(t, readDataset(t, buf.Bytes()), want)
+}
