@@ -710,7 +710,9 @@ func (d *Decoder) streamNode(v Visitor, k *Key, master StreamID, blob []byte, pr
 			fields = masterFields
 			values = ents[pos : pos+int(nfields)]
 			pos += int(nfields)
-			for i := range fields {
+			// Node by node (entries false) the visitor takes the
+			// listpack: no entry is assembled.
+			for i := 0; entries && i < len(fields); i++ {
 				d.fields = append(d.fields, d.entryBytes(fields[i]), d.entryBytes(values[i]))
 			}
 		} else {
@@ -718,7 +720,7 @@ func (d *Decoder) streamNode(v Visitor, k *Key, master StreamID, blob []byte, pr
 			if !ok || nf < 0 || int(nf)*2 > len(ents)-pos {
 				return live, bad("bad field count")
 			}
-			for i := 0; i < int(nf)*2; i++ {
+			for i := 0; entries && i < int(nf)*2; i++ {
 				d.fields = append(d.fields, d.entryBytes(ents[pos+i]))
 			}
 			pos += int(nf) * 2
