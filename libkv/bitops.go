@@ -1,6 +1,8 @@
 package libkv
 
 import (
+	"github.com/kvkit/kvkit/libkv/config"
+
 	"encoding/binary"
 	"math"
 	"math/bits"
@@ -114,6 +116,7 @@ func cmdSetBit(c *Client, args [][]byte) {
 	if grew || old != (on == 1) {
 		b[byteIdx] = b[byteIdx]&^mask | byte(on)<<(7-offset&7)
 		c.srv.dirty++
+		c.srv.notifyKeyspaceEvent(config.NotifyString, "setbit", args[1], c.db.id)
 	}
 	c.w.Int(boolInt(old))
 }
@@ -416,6 +419,7 @@ func cmdBitOp(c *Client, args [][]byte) {
 		// An empty result deletes the destination.
 		if s.deleteKey(c.db, dest) {
 			s.dirty++
+			s.notifyKeyspaceEvent(config.NotifyGeneric, "del", dest, c.db.id)
 		}
 		c.w.Int(0)
 		return
@@ -451,6 +455,7 @@ func cmdBitOp(c *Client, args [][]byte) {
 	}
 	s.setKey(c.db, dest, res, false)
 	s.dirty++
+	s.notifyKeyspaceEvent(config.NotifyString, "set", dest, c.db.id)
 	c.w.Int(int64(maxlen))
 }
 
@@ -739,4 +744,7 @@ func (c *Client) bitfield(args [][]byte, ro bool) {
 		}
 	}
 	c.srv.dirty += int64(changes)
+	if changes > 0 {
+		c.srv.notifyKeyspaceEvent(config.NotifyString, "setbit", args[1], c.db.id)
+	}
 }

@@ -108,6 +108,18 @@ func (c *Client) timeoutArg(a []byte) (time.Duration, bool) {
 func (c *Client) blockForKeys(typ ObjType, keys [][]byte, timeout time.Duration, args [][]byte, serve blockServe) {
 	s := c.srv
 	cmd := s.lookupCommand(args)
+	if c.denyBlocking {
+		// Inside EXEC or a script (CLIENT_DENY_BLOCKING) a command cannot
+		// block: it replies as Redis 7.0's blocking commands do there, as
+		// if timed out at once: a null bulk for BLMOVE/BRPOPLPUSH, a null
+		// array for the others.
+		if n := cmd.meta.Name; n == "blmove" || n == "brpoplpush" {
+			c.w.Null()
+		} else {
+			c.w.NullArray()
+		}
+		return
+	}
 	bl := &s.blocking
 	if bl.keys == nil {
 		bl.keys = make(map[blockKey][]*Client)
@@ -151,6 +163,7 @@ func (c *Client) unblockReply(asError bool) {
 	} else {
 		c.w.NullArray()
 	}
+	c.handOff() // queued before later messages to a subscriber
 	c.srv.unblock(c)
 	c.callStats(b.cmd, b.args, time.Since(start), failed)
 }
@@ -248,6 +261,9 @@ func (s *Server) handleReadyKeys() {
 				start := time.Now()
 				errs := s.stats.errorReplies
 				b.serve(w, key, o)
+				// A subscriber (RESP3) gets the reply queued now, before
+				// any message published after this command.
+				w.handOff()
 				s.unblock(w)
 				w.callStats(b.cmd, b.args, time.Since(start), s.stats.errorReplies != errs)
 			}
@@ -263,6 +279,7 @@ func (s *Server) handleReadyKeys() {
 func (c *Client) waitUnblocked() bool {
 	s := c.srv
 	b := c.blocked
+	c.handOff() // a subscriber's replies are queued before the lock goes
 	out := append([]byte(nil), c.w.Bytes()...)
 	c.w.Reset()
 	s.mu.Unlock()

@@ -2,6 +2,7 @@ package libkv
 
 import (
 	"net"
+	"runtime"
 	"strconv"
 	"sync"
 	"sync/atomic"
@@ -51,6 +52,21 @@ type Client struct {
 	// parsing.
 	blocked      *blockState
 	inputWaiting bool
+	argv         [][]byte // the request being processed (Redis's c->argv)
+
+	// Transaction state (multi.go): multi is the open transaction
+	// (CLIENT_MULTI); dirtyCAS a watched key was touched (CLIENT_DIRTY_CAS);
+	// dirtyExec a command failed to queue (CLIENT_DIRTY_EXEC).
+	multi     *multiState
+	dirtyCAS  bool
+	dirtyExec bool
+	watched   []*watchedKey
+	// denyBlocking is Redis's CLIENT_DENY_BLOCKING, set for the script
+	// client and while EXEC runs the queued commands: a blocking command
+	// must not block then, but answer as if its timeout had expired.
+	denyBlocking bool
+	execReplies  bool         // EXEC filtered its replies for CLIENT REPLY itself
+	ps           clientPubsub // subscriptions (pubsub.go)
 
 	parser proto.Parser
 	qbuf   []byte
@@ -73,6 +89,15 @@ type Client struct {
 	pending []byte
 	wake    chan struct{}
 	async   bool
+	// obufSoftSince is when pending went over the soft output limit (Unix
+	// ms, 0 when under it); obufClosed is set once the client was closed
+	// for overcoming a limit: what is queued then is dropped. Both under
+	// outMu.
+	obufSoftSince int64
+	obufClosed    bool
+	// queued is len(pending), for other goroutines (CLIENT LIST omem,
+	// used_memory, INFO clients).
+	queued atomic.Int64
 }
 
 // drainTimeout bounds how long the last replies to a closing client may
@@ -159,6 +184,8 @@ func (s *Server) freeClient(c *Client) {
 	}
 	s.mu.Lock()
 	delete(s.clients, c.id)
+	c.unwatchAll()
+	c.pubsubReset()
 	if c.monitor {
 		for i, m := range s.monitors {
 			if m == c {
@@ -340,6 +367,7 @@ func (c *Client) protocolError(err error) {
 		c.w.Truncate(mark)
 	}
 	c.closeAfterReply = true
+	c.handOff()
 	s.mu.Unlock()
 	s.log.Verbose("Protocol error (%s) from client: %s", err.Error(), c.addr)
 }
@@ -422,6 +450,7 @@ func (c *Client) execBatch(arena [][]byte, ends []int) {
 		}
 		for s.pause.active() && s.pause.blocks(c, args) {
 			resume := s.pause.resume
+			c.handOff()
 			s.mu.Unlock()
 			// The replies of the commands before it go out now, as Redis
 			// writes them while the client is blocked.
@@ -450,7 +479,19 @@ func (c *Client) execBatch(arena [][]byte, ends []int) {
 		}
 	}
 	c.syncLimits()
+	c.handOff()
 	s.mu.Unlock()
+}
+
+// handOff queues the replies of a client with a writer goroutine before
+// the engine lock is released: messages other clients publish to it from
+// then on must come after them. Under the engine lock. A client closing
+// after its reply keeps it for processInput, which closes the connection
+// once it sees a reply written.
+func (c *Client) handOff() {
+	if c.async && !c.closeAfterReply {
+		c.flush()
+	}
 }
 
 // writeStall is how long a reply write may block before the client is
@@ -481,14 +522,15 @@ func (c *Client) write(out []byte) bool {
 	if len(out) == 0 {
 		return true
 	}
-	c.srv.stats.netOutputBytes.Add(int64(len(out)))
-	c.srv.stats.ioWritesProcessed.Add(1)
 	if c.async {
-		c.asyncWrite(out)
+		c.asyncWrite(out) // counted when its writer goroutine writes it
 		return true
 	}
+	c.srv.stats.ioWritesProcessed.Add(1)
 	c.conn.SetWriteDeadline(time.Now().Add(writeStall))
 	n, err := c.conn.Write(out)
+	// What a stalled write leaves is counted by the writer goroutine.
+	c.srv.stats.netOutputBytes.Add(int64(n))
 	if ne, ok := err.(net.Error); ok && ne.Timeout() {
 		c.conn.SetWriteDeadline(time.Time{})
 		c.startAsync()
@@ -499,11 +541,12 @@ func (c *Client) write(out []byte) bool {
 }
 
 // bufferSizes returns the capacities, in bytes, of c's query buffer and of
-// its reply buffer as of its last write. Unlike c.qbuf and c.w, which only
-// c's goroutine may touch, it is safe from any goroutine (INFO clients,
-// used_memory).
+// its reply buffer as of its last write, plus the output queued for its
+// writer goroutine (a subscriber's backlog counts in used_memory, as
+// Redis's reply lists do). Unlike c.qbuf and c.w, which only c's goroutine
+// may touch, it is safe from any goroutine (INFO clients, used_memory).
 func (c *Client) bufferSizes() (query, reply int64) {
-	return c.qbufCap.Load(), c.outCap.Load()
+	return c.qbufCap.Load(), c.outCap.Load() + c.queued.Load()
 }
 
 // startAsync switches c to writing through a writer goroutine, for good:
@@ -517,21 +560,41 @@ func (c *Client) startAsync() {
 	}
 	c.async = true
 	c.wake = make(chan struct{}, 1)
+	// The last synchronous write left its short deadline on the
+	// connection: the writer goroutine's writes must not inherit it.
+	c.conn.SetWriteDeadline(time.Time{})
 	go func() {
 		failed := false
+		// Two buffers in turn: the one written and the one filling, so a
+		// subscriber's steady stream of messages allocates nothing.
+		var spare []byte
 		write := func() {
 			c.outMu.Lock()
 			out := c.pending
-			c.pending = nil
+			c.pending = spare[:0]
+			c.queued.Store(0)
 			c.outMu.Unlock()
 			if len(out) > 0 && !failed {
+				// Messages published to the client count too, as in Redis's
+				// stat_net_output_bytes.
+				c.srv.stats.netOutputBytes.Add(int64(len(out)))
+				c.srv.stats.ioWritesProcessed.Add(1)
 				if _, err := c.conn.Write(out); err != nil {
 					failed = true
 					c.conn.Close()
 				}
 			}
+			spare = nil
+			if cap(out) <= maxIdleBufSize {
+				spare = out
+			}
 		}
 		for range c.wake {
+			// Let the goroutines already runnable (other clients'
+			// commands) run first, so that what they publish goes out in
+			// the same write: Redis likewise writes each client's output
+			// once per event-loop turn, not once per message.
+			runtime.Gosched()
 			write()
 		}
 		// Closing after the reply: deliver it, but give up on a peer that
@@ -542,10 +605,28 @@ func (c *Client) startAsync() {
 	}()
 }
 
-// asyncWrite queues b (copied) for c's writer goroutine.
+// asyncWrite queues b (copied) for c's writer goroutine. A client whose
+// queue overcomes client-output-buffer-limit for its class is closed, as
+// Redis's closeClientOnOutputBufferLimitReached: its queued output is
+// dropped and its connection closed, which ends its goroutines (the
+// reading one frees it).
 func (c *Client) asyncWrite(b []byte) {
 	c.outMu.Lock()
+	if c.obufClosed {
+		c.outMu.Unlock()
+		return
+	}
 	c.pending = append(c.pending, b...)
+	if c.overOutputLimit(int64(len(c.pending))) {
+		c.obufClosed = true
+		c.pending = nil
+		c.queued.Store(0)
+		c.outMu.Unlock()
+		c.srv.log.Warning("Client %s scheduled to be closed ASAP for overcoming of output buffer limits.", c.obufInfo())
+		c.conn.Close()
+		return
+	}
+	c.queued.Store(int64(len(c.pending)))
 	c.outMu.Unlock()
 	select {
 	case c.wake <- struct{}{}:

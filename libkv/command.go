@@ -29,10 +29,11 @@ type cmdStat struct {
 }
 
 // process runs one request, in the order of checks of Redis 7.0's
-// processCommand: lookup, arity, authentication, maxmemory, then the
-// command.
+// processCommand: lookup, arity, authentication, no-multi, maxmemory, then
+// the command, or, inside MULTI, its queueing (multi.go).
 func (c *Client) process(args [][]byte) {
 	s := c.srv
+	c.argv = args
 	start := time.Now()
 	s.setClock(start)
 	c.lastInteraction.Store(s.now)
@@ -42,6 +43,10 @@ func (c *Client) process(args [][]byte) {
 		c.reply = replySkip
 	}
 	cmd := s.lookupCommand(args)
+	// Restored after: a client let in while a busy script yields runs
+	// inside the script's command.
+	prevRunning := s.running
+	s.running = c
 	switch {
 	case cmd != nil && cmd.meta.Name == "quit":
 		// Redis 7.0 answers QUIT before looking at arity or authentication,
@@ -65,31 +70,57 @@ func (c *Client) process(args [][]byte) {
 		c.rejectf(cmd, "wrong number of arguments for '%s' command", cmd.meta.Name)
 	case !c.authed && !cmd.meta.Flags.Has(cmdtable.FlagNoAuth):
 		c.reject(cmd, "NOAUTH Authentication required.")
-	case c.evictBeforeCommand(cmd.meta.Flags.Has(cmdtable.FlagDenyOOM)):
+	case c.multi != nil && cmd.meta.Flags.Has(cmdtable.FlagNoMulti):
+		c.rejectf(cmd, "Command not allowed inside a transaction")
+	case s.scriptBusy() && !cmd.meta.Flags.Has(cmdtable.FlagAllowBusy):
+		// A script past busy-reply-threshold lets clients in between its
+		// instructions (script.go); they may only stop it. Checked before
+		// maxmemory, whose evictions must not run inside a script.
+		c.reject(cmd, s.busyError())
+	case c.evictBeforeCommand(cmd.meta.Flags.Has(cmdtable.FlagDenyOOM) || c.oomInMulti(cmd)):
 		// processCommand's maxmemory step, after authentication: evict
-		// what the policy allows, refuse denyoom commands when that is
-		// not enough.
+		// what the policy allows, refuse denyoom commands (and queueing)
+		// when that is not enough.
 		c.reject(cmd, errOOM)
-	case c.monitor && cmd.meta.Flags&(cmdtable.FlagWrite|cmdtable.FlagReadonly|cmdtable.FlagMayReplicate) != 0:
-		// A monitor is a replica in Redis (CLIENT_SLAVE): processCommand
-		// keeps replicas away from the keyspace.
-		c.rejectf(cmd, "Replica can't interact with the keyspace")
 	case s.writesDenied() && (cmd.meta.Flags.Has(cmdtable.FlagWrite) || cmd.meta.Name == "ping"):
 		c.reject(cmd, errMisconf)
+	case c.ps.active && c.w.Proto == 2 && !pubsubAllowed(cmd.meta.Name):
+		// processCommand's Pub/Sub context check: RESP2 has no way to tell
+		// a reply from a message, so a subscriber runs only these.
+		c.rejectf(cmd, "Can't execute '%s': only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / PING / QUIT / RESET are allowed in this context", cmd.meta.Name)
 	case s.rdb.loading && !cmd.meta.Flags.Has(cmdtable.FlagLoading):
 		c.reject(cmd, "LOADING Redis is loading the dataset in memory")
+	case c.monitor && cmd.meta.Flags&(cmdtable.FlagWrite|cmdtable.FlagReadonly|cmdtable.FlagMayReplicate) != 0:
+		// A monitor is a replica in Redis (CLIENT_SLAVE): processCommand
+		// keeps replicas away from the keyspace, among its last checks.
+		c.rejectf(cmd, "Replica can't interact with the keyspace")
+	case c.multi != nil && !notQueued(cmd):
+		c.queue(cmd, args)
 	default:
 		c.call(cmd, args, start)
 		if len(s.blocking.ready) > 0 {
 			s.handleReadyKeys()
+			// The served clients' pops and pushes change what they touch.
+			s.signalWritten(0, true)
 		}
 	}
+	c.argv = nil // it aliases the query buffer
+	if c.execReplies {
+		// EXEC applied CLIENT REPLY to each reply as it was written.
+		c.execReplies = false
+		mark = c.w.Len()
+	}
+	s.running = prevRunning
 	switch c.reply {
 	case replyOff:
 		c.w.Truncate(mark)
 	case replySkip:
 		c.w.Truncate(mark)
 		c.reply = replyOn
+	}
+	if len(c.ps.pushed) > 0 {
+		c.w.Raw(c.ps.pushed)
+		c.ps.pushed = c.ps.pushed[:0]
 	}
 }
 
@@ -98,7 +129,10 @@ func (c *Client) process(args [][]byte) {
 func (c *Client) call(cmd *command, args [][]byte, start time.Time) {
 	s := c.srv
 	c.lastCmd = cmd.meta.Name
+	c.failed = false
+	mark, changes := len(s.written), s.changes()
 	c.run(cmd, args)
+	s.signalWritten(mark, s.changes() != changes)
 	dur := time.Since(start)
 	if len(s.monitors) > 0 && !cmd.meta.Flags.Has(cmdtable.FlagSkipMonitor) && !cmd.meta.Flags.Has(cmdtable.FlagAdmin) {
 		s.feedMonitors(c, redact(cmd.meta, args))
@@ -206,8 +240,19 @@ func (c *Client) run(cmd *command, args [][]byte) {
 }
 
 // reject replies with an error for a command that was not executed
-// (counted as rejected_calls, as Redis's rejectCommand).
-func (c *Client) reject(cmd *command, msg string) {
+// (counted as rejected_calls, as Redis's rejectCommand). Inside MULTI it
+// dooms the transaction; a refused EXEC ends it (execAbort).
+func (c *Client) reject(cmd *command, msg string) { c.rejectReason(cmd, msg, msg) }
+
+func (c *Client) rejectf(cmd *command, format string, args ...any) {
+	reason := sprintf(format, args...)
+	c.rejectReason(cmd, "ERR "+reason, reason)
+}
+
+// rejectReason is reject with the reason EXECABORT gives: Redis's message
+// without the ERR code its other replies add.
+func (c *Client) rejectReason(cmd *command, msg, reason string) {
+	c.flagTransaction()
 	if cmd != nil {
 		st := c.srv.cmdStats[cmd.meta.Name]
 		if st == nil {
@@ -215,12 +260,12 @@ func (c *Client) reject(cmd *command, msg string) {
 			c.srv.cmdStats[cmd.meta.Name] = st
 		}
 		st.rejected++
+		if cmd.meta.Name == "exec" {
+			c.execAbort(reason, c.argv)
+			return
+		}
 	}
 	c.addError(msg)
-}
-
-func (c *Client) rejectf(cmd *command, format string, args ...any) {
-	c.reject(cmd, "ERR "+sprintf(format, args...))
 }
 
 // lookupCommand finds the implemented command args call, or nil. A
@@ -247,6 +292,9 @@ func commandTable() map[*cmdtable.Command]*command {
 		keyCommands,
 		serverCommands,
 		connectionCommands,
+		multiCommands,
+		scriptCommands,
+		pubsubCommands,
 	}
 	for _, group := range groups {
 		for name, fn := range group {

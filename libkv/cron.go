@@ -56,7 +56,10 @@ func (s *Server) cronLoop() {
 // clients, and the active expire cycle.
 func (s *Server) cron() {
 	s.updateClock()
-	if s.pauseCron {
+	if s.pauseCron || s.scriptBusy() {
+		// A busy script lets the cron in between its instructions: the
+		// keyspace is the script's until it ends (Redis runs only
+		// whileBlockedCron then).
 		return
 	}
 	s.saveCron()

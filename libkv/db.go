@@ -3,6 +3,7 @@ package libkv
 import (
 	"unsafe"
 
+	"github.com/kvkit/kvkit/libkv/config"
 	"github.com/kvkit/kvkit/libkv/dict"
 )
 
@@ -15,6 +16,10 @@ type DB struct {
 	mem     int64            // accounted bytes of keys, values and expires (see keyMemory)
 
 	expireCursor uint64 // where the active expire cycle resumes its scan of expires
+
+	// watched maps each key some client WATCHes to its watchers (Redis's
+	// db->watched_keys); it stays with the DB through SWAPDB.
+	watched map[string][]*watchedKey
 }
 
 func newDB(id int) *DB {
@@ -65,6 +70,8 @@ func (s *Server) deleteExpired(db *DB, key string) {
 	db.mem -= keyMemory([]byte(key), o) + expireEntry
 	s.stats.expiredKeys++
 	s.dirty++
+	s.signalModifiedKey(db, key)
+	s.notifyKeyspaceEvent(config.NotifyExpired, "expired", []byte(key), db.id)
 }
 
 // lookupRead finds key for a read: expired keys are removed first, and the
@@ -74,11 +81,13 @@ func (c *Client) lookupRead(key []byte) *Object {
 	s := c.srv
 	if s.expireIfNeeded(c.db, key) {
 		s.stats.keyspaceMisses++
+		s.notifyKeyspaceEvent(config.NotifyKeyMiss, "keymiss", key, c.db.id)
 		return nil
 	}
 	o := c.db.get(key)
 	if o == nil {
 		s.stats.keyspaceMisses++
+		s.notifyKeyspaceEvent(config.NotifyKeyMiss, "keymiss", key, c.db.id)
 		return nil
 	}
 	s.stats.keyspaceHits++
@@ -91,6 +100,7 @@ func (c *Client) lookupRead(key []byte) *Object {
 // lookupWrite finds key for a write: expired keys are removed first; no
 // hit/miss accounting, as Redis's lookupKeyWrite.
 func (c *Client) lookupWrite(key []byte) *Object {
+	c.srv.noteWrite(c.db, key)
 	if c.srv.expireIfNeeded(c.db, key) {
 		return nil
 	}
@@ -114,6 +124,7 @@ func (c *Client) exists(key []byte) bool {
 // setKey stores o under key, replacing any value. keepTTL keeps an existing
 // expiry (SET KEEPTTL); otherwise it is removed, as Redis's setKey.
 func (s *Server) setKey(db *DB, key []byte, o *Object, keepTTL bool) {
+	s.noteWrite(db, key)
 	s.preserve(db, key)
 	s.created(o)
 	if old := db.get(key); old != nil {
@@ -121,6 +132,7 @@ func (s *Server) setKey(db *DB, key []byte, o *Object, keepTTL bool) {
 	} else {
 		db.mem += sdsAllocSize(int64(len(key))) + dictEntrySize
 		s.signalKeyAsReady(db, key, o.typ)
+		s.notifyKeyspaceEvent(config.NotifyNew, "new", key, db.id)
 	}
 	db.keys.SetBytes(key, o)
 	db.mem += valueMemory(o)
@@ -137,6 +149,7 @@ func (s *Server) setKey(db *DB, key []byte, o *Object, keepTTL bool) {
 // Object across commands, since replies copy bytes. A buffer much larger
 // than needed is not reused, so a shrinking value returns its memory.
 func (s *Server) setString(db *DB, key, val []byte, keepTTL bool) {
+	s.noteWrite(db, key)
 	s.preserve(db, key)
 	o := db.get(key)
 	enc, t, alloc := stringLayout(val)
@@ -173,10 +186,12 @@ func (s *Server) addKey(db *DB, key []byte, o *Object) {
 // keeping its access data (RENAME and MOVE, as Redis's dbAdd). To a
 // snapshot in progress it is a new key.
 func (s *Server) linkKey(db *DB, key []byte, o *Object) {
+	s.noteWrite(db, key)
 	s.markVisited(o)
 	db.keys.SetBytes(key, o)
 	db.mem += keyMemory(key, o)
 	s.signalKeyAsReady(db, key, o.typ)
+	s.notifyKeyspaceEvent(config.NotifyNew, "new", key, db.id)
 }
 
 // deleteKey removes key and its expiry; it reports whether the key existed.
@@ -186,6 +201,7 @@ func (s *Server) deleteKey(db *DB, key []byte) bool {
 	if !ok {
 		return false
 	}
+	s.noteWrite(db, key)
 	db.mem -= keyMemory(key, o)
 	db.removeExpire(key)
 	return true
@@ -205,6 +221,7 @@ func (db *DB) removeExpire(key []byte) bool {
 
 // setExpire sets key's absolute expiry in ms; the key must exist.
 func (s *Server) setExpire(db *DB, key []byte, at int64) {
+	s.noteWrite(db, key)
 	s.preserve(db, key)
 	if !db.expires.SetBytes(key, at) {
 		db.mem += expireEntry

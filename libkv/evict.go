@@ -1,6 +1,8 @@
 package libkv
 
 import (
+	"github.com/kvkit/kvkit/libkv/config"
+
 	"math"
 	"runtime"
 	"runtime/debug"
@@ -203,6 +205,7 @@ func (s *Server) evictUntil(toFree int64, policy evictPolicy) int {
 		// deleteKey only reads the key: a view of the keyspace's string
 		// saves a copy per eviction.
 		kb := unsafe.Slice(unsafe.StringData(key), len(key))
+		mark := len(s.written)
 		if s.conf.LatencyMonitorThreshold > 0 {
 			// latencyStartMonitor reads the clock only when monitoring.
 			delStart := time.Now()
@@ -211,7 +214,9 @@ func (s *Server) evictUntil(toFree int64, policy evictPolicy) int {
 		} else {
 			s.deleteKey(db, kb)
 		}
+		s.signalWritten(mark, true) // an evicted key is touched, as any deletion
 		freed += before - db.mem
+		s.notifyKeyspaceEvent(config.NotifyEvicted, "evicted", kb, db.id)
 		e.evicted++ // not a change for rdb_changes_since_last_save, as in Redis
 		keys++
 		if keys%16 == 0 && time.Since(start) > limit {

@@ -1,6 +1,8 @@
 package libkv
 
 import (
+	"github.com/kvkit/kvkit/libkv/config"
+
 	"encoding/binary"
 	"math"
 	"math/bits"
@@ -643,6 +645,7 @@ func cmdPFAdd(c *Client, args [][]byte) {
 	if updated > 0 {
 		hllInvalidateCache(o.str())
 		s.dirty += int64(updated)
+		s.notifyKeyspaceEvent(config.NotifyString, "pfadd", args[1], c.db.id)
 		c.w.Int(1)
 		return
 	}
@@ -698,6 +701,7 @@ func cmdPFCount(c *Client, args [][]byte) {
 	// PFCOUNT is a read-only command that writes the cache: Redis counts
 	// it as a change, so it reaches replicas and the AOF.
 	binary.LittleEndian.PutUint64(b[8:16], card)
+	c.srv.noteWrite(c.db, args[1]) // and signals it to WATCH
 	c.srv.dirty++
 	c.w.Int(int64(card))
 }
@@ -748,6 +752,7 @@ func cmdPFMerge(c *Client, args [][]byte) {
 	}
 	hllInvalidateCache(o.str())
 	s.dirty++
+	s.notifyKeyspaceEvent(config.NotifyString, "pfadd", args[1], c.db.id)
 	c.w.OK()
 }
 

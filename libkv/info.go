@@ -161,20 +161,20 @@ func (s *Server) infoSection(b *strings.Builder, sec string) {
 		w.kv("allocator_resident", int64(ms.HeapSys-ms.HeapReleased))
 		w.kv("total_system_memory", sys)
 		w.kv("total_system_memory_human", bytesHuman(sys))
-		for _, k := range []string{"used_memory_lua", "used_memory_vm_eval"} {
-			w.kv(k, 0)
-		}
-		w.kv("used_memory_lua_human", "0B")
-		w.kv("used_memory_scripts_eval", 0)
-		w.kv("number_of_cached_scripts", 0)
-		w.kv("number_of_functions", 0)
-		w.kv("number_of_libraries", 0)
-		w.kv("used_memory_vm_functions", 0)
-		w.kv("used_memory_vm_total", 0)
-		w.kv("used_memory_vm_total_human", "0B")
-		w.kv("used_memory_functions", 0)
-		w.kv("used_memory_scripts", 0)
-		w.kv("used_memory_scripts_human", "0B")
+		sm := s.scriptMemory()
+		w.kv("used_memory_lua", sm.vmEval)
+		w.kv("used_memory_vm_eval", sm.vmEval)
+		w.kv("used_memory_lua_human", bytesHuman(sm.vmEval))
+		w.kv("used_memory_scripts_eval", sm.scriptsEval)
+		w.kv("number_of_cached_scripts", sm.cached)
+		w.kv("number_of_functions", sm.functions)
+		w.kv("number_of_libraries", sm.libraries)
+		w.kv("used_memory_vm_functions", sm.vmFunctions)
+		w.kv("used_memory_vm_total", sm.vmEval+sm.vmFunctions)
+		w.kv("used_memory_vm_total_human", bytesHuman(sm.vmEval+sm.vmFunctions))
+		w.kv("used_memory_functions", sm.functionsMem)
+		w.kv("used_memory_scripts", sm.scriptsEval+sm.functionsMem)
+		w.kv("used_memory_scripts_human", bytesHuman(sm.scriptsEval+sm.functionsMem))
 		w.kv("maxmemory", int64(s.conf.Maxmemory))
 		w.kv("maxmemory_human", bytesHuman(int64(s.conf.Maxmemory)))
 		w.kv("maxmemory_policy", s.conf.MaxmemoryPolicy)
@@ -229,7 +229,10 @@ func (s *Server) infoSection(b *strings.Builder, sec string) {
 		w.kv("current_eviction_exceeded_time", current.Milliseconds())
 		w.kv("keyspace_hits", st.keyspaceHits)
 		w.kv("keyspace_misses", st.keyspaceMisses)
-		for _, k := range []string{"pubsub_channels", "pubsub_patterns", "pubsubshard_channels", "latest_fork_usec",
+		w.kv("pubsub_channels", len(s.pubsub.channels))
+		w.kv("pubsub_patterns", len(s.pubsub.patterns))
+		w.kv("pubsubshard_channels", len(s.pubsub.shard))
+		for _, k := range []string{"latest_fork_usec",
 			"total_forks", "migrate_cached_sockets", "slave_expires_tracked_keys", "active_defrag_hits",
 			"active_defrag_misses", "active_defrag_key_hits", "active_defrag_key_misses",
 			"total_active_defrag_time", "current_active_defrag_time", "tracking_total_keys",

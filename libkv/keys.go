@@ -1,6 +1,8 @@
 package libkv
 
 import (
+	"github.com/kvkit/kvkit/libkv/config"
+
 	"math"
 	"strconv"
 
@@ -21,12 +23,14 @@ var keyCommands = map[string]cmdFunc{
 // cmdDel serves DEL and UNLINK: values are freed by Go's collector either
 // way, so UNLINK's non-blocking promise holds for both.
 func cmdDel(c *Client, args [][]byte) {
+	s := c.srv
 	n := 0
 	for _, key := range args[1:] {
-		c.srv.expireIfNeeded(c.db, key)
-		if c.srv.deleteKey(c.db, key) {
+		s.expireIfNeeded(c.db, key)
+		if s.deleteKey(c.db, key) {
 			n++
-			c.srv.dirty++
+			s.dirty++
+			s.notifyKeyspaceEvent(config.NotifyGeneric, "del", key, c.db.id)
 		}
 	}
 	c.w.Int(int64(n))
@@ -104,6 +108,8 @@ func (c *Client) rename(args [][]byte, nx bool) {
 		s.setExpire(c.db, dst, expire)
 	}
 	s.dirty++
+	s.notifyKeyspaceEvent(config.NotifyGeneric, "rename_from", src, c.db.id)
+	s.notifyKeyspaceEvent(config.NotifyGeneric, "rename_to", dst, c.db.id)
 	if nx {
 		c.w.Int(1)
 	} else {
@@ -158,6 +164,8 @@ func cmdMove(c *Client, args [][]byte) {
 			s.setExpire(dst, args[1], expire)
 		}
 		s.dirty++
+		s.notifyKeyspaceEvent(config.NotifyGeneric, "move_from", args[1], c.db.id)
+		s.notifyKeyspaceEvent(config.NotifyGeneric, "move_to", args[1], dst.id)
 		c.w.Int(1)
 		return
 	}
@@ -206,6 +214,7 @@ func cmdCopy(c *Client, args [][]byte) {
 		s.setExpire(dst, args[2], expire)
 	}
 	s.dirty++
+	s.notifyKeyspaceEvent(config.NotifyGeneric, "copy_to", args[2], dst.id)
 	c.w.Int(1)
 }
 
@@ -337,8 +346,10 @@ func (c *Client) expireGeneric(args [][]byte, basetime int64, unit int64) {
 	}
 	if when <= s.now {
 		s.deleteKey(c.db, key)
+		s.notifyKeyspaceEvent(config.NotifyGeneric, "del", key, c.db.id)
 	} else {
 		s.setExpire(c.db, key, when)
+		s.notifyKeyspaceEvent(config.NotifyGeneric, "expire", key, c.db.id)
 	}
 	s.dirty++
 	c.w.Int(1)
@@ -384,7 +395,9 @@ func cmdPersist(c *Client, args [][]byte) {
 		c.w.Int(0)
 		return
 	}
-	c.srv.dirty++
+	s := c.srv
+	s.dirty++
+	s.notifyKeyspaceEvent(config.NotifyGeneric, "persist", args[1], c.db.id)
 	c.w.Int(1)
 }
 
@@ -409,6 +422,10 @@ func cmdSwapDB(c *Client, args [][]byte) {
 	}
 	if a != b {
 		da, db := s.dbs[a], s.dbs[b]
+		// Watchers stay with their database number: what they watch is
+		// replaced by the other database's key.
+		s.touchAllWatchedKeysInDb(da, db)
+		s.touchAllWatchedKeysInDb(db, da)
 		da.keys, db.keys = db.keys, da.keys
 		da.expires, db.expires = db.expires, da.expires
 		da.mem, db.mem = db.mem, da.mem

@@ -107,12 +107,13 @@ func (s *Server) memoryOverhead() int64 {
 func (db *DB) tableMemory() int64 { return int64(db.keys.Buckets()+db.expires.Buckets()) * 4 }
 
 // clientsMemory is mem_clients_normal: query and reply buffers plus a
-// fixed per-client size.
+// fixed per-client size, and the transactions' queued commands and watched
+// keys (getClientMemoryUsage's multiStateMemOverhead).
 func (s *Server) clientsMemory() int64 {
 	var total int64
 	for _, c := range s.clients {
 		q, r := c.bufferSizes()
-		total += q + r + clientStructSize
+		total += q + r + clientStructSize + c.multiMemory()
 	}
 	return total
 }

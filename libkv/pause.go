@@ -24,13 +24,14 @@ func (p *clientPause) active() bool { return p.resume != nil }
 // lookup, arity and authentication checks, so a command rejected by them
 // replies at once; under WRITE, commands that write or may replicate
 // (PUBLISH, PFCOUNT, EVAL, ...) wait, and so does the client's pipeline
-// behind them. The client that paused is paused too.
+// behind them; so does an EXEC whose queued commands do, and the queueing
+// of such a command inside MULTI. The client that paused is paused too.
 func (p *clientPause) blocks(c *Client, args [][]byte) bool {
 	cmd := c.srv.lookupCommand(args)
 	if cmd == nil || !cmd.meta.CheckArity(len(args)) || (!c.authed && !cmd.meta.Flags.Has(cmdtable.FlagNoAuth)) {
 		return false
 	}
-	return p.all || cmd.meta.Flags.Has(cmdtable.FlagWrite) || cmd.meta.Flags.Has(cmdtable.FlagMayReplicate)
+	return p.all || cmd.meta.Flags.Has(cmdtable.FlagWrite) || cmd.meta.Flags.Has(cmdtable.FlagMayReplicate) || c.pausedByExec(cmd)
 }
 
 // start begins or extends a pause; a longer timeout extends it, and ALL

@@ -1,6 +1,8 @@
 package libkv
 
 import (
+	"github.com/kvkit/kvkit/libkv/config"
+
 	"math"
 )
 
@@ -110,6 +112,7 @@ func cmdRestore(c *Client, args [][]byte) {
 		// one stays deleted), as restoreCommand.
 		if deleted {
 			s.dirty++
+			s.notifyKeyspaceEvent(config.NotifyGeneric, "del", key, c.db.id)
 		}
 		c.w.OK()
 		return
@@ -120,5 +123,6 @@ func cmdRestore(c *Client, args [][]byte) {
 	}
 	s.setAccess(o, idle, freq)
 	s.dirty++
+	s.notifyKeyspaceEvent(config.NotifyGeneric, "restore", key, c.db.id)
 	c.w.OK()
 }

@@ -55,6 +55,10 @@ type Server struct {
 	dbs      []*DB
 	clients  map[uint64]*Client
 	monitors []*Client
+	pubsub   pubsubState // pubsub.go
+	// running is the client whose command is executing, nil between
+	// commands: output for it goes to its reply buffer (pubsub.go deliver).
+	running  *Client
 	nextID   atomic.Uint64
 	stats    Stats
 	cmds     map[*cmdtable.Command]*command
@@ -68,6 +72,9 @@ type Server struct {
 	// objects: every key holding the same small integer shares it.
 	sharedLRU [sharedIntegers]uint32
 	dirty     int64 // changes since the last save
+	// written holds the watched keys the running command may have changed
+	// (multi.go noteWrite), signalled when it ends.
+	written   []blockKey
 	startTime time.Time
 	runID     string
 	replID    string // INFO's master_replid; DEBUG CHANGE-REPL-ID renews it
@@ -82,11 +89,12 @@ type Server struct {
 	metrics    metrics
 	net        atomic.Pointer[netSettings]
 
-	evict         evictor // maxmemory eviction (evict.go)
-	activeExpire  bool    // DEBUG SET-ACTIVE-EXPIRE
-	startupMemory int64   // used_memory_startup
-	peakMemory    int64   // used_memory_peak
-	lastSave      int64   // rdb_last_save_time, Unix seconds
+	evict         evictor      // maxmemory eviction (evict.go)
+	script        scriptEngine // Lua scripts and functions (script.go)
+	activeExpire  bool         // DEBUG SET-ACTIVE-EXPIRE
+	startupMemory int64        // used_memory_startup
+	peakMemory    int64        // used_memory_peak
+	lastSave      int64        // rdb_last_save_time, Unix seconds
 	rdb           rdbState
 	// snap is the snapshot being written, nil when none; snapParity is
 	// the value of every written key's snapFlag bit (snapshot.go).
@@ -300,6 +308,9 @@ type netSettings struct {
 	queryBufLimit int64 // client-query-buffer-limit
 	keepalive     time.Duration
 	hz            int
+	// obufLimits is client-output-buffer-limit by client class, enforced
+	// by the writer goroutines (Client.asyncWrite).
+	obufLimits [3]config.OutputBufferLimit
 }
 
 // refreshNetSettings publishes the current settings to the goroutines that
@@ -310,6 +321,7 @@ func (s *Server) refreshNetSettings() {
 		queryBufLimit: s.conf.ClientQueryBufferLimit,
 		keepalive:     s.conf.TcpKeepalive,
 		hz:            s.conf.Hz,
+		obufLimits:    s.conf.ClientOutputBufferLimit,
 	})
 }
 

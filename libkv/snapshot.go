@@ -230,6 +230,7 @@ func (s *Server) snapSwap(a, b int) {
 // emptyDB empties db (FLUSHDB, FLUSHALL, DEBUG RELOAD) and returns how
 // many keys it held.
 func (s *Server) emptyDB(db *DB) int {
+	s.touchAllWatchedKeysInDb(db, nil) // as Redis's emptyData (signalFlushedDb)
 	s.snapFlush(db)
 	return db.empty()
 }

@@ -1,6 +1,8 @@
 package libkv
 
 import (
+	"github.com/kvkit/kvkit/libkv/config"
+
 	"bytes"
 	"math"
 	"sort"
@@ -210,8 +212,10 @@ func (c *Client) sortGeneric(args [][]byte, readonly bool) {
 		if outLen > 0 {
 			s.setKey(c.db, storeKey, list, false)
 			s.dirty += int64(outLen)
+			s.notifyKeyspaceEvent(config.NotifyList, "sortstore", storeKey, c.db.id)
 		} else if s.deleteKey(c.db, storeKey) {
 			s.dirty++
+			s.notifyKeyspaceEvent(config.NotifyGeneric, "del", storeKey, c.db.id)
 		}
 		c.w.Int(int64(outLen))
 	}

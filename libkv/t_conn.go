@@ -25,6 +25,17 @@ func cmdPing(c *Client, args [][]byte) {
 		c.addError("ERR wrong number of arguments for 'ping' command")
 		return
 	}
+	if c.ps.active && c.w.Proto == 2 {
+		// A RESP2 subscriber's replies must look like messages.
+		c.w.Array(2)
+		c.w.BulkString("pong")
+		if len(args) == 2 {
+			c.w.Bulk(args[1])
+		} else {
+			c.w.BulkString("")
+		}
+		return
+	}
 	if len(args) == 2 {
 		c.w.Bulk(args[1])
 		return
@@ -41,19 +52,22 @@ func cmdQuit(c *Client, args [][]byte) {
 
 // cmdReset returns the connection to its initial state, as Redis's
 // clearClientConnectionState: database 0, RESP2, not authenticated when a
-// password is required, no name, replies on, MONITOR off. CLIENT NO-EVICT
+// password is required, no name, replies on, MONITOR off, no
+// subscriptions (dropped without replies). CLIENT NO-EVICT
 // stays as it is, as in Redis 7.0.
 func cmdReset(c *Client, args [][]byte) {
 	s := c.srv
 	if c.monitor {
 		s.removeMonitor(c)
 	}
+	c.pubsubReset()
 	c.db = s.dbs[0]
 	c.w.Proto = 2
 	c.authed = s.conf.Requirepass == ""
 	c.name = ""
 	c.reply = replyOn
 	c.noTouch = false
+	c.discardTransaction()
 	c.w.Status("RESET")
 }
 
@@ -209,8 +223,17 @@ func (c *Client) info(now time.Time, self bool) string {
 	if c.monitor {
 		flags += "O"
 	}
+	if c.ps.active {
+		flags += "P"
+	}
+	if c.multi != nil {
+		flags += "x"
+	}
 	if c.blocked != nil {
 		flags += "b"
+	}
+	if c.dirtyCAS {
+		flags += "d"
 	}
 	if c.closeAfterReply {
 		flags += "c"
@@ -237,7 +260,12 @@ func (c *Client) info(now time.Time, self bool) string {
 	b.WriteString(" idle=" + strconv.FormatInt(max(idle, 0), 10))
 	b.WriteString(" flags=" + flags)
 	b.WriteString(" db=" + strconv.Itoa(c.db.id))
-	b.WriteString(" sub=0 psub=0 ssub=0 multi=-1")
+	multi := -1
+	if c.multi != nil {
+		multi = len(c.multi.cmds)
+	}
+	b.WriteString(" sub=" + strconv.Itoa(len(c.ps.channels)) + " psub=" + strconv.Itoa(len(c.ps.patterns)) +
+		" ssub=" + strconv.Itoa(len(c.ps.shard)) + " multi=" + strconv.Itoa(multi))
 	qlen := c.qbufLen.Load()
 	qcap, _ := c.bufferSizes()
 	if self {
@@ -253,10 +281,16 @@ func (c *Client) info(now time.Time, self bool) string {
 	}
 	b.WriteString(" qbuf=" + strconv.FormatInt(qlen, 10))
 	b.WriteString(" qbuf-free=" + strconv.FormatInt(qcap-qlen, 10))
-	b.WriteString(" argv-mem=" + strconv.Itoa(argvMem) + " multi-mem=0")
+	var multiMem int64
+	if c.multi != nil {
+		multiMem = c.multi.argvLen
+	}
+	b.WriteString(" argv-mem=" + strconv.Itoa(argvMem) + " multi-mem=" + strconv.FormatInt(multiMem, 10))
 	b.WriteString(" rbs=" + strconv.Itoa(ioBufSize) + " rbp=" + strconv.Itoa(obl))
-	b.WriteString(" obl=" + strconv.Itoa(obl) + " oll=0 omem=0")
-	b.WriteString(" tot-mem=" + strconv.FormatInt(qcap+int64(ioBufSize+argvMem+clientStructSize), 10))
+	// omem is what waits for the client's writer goroutine, as Redis's
+	// reply list (oll stays 0: there is no list of blocks to count).
+	b.WriteString(" obl=" + strconv.Itoa(obl) + " oll=0 omem=" + strconv.FormatInt(c.queued.Load(), 10))
+	b.WriteString(" tot-mem=" + strconv.FormatInt(qcap+int64(ioBufSize+argvMem+clientStructSize)+c.multiMemory(), 10))
 	b.WriteString(" events=r")
 	b.WriteString(" cmd=" + orNULL(c.lastCmd))
 	b.WriteString(" user=default redir=-1 resp=" + strconv.Itoa(c.w.Proto))
@@ -284,6 +318,9 @@ func validClientType(t []byte) bool {
 }
 
 func (c *Client) clientType() string {
+	if c.ps.active {
+		return "pubsub"
+	}
 	return "normal"
 }
 
@@ -456,6 +493,7 @@ func (s *Server) killClient(self, cl *Client) {
 	if cl.monitor {
 		s.removeMonitor(cl)
 	}
+	cl.pubsubReset()
 	s.unblock(cl)
 	cl.conn.Close()
 }

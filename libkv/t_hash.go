@@ -1,6 +1,8 @@
 package libkv
 
 import (
+	"github.com/kvkit/kvkit/libkv/config"
+
 	"fmt"
 	"math"
 	"math/big"
@@ -378,6 +380,7 @@ func cmdHSet(c *Client, args [][]byte) {
 	}
 	c.hashStore(args[1], o, created, before)
 	s.dirty += int64(len(args)-2) / 2
+	s.notifyKeyspaceEvent(config.NotifyHash, "hset", args[1], c.db.id)
 	if args[0][1] == 's' || args[0][1] == 'S' {
 		c.w.Int(int64(added))
 	} else {
@@ -404,6 +407,7 @@ func cmdHSetNX(c *Client, args [][]byte) {
 	s.hashSet(o, args[2], args[3])
 	c.hashStore(args[1], o, created, before)
 	s.dirty++
+	s.notifyKeyspaceEvent(config.NotifyHash, "hset", args[1], c.db.id)
 	c.w.Int(1)
 }
 
@@ -455,13 +459,14 @@ func cmdHDel(c *Client, args [][]byte) {
 	s := c.srv
 	before := valueMemory(o)
 	deleted := 0
+	removed := false
 	for _, f := range args[2:] {
 		if hashDelete(o, f) {
 			deleted++
 			if hashLen(o) == 0 {
 				c.db.resized(o, before)
 				s.deleteKey(c.db, args[1])
-				o = nil
+				o, removed = nil, true
 				break
 			}
 		}
@@ -470,6 +475,12 @@ func cmdHDel(c *Client, args [][]byte) {
 		c.db.resized(o, before)
 	}
 	s.dirty += int64(deleted)
+	if deleted > 0 {
+		s.notifyKeyspaceEvent(config.NotifyHash, "hdel", args[1], c.db.id)
+		if removed {
+			s.notifyKeyspaceEvent(config.NotifyGeneric, "del", args[1], c.db.id)
+		}
+	}
 	c.w.Int(int64(deleted))
 }
 
@@ -588,6 +599,7 @@ func cmdHIncrBy(c *Client, args [][]byte) {
 	value += incr
 	var buf [20]byte
 	c.hashUpdate(args[1], o, args[2], strconv.AppendInt(buf[:0], value, 10))
+	c.srv.notifyKeyspaceEvent(config.NotifyHash, "hincrby", args[1], c.db.id)
 	c.w.Int(value)
 }
 
@@ -641,6 +653,7 @@ func cmdHIncrByFloat(c *Client, args [][]byte) {
 	}
 	res := formatLongDouble(sum)
 	c.hashUpdate(args[1], o, args[2], res)
+	c.srv.notifyKeyspaceEvent(config.NotifyHash, "hincrbyfloat", args[1], c.db.id)
 	c.w.Bulk(res)
 }
 

@@ -1,6 +1,8 @@
 package libkv
 
 import (
+	"github.com/kvkit/kvkit/libkv/config"
+
 	"math"
 
 	"github.com/kvkit/kvkit/internal/listpack"
@@ -134,13 +136,32 @@ func (c *Client) listEnd(a []byte) (head, ok bool) {
 	return false, false
 }
 
-// listChanged accounts for a list changed in place and deletes it when it
-// became empty; before is its valueMemory before the change.
-func (c *Client) listChanged(key []byte, o *Object, before int64) {
+// listChanged accounts for a list changed in place, notifies event (when
+// not empty) and deletes the list when it became empty, notifying "del";
+// before is its valueMemory before the change.
+func (c *Client) listChanged(key []byte, o *Object, before int64, event string) {
+	s := c.srv
 	c.db.resized(o, before)
-	if o.list().count == 0 {
-		c.srv.deleteKey(c.db, key)
+	if event != "" {
+		s.notifyKeyspaceEvent(config.NotifyList, event, key, c.db.id)
 	}
+	if o.list().count == 0 {
+		s.deleteKey(c.db, key)
+		s.notifyKeyspaceEvent(config.NotifyGeneric, "del", key, c.db.id)
+	}
+}
+
+// listEvent is the event of a push or pop at the head or the tail.
+func listEvent(push, head bool) string {
+	switch {
+	case push && head:
+		return "lpush"
+	case push:
+		return "rpush"
+	case head:
+		return "lpop"
+	}
+	return "rpop"
 }
 
 func cmdLPush(c *Client, args [][]byte)  { pushGeneric(c, args, true, false) }
@@ -170,6 +191,7 @@ func pushGeneric(c *Client, args [][]byte, head, xx bool) {
 	}
 	c.db.resized(o, before)
 	s.dirty += int64(len(args) - 2)
+	s.notifyKeyspaceEvent(config.NotifyList, listEvent(true, head), args[1], c.db.id)
 	c.w.Int(int64(ql.count))
 }
 
@@ -213,7 +235,7 @@ func popGeneric(c *Client, args [][]byte, head bool) {
 		v, _ := o.list().pop(nil, head)
 		c.w.Bulk(v)
 		c.srv.dirty++
-		c.listChanged(args[1], o, before)
+		c.listChanged(args[1], o, before, listEvent(false, head))
 		return
 	}
 	c.popRange(args[1], o, head, count, false)
@@ -236,7 +258,7 @@ func (c *Client) popRange(key []byte, o *Object, head bool, count int64, withKey
 	before := valueMemory(o)
 	ql.delRange(start, n)
 	c.srv.dirty += int64(n)
-	c.listChanged(key, o, before)
+	c.listChanged(key, o, before, listEvent(false, head))
 }
 
 // listRangeReply is addListRangeReply: elements start..end (Redis's index
@@ -339,6 +361,7 @@ func cmdLSet(c *Client, args [][]byte) {
 	}
 	c.db.resized(o, before)
 	c.srv.dirty++
+	c.srv.notifyKeyspaceEvent(config.NotifyList, "lset", args[1], c.db.id)
 	c.w.OK()
 }
 
@@ -398,8 +421,10 @@ func cmdLTrim(c *Client, args [][]byte) {
 	before := valueMemory(o)
 	ql.delRange(0, int(ltrim))
 	ql.delRange(int(-rtrim), int(rtrim))
-	c.listChanged(args[1], o, before)
+	c.listChanged(args[1], o, before, "ltrim")
 	c.srv.dirty += ltrim + rtrim
+	// Redis signals the key to WATCH even when nothing was trimmed.
+	c.srv.signalModifiedKey(c.db, string(args[1]))
 	c.w.OK()
 }
 
@@ -441,7 +466,11 @@ func cmdLRem(c *Client, args [][]byte) {
 	}
 	it.release()
 	c.srv.dirty += removed
-	c.listChanged(args[1], o, before)
+	event := ""
+	if removed > 0 {
+		event = "lrem"
+	}
+	c.listChanged(args[1], o, before, event)
 	c.w.Int(removed)
 }
 
@@ -493,6 +522,7 @@ func cmdLInsert(c *Client, args [][]byte) {
 		return
 	}
 	c.srv.dirty++
+	c.srv.notifyKeyspaceEvent(config.NotifyList, "linsert", args[1], c.db.id)
 	c.w.Int(int64(ql.count))
 }
 
@@ -637,12 +667,14 @@ func (c *Client) lmove(src, dst []byte, from, to bool) {
 		// The same list: it is not deleted between the pop and the push.
 		so.list().push(v, to)
 		c.db.resized(so, before)
+		s.notifyKeyspaceEvent(config.NotifyList, listEvent(true, to), dst, c.db.id)
+		s.notifyKeyspaceEvent(config.NotifyList, listEvent(false, from), src, c.db.id)
 	} else {
 		c.db.resized(so, before)
 		c.pushOnto(dst, do, v, to)
-		if so.list().count == 0 {
-			s.deleteKey(c.db, src)
-		}
+		// lmoveGenericCommand notifies the push on dst first, then the
+		// pop on src and its deletion.
+		c.listChanged(src, so, valueMemory(so), listEvent(false, from))
 	}
 	s.dirty++
 	c.w.Bulk(v)
@@ -659,6 +691,7 @@ func (c *Client) pushOnto(dst []byte, do *Object, v []byte, head bool) {
 	before := valueMemory(do)
 	do.list().push(v, head)
 	c.db.resized(do, before)
+	s.notifyKeyspaceEvent(config.NotifyList, listEvent(true, head), dst, c.db.id)
 }
 
 func cmdLMPop(c *Client, args [][]byte) {
@@ -731,7 +764,7 @@ func (c *Client) blockingPop(args [][]byte, head bool) {
 		w.w.Bulk(key)
 		w.w.Bulk(v)
 		w.srv.dirty++
-		w.listChanged(key, o, before)
+		w.listChanged(key, o, before, listEvent(false, head))
 	}
 	for _, key := range keys {
 		o, ok := c.lookupWriteType(key, TypeList)

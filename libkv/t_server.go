@@ -50,6 +50,11 @@ func cmdCommand(c *Client, args [][]byte) {
 // cmdMonitor turns c into a monitor: from now on it receives every command
 // the server executes (Redis's replicationFeedMonitors).
 func cmdMonitor(c *Client, args [][]byte) {
+	if c.denyBlocking {
+		// Inside EXEC: a monitor gets no reply per command.
+		c.addError("ERR MONITOR isn't allowed for DENY BLOCKING client")
+		return
+	}
 	if c.monitor {
 		return
 	}
@@ -621,6 +626,9 @@ func (s *Server) debugPopulate(c *Client, args [][]byte) {
 			val = v
 		}
 		s.addKey(c.db, key, newRawString(val))
+		// Redis signals each key although the command does not count as
+		// a change (server.dirty stays).
+		s.signalModifiedKey(c.db, string(key))
 	}
 	c.w.OK()
 }

@@ -1,6 +1,8 @@
 package libkv
 
 import (
+	"github.com/kvkit/kvkit/libkv/config"
+
 	"iter"
 	"math"
 	"math/rand/v2"
@@ -376,6 +378,9 @@ func cmdSadd(c *Client, args [][]byte) {
 	}
 	c.db.setResized(o, before)
 	s.dirty += int64(added)
+	if added > 0 {
+		s.notifyKeyspaceEvent(config.NotifySet, "sadd", args[1], c.db.id)
+	}
 	c.w.Int(int64(added))
 }
 
@@ -401,8 +406,12 @@ func cmdSrem(c *Client, args [][]byte) {
 		}
 	}
 	c.db.setResized(o, before)
+	if deleted > 0 {
+		s.notifyKeyspaceEvent(config.NotifySet, "srem", args[1], c.db.id)
+	}
 	if setSize(o) == 0 {
 		s.deleteKey(c.db, args[1])
+		s.notifyKeyspaceEvent(config.NotifyGeneric, "del", args[1], c.db.id)
 	}
 	s.dirty += int64(deleted)
 	c.w.Int(int64(deleted))
@@ -432,8 +441,10 @@ func cmdSmove(c *Client, args [][]byte) {
 		return
 	}
 	c.db.setResized(src, before)
+	s.notifyKeyspaceEvent(config.NotifySet, "srem", args[1], c.db.id)
 	if setSize(src) == 0 {
 		s.deleteKey(c.db, args[1])
+		s.notifyKeyspaceEvent(config.NotifyGeneric, "del", args[1], c.db.id)
 	}
 	if dst == nil {
 		dst = newSetFor(m)
@@ -443,6 +454,9 @@ func cmdSmove(c *Client, args [][]byte) {
 	before = valueMemory(dst)
 	if s.setAdd(dst, m) {
 		s.dirty++
+		s.notifyKeyspaceEvent(config.NotifySet, "sadd", args[2], c.db.id)
+	} else {
+		s.unchanged(c.db, args[2]) // Redis signals dst only when the member was added
 	}
 	c.db.setResized(dst, before)
 	c.w.Int(1)
@@ -508,8 +522,10 @@ func cmdSpop(c *Client, args [][]byte) {
 	c.replyElem(e)
 	setRemoveElem(o, e)
 	c.db.setResized(o, before)
+	s.notifyKeyspaceEvent(config.NotifySet, "spop", args[1], c.db.id)
 	if setSize(o) == 0 {
 		s.deleteKey(c.db, args[1])
+		s.notifyKeyspaceEvent(config.NotifyGeneric, "del", args[1], c.db.id)
 	}
 	s.dirty++
 }
@@ -538,10 +554,12 @@ func spopWithCount(c *Client, args [][]byte) {
 		return
 	}
 	size := int64(setSize(o))
+	s.notifyKeyspaceEvent(config.NotifySet, "spop", args[1], c.db.id)
 	s.dirty += min(count, size)
 	if count >= size {
 		c.sunionDiff(args[1:2], nil, setOpUnion)
 		s.deleteKey(c.db, args[1])
+		s.notifyKeyspaceEvent(config.NotifyGeneric, "del", args[1], c.db.id)
 		return
 	}
 	c.w.Set(int(count))
@@ -691,8 +709,9 @@ func (c *Client) lookupSets(keys [][]byte) ([]*Object, bool) {
 }
 
 // storeSet is the end of the STORE commands: a non-empty result replaces
-// dst (its TTL dropped), an empty one deletes it; the reply is the size.
-func (c *Client) storeSet(dst []byte, o *Object) {
+// dst (its TTL dropped) and is notified as event, an empty one deletes it;
+// the reply is the size.
+func (c *Client) storeSet(dst []byte, o *Object, event string) {
 	s := c.srv
 	n := setSize(o)
 	if n > 0 {
@@ -700,8 +719,10 @@ func (c *Client) storeSet(dst []byte, o *Object) {
 		c.lookupWrite(dst) // setKey's lookup: an expired dst is expired first
 		s.setKey(c.db, dst, o, false)
 		s.dirty++
+		s.notifyKeyspaceEvent(config.NotifySet, event, dst, c.db.id)
 	} else if s.deleteKey(c.db, dst) {
 		s.dirty++
+		s.notifyKeyspaceEvent(config.NotifyGeneric, "del", dst, c.db.id)
 	}
 	c.w.Int(int64(n))
 }
@@ -720,6 +741,7 @@ func (c *Client) sinterGeneric(keys [][]byte, dst []byte, cardOnly bool, limit i
 		case dst != nil:
 			if s.deleteKey(c.db, dst) {
 				s.dirty++
+				s.notifyKeyspaceEvent(config.NotifyGeneric, "del", dst, c.db.id)
 			}
 			c.w.Int(0)
 		case cardOnly:
@@ -763,7 +785,7 @@ func (c *Client) sinterGeneric(keys [][]byte, dst []byte, cardOnly bool, limit i
 	case cardOnly:
 		c.w.Int(card)
 	case dst != nil:
-		c.storeSet(dst, dstset)
+		c.storeSet(dst, dstset, "sinterstore")
 	default:
 		c.w.Set(len(out))
 		for _, e := range out {
@@ -899,7 +921,11 @@ func (c *Client) sunionDiff(keys [][]byte, dst []byte, op int) {
 	}
 	c.db.setsRead(sets...)
 	if dst != nil {
-		c.storeSet(dst, dstset)
+		event := "sunionstore"
+		if op == setOpDiff {
+			event = "sdiffstore"
+		}
+		c.storeSet(dst, dstset, event)
 		return
 	}
 	c.w.Set(card)

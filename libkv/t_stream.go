@@ -1,6 +1,8 @@
 package libkv
 
 import (
+	"github.com/kvkit/kvkit/libkv/config"
+
 	"bytes"
 	"strconv"
 	"time"
@@ -396,14 +398,19 @@ func cmdXAdd(c *Client, args [][]byte) {
 	s.appendEntry(id, args[idPos+1:], srv.conf.StreamNodeMaxBytes, srv.conf.StreamNodeMaxEntries)
 	c.bulkID(id)
 	srv.dirty++
+	trimmed := int64(0)
 	if a.strategy != trimNone {
-		s.trim(&a)
+		trimmed = s.trim(&a)
 	}
 	if created {
 		srv.addKey(c.db, key, o)
 	} else {
 		c.db.resized(o, before)
 		srv.signalKeyAsReady(c.db, key, TypeStream)
+	}
+	c.srv.notifyKeyspaceEvent(config.NotifyStream, "xadd", key, c.db.id)
+	if trimmed > 0 {
+		c.srv.notifyKeyspaceEvent(config.NotifyStream, "xtrim", key, c.db.id)
 	}
 }
 
@@ -501,6 +508,7 @@ func cmdXDel(c *Client, args [][]byte) {
 		}
 		c.db.resized(o, before)
 		c.srv.dirty += int64(deleted)
+		c.srv.notifyKeyspaceEvent(config.NotifyStream, "xdel", args[1], c.db.id)
 	}
 	c.w.Int(int64(deleted))
 }
@@ -523,6 +531,7 @@ func cmdXTrim(c *Client, args [][]byte) {
 	if deleted > 0 {
 		c.db.resized(o, before)
 		c.srv.dirty += deleted
+		c.srv.notifyKeyspaceEvent(config.NotifyStream, "xtrim", args[1], c.db.id)
 	}
 	c.w.Int(deleted)
 }
@@ -709,7 +718,7 @@ func (c *Client) serveXRead(r *xreadArgs) bool {
 		g := r.groups[i]
 		c.srv.preserve(c.db, key) // the group changes in place
 		before := valueMemory(o)
-		cons := c.streamConsumer(g, r.consumer, now)
+		cons := c.streamConsumer(key, g, r.consumer, now)
 		if hist {
 			c.replyConsumerHistory(s, cons, start, r.count, now)
 		} else {
@@ -791,11 +800,14 @@ func (c *Client) blockXRead(r *xreadArgs, args [][]byte) {
 		}
 		now := w.srv.now
 		before := valueMemory(o)
-		cons := w.streamConsumer(g, consumer, now)
+		cons := w.streamConsumer(key, g, consumer, now)
 		w.replyGroupRead(s, g, cons, start, count, noack, now)
 		s.groupChanged(g)
 		w.db.resized(o, before)
 	})
+	if c.blocked == nil {
+		return // inside EXEC: replied as timed out, not blocked
+	}
 	c.blocked.ready = func(key []byte, o *Object) bool {
 		s := o.stream()
 		gt, g := from(key, s)
@@ -866,6 +878,11 @@ func cmdXGroup(c *Client, args [][]byte) {
 	if eqFold(opt, "help") {
 		c.replyHelp("XGROUP", xgroupHelp)
 		return
+	}
+	if c.db.get(args[2]) != nil {
+		// Redis 7.0 touches no WATCH for a consumer group change (only
+		// for the stream MKSTREAM creates).
+		defer c.srv.unchanged(c.db, args[2])
 	}
 	entriesRead := int64(entriesReadInvalid)
 	mkstream := false
@@ -953,6 +970,7 @@ func cmdXGroup(c *Client, args [][]byte) {
 		c.db.resized(o, before)
 		c.w.OK()
 		srv.dirty++
+		c.srv.notifyKeyspaceEvent(config.NotifyStream, "xgroup-create", key, c.db.id)
 	case eqFold(opt, "setid") && (len(args) == 5 || len(args) == 7):
 		var id streamID
 		if a := args[4]; len(a) == 1 && a[0] == '$' {
@@ -963,6 +981,7 @@ func cmdXGroup(c *Client, args [][]byte) {
 		g.lastID, g.entriesRead = id, entriesRead
 		c.w.OK()
 		srv.dirty++
+		c.srv.notifyKeyspaceEvent(config.NotifyStream, "xgroup-setid", key, c.db.id)
 	case eqFold(opt, "destroy") && len(args) == 4:
 		if g == nil {
 			c.w.Int(0)
@@ -973,6 +992,7 @@ func cmdXGroup(c *Client, args [][]byte) {
 		c.db.resized(o, before)
 		c.w.Int(1)
 		srv.dirty++
+		c.srv.notifyKeyspaceEvent(config.NotifyStream, "xgroup-destroy", key, c.db.id)
 		// Clients blocked on the group get NOGROUP.
 		srv.signalKeyAsReady(c.db, key, TypeStream)
 	case eqFold(opt, "createconsumer") && len(args) == 5:
@@ -984,6 +1004,7 @@ func cmdXGroup(c *Client, args [][]byte) {
 		s.groupChanged(g)
 		c.db.resized(o, before)
 		srv.dirty++
+		c.srv.notifyKeyspaceEvent(config.NotifyStream, "xgroup-createconsumer", key, c.db.id)
 		c.w.Int(1)
 	case eqFold(opt, "delconsumer") && len(args) == 5:
 		cons := g.consumer(args[4])
@@ -997,6 +1018,7 @@ func cmdXGroup(c *Client, args [][]byte) {
 		s.groupChanged(g)
 		c.db.resized(o, before)
 		srv.dirty++
+		c.srv.notifyKeyspaceEvent(config.NotifyStream, "xgroup-delconsumer", key, c.db.id)
 		c.w.Int(int64(pending))
 	default:
 		c.subcommandSyntaxError(args)
@@ -1185,12 +1207,14 @@ func cmdXPending(c *Client, args [][]byte) {
 	}
 }
 
-// streamConsumer finds the named consumer of g, refreshing its seen time,
-// or creates it (a change, as streamCreateConsumer counts it).
-func (c *Client) streamConsumer(g *streamGroup, name []byte, now int64) *streamConsumer {
+// streamConsumer finds the named consumer of g (a group of the stream at
+// key), refreshing its seen time, or creates it (a change, notified, as
+// streamCreateConsumer does).
+func (c *Client) streamConsumer(key []byte, g *streamGroup, name []byte, now int64) *streamConsumer {
 	cons, created := g.lookupOrCreateConsumer(name, now)
 	if created {
 		c.srv.dirty++
+		c.srv.notifyKeyspaceEvent(config.NotifyStream, "xgroup-createconsumer", key, c.db.id)
 	}
 	return cons
 }
@@ -1313,7 +1337,7 @@ func cmdXClaim(c *Client, args [][]byte) {
 			continue
 		}
 		if cons == nil {
-			cons = c.streamConsumer(g, args[3], now)
+			cons = c.streamConsumer(args[1], g, args[3], now)
 		}
 		n.deliveryTime = delivery
 		if retry >= 0 {
@@ -1410,7 +1434,7 @@ func cmdXAutoClaim(c *Client, args [][]byte) {
 			continue
 		}
 		if cons == nil {
-			cons = c.streamConsumer(g, args[3], now)
+			cons = c.streamConsumer(args[1], g, args[3], now)
 		}
 		cur.nack.deliveryTime = now
 		if !justID {
@@ -1626,6 +1650,7 @@ func (c *Client) xinfoStream(s *streamValue, args [][]byte) {
 }
 
 func cmdXSetID(c *Client, args [][]byte) {
+	defer c.srv.unchanged(c.db, args[1]) // Redis 7.0's XSETID touches no WATCH
 	id, ok := c.streamIDArg(args[2], 0, true)
 	if !ok {
 		return
@@ -1684,6 +1709,7 @@ func cmdXSetID(c *Client, args [][]byte) {
 	}
 	c.w.OK()
 	c.srv.dirty++
+	c.srv.notifyKeyspaceEvent(config.NotifyStream, "xsetid", args[1], c.db.id)
 }
 
 // streamDup is streamDup (t_stream.c) for COPY: nodes copied to exact-size

@@ -1,6 +1,8 @@
 package libkv
 
 import (
+	"github.com/kvkit/kvkit/libkv/config"
+
 	"math"
 	"math/big"
 	"strconv"
@@ -164,8 +166,10 @@ func (c *Client) setGeneric(flags int, key, val, expire []byte, cmdName string, 
 	s := c.srv
 	s.setString(c.db, key, val, flags&setKeepTTL != 0)
 	s.dirty++
+	s.notifyKeyspaceEvent(config.NotifyString, "set", key, c.db.id)
 	if expire != nil {
 		s.setExpire(c.db, key, at)
+		s.notifyKeyspaceEvent(config.NotifyGeneric, "expire", key, c.db.id)
 	}
 	switch {
 	case nxReply:
@@ -189,8 +193,10 @@ func cmdGetSet(c *Client, args [][]byte) {
 	if !c.replyGet(args[1]) {
 		return
 	}
-	c.srv.setString(c.db, args[1], args[2], false)
-	c.srv.dirty++
+	s := c.srv
+	s.setString(c.db, args[1], args[2], false)
+	s.dirty++
+	s.notifyKeyspaceEvent(config.NotifyString, "set", args[1], c.db.id)
 }
 
 func cmdGetDel(c *Client, args [][]byte) {
@@ -203,8 +209,10 @@ func cmdGetDel(c *Client, args [][]byte) {
 		return
 	}
 	c.replyStr(o)
-	c.srv.deleteKey(c.db, args[1])
-	c.srv.dirty++
+	s := c.srv
+	s.deleteKey(c.db, args[1])
+	s.dirty++
+	s.notifyKeyspaceEvent(config.NotifyGeneric, "del", args[1], c.db.id)
 }
 
 func cmdGetEx(c *Client, args [][]byte) {
@@ -232,12 +240,16 @@ func cmdGetEx(c *Client, args [][]byte) {
 	case flags&(setEXAT|setPXAT) != 0 && at <= s.now:
 		s.deleteKey(c.db, args[1])
 		s.dirty++
+		s.notifyKeyspaceEvent(config.NotifyGeneric, "del", args[1], c.db.id)
 	case expire != nil:
 		s.setExpire(c.db, args[1], at)
 		s.dirty++
+		s.notifyKeyspaceEvent(config.NotifyGeneric, "expire", args[1], c.db.id)
 	case flags&setPersist != 0:
 		if c.db.removeExpire(args[1]) {
+			s.noteWrite(c.db, args[1]) // GETEX looks its key up for reading
 			s.dirty++
+			s.notifyKeyspaceEvent(config.NotifyGeneric, "persist", args[1], c.db.id)
 		}
 	}
 }
@@ -259,10 +271,12 @@ func cmdMSet(c *Client, args [][]byte) {
 		c.addError("ERR wrong number of arguments for 'mset' command")
 		return
 	}
+	s := c.srv
 	for i := 1; i < len(args); i += 2 {
-		c.srv.setString(c.db, args[i], args[i+1], false)
+		s.setString(c.db, args[i], args[i+1], false)
+		s.notifyKeyspaceEvent(config.NotifyString, "set", args[i], c.db.id)
 	}
-	c.srv.dirty += int64(len(args) / 2)
+	s.dirty += int64(len(args) / 2)
 	c.w.OK()
 }
 
@@ -277,10 +291,12 @@ func cmdMSetNX(c *Client, args [][]byte) {
 			return
 		}
 	}
+	s := c.srv
 	for i := 1; i < len(args); i += 2 {
-		c.srv.setString(c.db, args[i], args[i+1], false)
+		s.setString(c.db, args[i], args[i+1], false)
+		s.notifyKeyspaceEvent(config.NotifyString, "set", args[i], c.db.id)
 	}
-	c.srv.dirty += int64(len(args) / 2)
+	s.dirty += int64(len(args) / 2)
 	c.w.Int(1)
 }
 
@@ -300,6 +316,7 @@ func cmdAppend(c *Client, args [][]byte) {
 	if o == nil {
 		s.addKey(c.db, args[1], s.newString(args[2]))
 		s.dirty++
+		s.notifyKeyspaceEvent(config.NotifyString, "append", args[1], c.db.id)
 		c.w.Int(int64(len(args[2])))
 		return
 	}
@@ -316,6 +333,7 @@ func cmdAppend(c *Client, args [][]byte) {
 	o.setStr(append(o.str(), args[2]...))
 	c.db.resized(o, before)
 	s.dirty++
+	s.notifyKeyspaceEvent(config.NotifyString, "append", args[1], c.db.id)
 	c.w.Int(int64(o.n))
 }
 
@@ -432,6 +450,7 @@ func cmdSetRange(c *Client, args [][]byte) {
 	copy(b[offset:], val)
 	o.setStr(b)
 	s.dirty++
+	s.notifyKeyspaceEvent(config.NotifyString, "setrange", args[1], c.db.id)
 	c.w.Int(int64(len(b)))
 }
 
@@ -473,6 +492,7 @@ func (c *Client) incrBy(key []byte, incr int64) {
 		s.addKey(c.db, key, s.newInt(v))
 	}
 	s.dirty++
+	s.notifyKeyspaceEvent(config.NotifyString, "incrby", key, c.db.id)
 	c.w.Int(v)
 }
 
@@ -603,6 +623,7 @@ func cmdIncrByFloat(c *Client, args [][]byte) {
 		s.addKey(c.db, args[1], newRawString(res))
 	}
 	s.dirty++
+	s.notifyKeyspaceEvent(config.NotifyString, "incrbyfloat", args[1], c.db.id)
 	c.w.Bulk(res)
 }
 
