@@ -191,7 +191,13 @@ var streamIDInReply = regexp.MustCompile(`[0-9]+-[0-9]+`)
 func randomOp(c *Client, rng *rand.Rand, ndb, nkeys int) {
 	key := func() string { return "k" + strconv.Itoa(rng.IntN(nkeys*11/10)) }
 	db := strconv.Itoa(rng.IntN(ndb))
-	switch rng.IntN(28) {
+	switch rng.IntN(29) {
+	case 28:
+		// PFCOUNT writes its cached cardinality into the value after a
+		// read lookup.
+		k := "p" + key()
+		c.doStr("PFADD", k, strconv.Itoa(rng.IntN(1000)))
+		c.doStr("PFCOUNT", "p"+key())
 	case 20:
 		c.doStr("XADD", "x"+key(), "MAXLEN", "60", "*", "f", strconv.Itoa(rng.IntN(100)))
 	case 21:
@@ -264,7 +270,8 @@ func randomOp(c *Client, rng *rand.Rand, ndb, nkeys int) {
 // TestSnapshotPointInTime interleaves the steps of a snapshot with random
 // writes (overwrites, in-place changes, deletes, expiries, renames, moves,
 // SWAPDB, FLUSHDB, keys created; consumer groups changed by XREADGROUP,
-// XACK and XAUTOCLAIM, which look their stream up as a read) and checks that the file holds exactly
+// XACK and XAUTOCLAIM and PFCOUNT's cache, changes after a read lookup)
+// and checks that the file holds exactly
 // the dataset of the moment the snapshot started, each key once.
 func TestSnapshotPointInTime(t *testing.T) {
 	const ndb, nkeys = 4, 600
@@ -292,6 +299,7 @@ func TestSnapshotPointInTime(t *testing.T) {
 						c.doStr("SADD", "s"+k, "1", strconv.Itoa(i))
 						c.doStr("ZADD", "z"+k, "1", "a", strconv.Itoa(i), "b")
 						c.doStr("RPUSH", "l"+k, "a", strconv.Itoa(i))
+						c.doStr("PFADD", "p"+k, "a", strconv.Itoa(i))
 						n := 1 + i%13 // one node; some streams have two
 						if i%52 == 3 {
 							n = 130
