@@ -254,6 +254,10 @@ func (s *Server) handleReadyKeys() {
 				if b == nil || b.typ != o.typ || (b.ready != nil && !b.ready(key, o)) {
 					continue
 				}
+				// Serving changes the value in place without a write
+				// lookup; a key made ready by SWAPDB was not preserved
+				// by the write that usually makes keys ready.
+				s.preserve(bk.db, key)
 				start := time.Now()
 				errs := s.stats.errorReplies
 				s.servedPropagation(w, b.args, func() { b.serve(w, key, o) })

@@ -683,6 +683,9 @@ func cmdPFCount(c *Client, args [][]byte) {
 	if !c.checkHLL(o) {
 		return
 	}
+	// The value changes in place below (its encoding, its cache) after a
+	// read lookup: a snapshot in progress gets it first.
+	c.srv.preserve(c.db, args[1])
 	if o.enc != EncRaw {
 		before := valueMemory(o)
 		o.unshare()

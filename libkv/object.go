@@ -57,7 +57,10 @@ type valueType struct {
 	// rdbValue fills v (zeroed by the caller) for librdb's Encoder, which
 	// SAVE, BGSAVE, DEBUG RELOAD and DUMP use: v.Kind and the field of
 	// that kind (Elems of a list in order or of a set; Fields of a hash;
-	// Members of a sorted set, any order; Entries and Stream of a stream).
+	// Members of a sorted set, any order; Entries and Stream of a stream),
+	// or, as Redis writes its in-memory encoding, v.Nodes (a list's
+	// quicklist nodes) or v.Blob (an intset, a listpack hash or sorted
+	// set) as they are. Readers of v must therefore expand Nodes and Blob.
 	// It runs under the engine lock and the value is encoded before the
 	// lock is released, so v's slices may alias o's memory; it must not
 	// change o (a snapshot reads values that clients still see). The

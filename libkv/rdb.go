@@ -207,6 +207,19 @@ func (r *valueReader) ListElement(k *librdb.Key, e []byte) error {
 	return r.b.ListElement(k, e)
 }
 
+// ListNode forwards a quicklist node (librdb.QuicklistVisitor) to the
+// list's builder.
+func (r *valueReader) ListNode(k *librdb.Key, node []byte, plain bool, count int) error {
+	if err := r.element(); err != nil {
+		return err
+	}
+	nb, ok := r.b.(librdb.QuicklistVisitor)
+	if !ok {
+		return fmt.Errorf("quicklist node in a %s", r.typ)
+	}
+	return nb.ListNode(k, node, plain, count)
+}
+
 func (r *valueReader) SetMember(k *librdb.Key, m []byte) error {
 	if err := r.element(); err != nil {
 		return err
@@ -233,6 +246,19 @@ func (r *valueReader) StreamEntry(k *librdb.Key, e *librdb.StreamEntry) error {
 		return err
 	}
 	return r.b.StreamEntry(k, e)
+}
+
+// StreamNode forwards a stream node (librdb.StreamNodeVisitor) to the
+// stream's builder.
+func (r *valueReader) StreamNode(k *librdb.Key, master librdb.StreamID, lp []byte) error {
+	if err := r.element(); err != nil {
+		return err
+	}
+	nb, ok := r.b.(librdb.StreamNodeVisitor)
+	if !ok {
+		return fmt.Errorf("stream node in a %s", r.typ)
+	}
+	return nb.StreamNode(k, master, lp)
 }
 
 func (r *valueReader) StreamMeta(k *librdb.Key, m *librdb.StreamMeta) error {

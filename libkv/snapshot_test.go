@@ -9,6 +9,7 @@ import (
 	"net"
 	"os"
 	"path/filepath"
+	"regexp"
 	"sort"
 	"strconv"
 	"strings"
@@ -63,27 +64,55 @@ type entry struct {
 	expire int64
 }
 
-// dataset is every key of every database, for comparisons: a string's
-// value, a hash's sorted "field=value" pairs, a set's sorted members.
+// dataset is every key of every database, for comparisons, in the
+// canonical form of the value's RDB encoding read back by a Collector.
 func (s *Server) dataset() map[string]entry {
 	m := map[string]entry{}
 	for _, db := range s.dbs {
 		for k, o := range db.keys.All() {
-			var v librdb.Value
-			if err := rdbValue(o, &v); err != nil {
-				panic(err)
-			}
-			m[fmt.Sprintf("%d/%s", db.id, k)] = entry{canonical(&v), db.expireAt([]byte(k))}
+			m[fmt.Sprintf("%d/%s", db.id, k)] = entry{canonical(collected(o)), db.expireAt([]byte(k))}
 		}
 	}
 	return m
 }
 
+// collected is o written as a one-key RDB file and read back by a
+// Collector: its elements, whatever its encoding.
+func collected(o *Object) *librdb.Value {
+	var v librdb.Value
+	if err := rdbValue(o, &v); err != nil {
+		panic(err)
+	}
+	var buf bytes.Buffer
+	enc, _ := librdb.NewEncoder(&buf, librdb.DefaultVersion)
+	enc.WriteHeader()
+	if err := enc.WriteKey([]byte("k"), &v, librdb.NoMeta); err != nil {
+		panic(err)
+	}
+	enc.Close()
+	col := &librdb.Collector{}
+	if err := librdb.NewDecoder(&buf).Decode(col); err != nil {
+		panic(err)
+	}
+	return col.Value()
+}
+
+// canonical is a value as comparisons see it: a string's bytes, a list's
+// elements in order, a hash's sorted "field=value" pairs, a set's sorted
+// members, a sorted set's "member=score" pairs in order, a stream's
+// entries, counters and groups (PELs with delivery counts, times and
+// owners; consumers with seen times).
 func canonical(v *librdb.Value) string {
 	var parts []string
+	sorted := true
 	switch v.Kind {
 	case librdb.KindString:
 		return string(v.Str)
+	case librdb.KindList:
+		for _, e := range v.Elems {
+			parts = append(parts, string(e))
+		}
+		sorted = false
 	case librdb.KindHash:
 		for _, f := range v.Fields {
 			parts = append(parts, string(f.Field)+"="+string(f.Value))
@@ -92,8 +121,20 @@ func canonical(v *librdb.Value) string {
 		for _, e := range v.Elems {
 			parts = append(parts, string(e))
 		}
+	case librdb.KindZSet:
+		for _, m := range v.Members {
+			parts = append(parts, string(m.Member)+"="+strconv.FormatFloat(m.Score, 'g', -1, 64))
+		}
+	case librdb.KindStream:
+		for _, e := range v.Entries {
+			parts = append(parts, fmt.Sprintf("%s%q", e.ID, e.Fields))
+		}
+		parts = append(parts, fmt.Sprintf("%+v", *v.Stream))
+		sorted = false
 	}
-	sort.Strings(parts)
+	if sorted {
+		sort.Strings(parts)
+	}
 	return v.Kind.String() + ":" + strings.Join(parts, ",")
 }
 
@@ -143,11 +184,43 @@ func compareDatasets(t *testing.T, got, want map[string]entry) {
 	}
 }
 
+// streamIDInReply finds an entry ID in an XREADGROUP reply.
+var streamIDInReply = regexp.MustCompile(`[0-9]+-[0-9]+`)
+
 // randomOp runs one random write through the command path.
 func randomOp(c *Client, rng *rand.Rand, ndb, nkeys int) {
 	key := func() string { return "k" + strconv.Itoa(rng.IntN(nkeys*11/10)) }
 	db := strconv.Itoa(rng.IntN(ndb))
-	switch rng.IntN(20) {
+	switch rng.IntN(29) {
+	case 28:
+		// PFCOUNT writes its cached cardinality into the value after a
+		// read lookup.
+		k := "p" + key()
+		c.doStr("PFADD", k, strconv.Itoa(rng.IntN(1000)))
+		c.doStr("PFCOUNT", "p"+key())
+	case 20:
+		c.doStr("XADD", "x"+key(), "MAXLEN", "60", "*", "f", strconv.Itoa(rng.IntN(100)))
+	case 21:
+		c.doStr("XGROUP", "CREATE", "x"+key(), "g"+strconv.Itoa(rng.IntN(2)), "0", "MKSTREAM")
+	case 22:
+		// XREADGROUP, then XACK of one entry it delivered.
+		k := "x" + key()
+		r := c.doStr("XREADGROUP", "GROUP", "g0", "c"+strconv.Itoa(rng.IntN(3)), "COUNT", "3", "STREAMS", k, ">")
+		if id := streamIDInReply.FindString(r); id != "" && rng.IntN(2) == 0 {
+			c.doStr("XACK", k, "g0", id)
+		}
+	case 23:
+		c.doStr("XAUTOCLAIM", "x"+key(), "g0", "c"+strconv.Itoa(rng.IntN(3)), "0", "0-0", "COUNT", "2")
+	case 24:
+		c.doStr("XDEL", "x"+key(), "0-1", "1-1")
+		c.doStr("XTRIM", "x"+key(), "MAXLEN", strconv.Itoa(rng.IntN(30)))
+	case 25:
+		c.doStr("ZADD", "z"+key(), strconv.Itoa(rng.IntN(10)), "m"+strconv.Itoa(rng.IntN(200)))
+	case 26:
+		c.doStr("ZREM", "z"+key(), "m"+strconv.Itoa(rng.IntN(200)))
+	case 27:
+		c.doStr("RPUSH", "l"+key(), "e"+strconv.Itoa(rng.IntN(10)))
+		c.doStr("LPOP", "l"+key())
 	case 16:
 		c.doStr("HSET", "h"+key(), "f"+strconv.Itoa(rng.IntN(5)), "x", "g", strings.Repeat("y", rng.IntN(80)))
 	case 17:
@@ -196,7 +269,9 @@ func randomOp(c *Client, rng *rand.Rand, ndb, nkeys int) {
 
 // TestSnapshotPointInTime interleaves the steps of a snapshot with random
 // writes (overwrites, in-place changes, deletes, expiries, renames, moves,
-// SWAPDB, FLUSHDB, keys created) and checks that the file holds exactly
+// SWAPDB, FLUSHDB, keys created; consumer groups changed by XREADGROUP,
+// XACK and XAUTOCLAIM and PFCOUNT's cache, changes after a read lookup)
+// and checks that the file holds exactly
 // the dataset of the moment the snapshot started, each key once.
 func TestSnapshotPointInTime(t *testing.T) {
 	const ndb, nkeys = 4, 600
@@ -222,6 +297,18 @@ func TestSnapshotPointInTime(t *testing.T) {
 						c.doStr("SET", k, "s")
 						c.doStr("HSET", "h"+k, "a", "1", "b", strconv.Itoa(i))
 						c.doStr("SADD", "s"+k, "1", strconv.Itoa(i))
+						c.doStr("ZADD", "z"+k, "1", "a", strconv.Itoa(i), "b")
+						c.doStr("RPUSH", "l"+k, "a", strconv.Itoa(i))
+						c.doStr("PFADD", "p"+k, "a", strconv.Itoa(i))
+						n := 1 + i%13 // one node; some streams have two
+						if i%52 == 3 {
+							n = 130
+						}
+						for j := 0; j < n; j++ {
+							c.doStr("XADD", "x"+k, "*", "f", strconv.Itoa(j))
+						}
+						c.doStr("XGROUP", "CREATE", "x"+k, "g0", "0")
+						c.doStr("XREADGROUP", "GROUP", "g0", "c0", "COUNT", "2", "STREAMS", "x"+k, ">")
 					}
 				}
 			}
@@ -461,4 +548,41 @@ func TestWriteFileSafely(t *testing.T) {
 	if b, _ := os.ReadFile(path); string(b) != "new" {
 		t.Errorf("file now %q", b)
 	}
+}
+
+// TestSnapshotBlockedServe: a client blocked on a key is served when
+// SWAPDB brings a value under that key; serving changes the value in
+// place (a pop), so the snapshot must get it first.
+func TestSnapshotBlockedServe(t *testing.T) {
+	s := testServer(t)
+	a, b := clientOf(t, s), clientOf(t, s)
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	b.doStr("RPUSH", "l", "x", "y")
+	a.doStr("SELECT", "1")
+	a.doStr("BLPOP", "l", "0")
+	want := s.dataset()
+	var buf bytes.Buffer
+	sink := &rdbSink{out: func(p []byte) error { buf.Write(p); return nil }}
+	sn, err := s.newSnapshot(sink, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.snap = sn
+	b.doStr("SWAPDB", "0", "1")
+	if got := b.doStr("LLEN", "l"); got != ":0\r\n" {
+		t.Fatalf("db 0 after SWAPDB: LLEN %q", got)
+	}
+	b.doStr("SELECT", "1")
+	if got := b.doStr("LRANGE", "l", "0", "-1"); got != "*1\r\n$1\r\ny\r\n" {
+		t.Fatalf("the blocked client was not served: %q", got)
+	}
+	for !sn.step(0, 0) {
+	}
+	s.snap = nil
+	if err := sn.finish(true); err != nil {
+		t.Fatal(err)
+	}
+	sink.handOver(0)
+	compareDatasets(t, readDataset(t, buf.Bytes()), want)
 }

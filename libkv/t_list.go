@@ -30,6 +30,9 @@ func init() {
 		digest:      listDigest,
 		rdbLen:      listRdbLen,
 		debugObject: listDebugObject,
+		// rdb_types.go
+		rdbValue: listRdbValue,
+		rdbLoad:  listRdbLoad,
 	}
 }
 

@@ -52,6 +52,9 @@ func init() {
 		dup:    streamDup,
 		digest: streamDigest,
 		rdbLen: streamRDBLen,
+
+		rdbValue: streamRdbValue,
+		rdbLoad:  streamRdbLoad,
 	}
 }
 
@@ -713,6 +716,7 @@ func (c *Client) serveXRead(r *xreadArgs) bool {
 			continue
 		}
 		g := r.groups[i]
+		c.srv.preserve(c.db, key) // the group changes in place
 		before := valueMemory(o)
 		cons := c.streamConsumer(key, g, r.consumer, now)
 		if hist {
@@ -1048,10 +1052,16 @@ var xinfoHelp = []string{
 }
 
 // lookupGroup finds key's group for XACK/XCLAIM-style commands: o and g
-// are nil when either is missing; ok is false after WRONGTYPE.
-func (c *Client) lookupGroup(key, name []byte) (o *Object, g *streamGroup, ok bool) {
+// are nil when either is missing; ok is false after WRONGTYPE. The lookup
+// counts as a read (Redis's lookupKeyRead), but with write set the caller
+// changes the group in place, so a snapshot in progress gets the stream
+// first (what lookupWrite does for other writes).
+func (c *Client) lookupGroup(key, name []byte, write bool) (o *Object, g *streamGroup, ok bool) {
 	o, ok = c.lookupReadType(key, TypeStream)
 	if o != nil {
+		if write {
+			c.srv.preserve(c.db, key)
+		}
 		g = o.stream().group(name)
 	}
 	return o, g, ok
@@ -1062,7 +1072,7 @@ func (c *Client) noGroupOrKey(key, name []byte) {
 }
 
 func cmdXAck(c *Client, args [][]byte) {
-	o, g, ok := c.lookupGroup(args[1], args[2])
+	o, g, ok := c.lookupGroup(args[1], args[2], true)
 	if !ok {
 		return
 	}
@@ -1129,7 +1139,7 @@ func cmdXPending(c *Client, args [][]byte) {
 			consumerName = args[si+3]
 		}
 	}
-	o, g, ok := c.lookupGroup(args[1], args[2])
+	o, g, ok := c.lookupGroup(args[1], args[2], false)
 	if !ok {
 		return
 	}
@@ -1222,7 +1232,7 @@ func (g *streamGroup) claim(id streamID, n *streamNACK, cons *streamConsumer) {
 }
 
 func cmdXClaim(c *Client, args [][]byte) {
-	o, g, ok := c.lookupGroup(args[1], args[2])
+	o, g, ok := c.lookupGroup(args[1], args[2], true)
 	if !ok {
 		return
 	}
@@ -1387,7 +1397,7 @@ func cmdXAutoClaim(c *Client, args [][]byte) {
 			return
 		}
 	}
-	o, g, ok := c.lookupGroup(args[1], args[2])
+	o, g, ok := c.lookupGroup(args[1], args[2], true)
 	if !ok {
 		return
 	}

@@ -718,30 +718,19 @@ func zsetRdbLen(o *Object, compress bool) int64 {
 	return n
 }
 
-// zsetRdbValue gives a sorted set's members and scores to librdb's
-// encoder: a skiplist's members are aliased, a listpack's copied into one
-// arena (its integers are formatted into a reused buffer).
+// zsetRdbValue gives a sorted set to librdb's encoder as Redis writes its
+// in-memory encoding: a listpack as it is, a skiplist's members aliased in
+// skiplist order (RDB_TYPE_ZSET_2 whatever its size).
 func zsetRdbValue(o *Object, v *librdb.Value) {
 	v.Kind = librdb.KindZSet
-	v.Members = make([]librdb.ZSetEntry, 0, zsetLen(o))
-	if o.enc == EncSkiplist {
-		for n := o.zs().zsl.first(); n != nil; n = n.levels()[0].forward {
-			v.Members = append(v.Members, librdb.ZSetEntry{Member: strBytes(n.ele), Score: n.score})
-		}
+	if o.enc != EncSkiplist {
+		v.Blob = o.lp()
 		return
 	}
-	var arena []byte
-	var lens []int
-	for it := zsetIterAtRank(o, 0, false); it.valid(); it.next() {
-		e, sc := it.elem()
-		arena = append(arena, e...)
-		lens = append(lens, len(e))
-		v.Members = append(v.Members, librdb.ZSetEntry{Score: sc})
-	}
-	off := 0
-	for i, n := range lens {
-		v.Members[i].Member = arena[off : off+n]
-		off += n
+	v.Table = true
+	v.Members = make([]librdb.ZSetEntry, 0, zsetLen(o))
+	for n := o.zs().zsl.first(); n != nil; n = n.levels()[0].forward {
+		v.Members = append(v.Members, librdb.ZSetEntry{Member: strBytes(n.ele), Score: n.score})
 	}
 }
 

@@ -64,6 +64,7 @@ type Decoder struct {
 	seen        map[string]struct{} // duplicate check within one compact blob
 	entriesBuf  []Entry
 	intArena    []byte
+	lp          ListpackBuilder // quicklist 1 nodes converted to listpacks
 }
 
 // NewDecoder returns a Decoder reading from src. A stream that starts with

@@ -39,7 +39,8 @@ var NoMeta = KeyMeta{Expire: -1, Idle: -1, Freq: -1}
 // Encoder writes an RDB file: RDB version 10 by default, with the
 // encodings Redis 7.0 chooses at its default thresholds (listpack hashes
 // and sorted sets, intsets, quicklist 2 lists of listpack nodes up to 8
-// KiB, stream listpacks 2), LZF-compressed strings longer than 20 bytes,
+// KiB, stream listpacks 2) unless the Value says which encoding its caller
+// holds (Blob, Table, Nodes), LZF-compressed strings longer than 20 bytes,
 // and the CRC64 trailer. Version 11 adds listpack sets and stream
 // listpacks 3 (Redis 7.2); version 12 adds hash field expiry (Redis 7.4).
 // Call WriteHeader first and Close last; Close does not close w.
@@ -215,12 +216,33 @@ func (e *Encoder) appendObject(dst []byte, v *Value) ([]byte, byte, error) {
 	case KindString:
 		return e.appendString(dst, v.Str), TypeString, nil
 	case KindList:
+		if v.Nodes != nil {
+			return e.appendNodes(dst, v.Nodes), TypeListQuicklist2, nil
+		}
 		return e.appendQuicklist(dst, v.Elems), TypeListQuicklist2, nil
 	case KindSet:
+		if v.Blob != nil {
+			return e.appendString(dst, v.Blob), TypeSetIntset, nil
+		}
+		if v.Table {
+			return e.appendElems(dst, v.Elems), TypeSet, nil
+		}
 		return e.appendSet(dst, v.Elems)
 	case KindHash:
+		if v.Blob != nil {
+			return e.appendString(dst, v.Blob), TypeHashListpack, nil
+		}
+		if v.Table {
+			return e.appendHashTable(dst, v.Fields, false, 0), TypeHash, nil
+		}
 		return e.appendHash(dst, v.Fields)
 	case KindZSet:
+		if v.Blob != nil {
+			return e.appendString(dst, v.Blob), TypeZSetListpack, nil
+		}
+		if v.Table {
+			return e.appendSkiplist(dst, v.Members), TypeZSet2, nil
+		}
 		return e.appendZSet(dst, v.Members)
 	case KindStream:
 		return e.appendStream(dst, v)
@@ -267,6 +289,30 @@ func (e *Encoder) appendQuicklist(dst []byte, elems [][]byte) []byte {
 	for _, n := range nodes {
 		dst = appendLen(dst, quicklistPacked)
 		dst = e.appendString(dst, n)
+	}
+	return dst
+}
+
+// appendNodes writes a list's nodes as they are (rdb.c rdbSaveObject for
+// a quicklist): per node its container, then an LZF string of its
+// compressed bytes when it is compressed, else its listpack or element
+// as a string (compressed here when that pays, as rdbSaveRawString).
+func (e *Encoder) appendNodes(dst []byte, nodes []QuicklistNode) []byte {
+	dst = appendLen(dst, uint64(len(nodes)))
+	for _, n := range nodes {
+		if n.Plain {
+			dst = appendLen(dst, quicklistPlain)
+		} else {
+			dst = appendLen(dst, quicklistPacked)
+		}
+		if n.LZF == nil {
+			dst = e.appendString(dst, n.Data)
+			continue
+		}
+		dst = append(dst, 0xC0|encLZF) // rdbSaveLzfBlob
+		dst = appendLen(dst, uint64(len(n.LZF)))
+		dst = appendLen(dst, uint64(n.Size))
+		dst = append(dst, n.LZF...)
 	}
 	return dst
 }
@@ -326,11 +372,16 @@ func (e *Encoder) appendSet(dst []byte, elems [][]byte) ([]byte, byte, error) {
 		e.tmp = e.lp.AppendTo(e.tmp[:0])
 		return e.appendString(dst, e.tmp), TypeSetListpack, nil
 	}
+	return e.appendElems(dst, elems), TypeSet, nil
+}
+
+// appendElems writes a set as RDB_TYPE_SET: its size, then its members.
+func (e *Encoder) appendElems(dst []byte, elems [][]byte) []byte {
 	dst = appendLen(dst, uint64(len(elems)))
 	for _, m := range elems {
 		dst = e.appendString(dst, m)
 	}
-	return dst, TypeSet, nil
+	return dst
 }
 
 func (e *Encoder) appendHash(dst []byte, fields []HashEntry) ([]byte, byte, error) {
@@ -387,6 +438,12 @@ func (e *Encoder) appendHash(dst []byte, fields []HashEntry) ([]byte, byte, erro
 		t = TypeHashMetadata
 		dst = binary.LittleEndian.AppendUint64(dst, uint64(minExp))
 	}
+	return e.appendHashTable(dst, fields, ttl, minExp), t, nil
+}
+
+// appendHashTable writes a hash's size and fields as RDB_TYPE_HASH (with
+// ttl, as RDB_TYPE_HASH_METADATA: expiries relative to minExp).
+func (e *Encoder) appendHashTable(dst []byte, fields []HashEntry, ttl bool, minExp int64) []byte {
 	dst = appendLen(dst, uint64(len(fields)))
 	for _, f := range fields {
 		if ttl {
@@ -399,7 +456,7 @@ func (e *Encoder) appendHash(dst []byte, fields []HashEntry) ([]byte, byte, erro
 		dst = e.appendString(dst, f.Field)
 		dst = e.appendString(dst, f.Value)
 	}
-	return dst, t, nil
+	return dst
 }
 
 // appendScoreString formats a score as Redis's d2string would store it
@@ -451,13 +508,19 @@ func (e *Encoder) appendZSet(dst []byte, members []ZSetEntry) ([]byte, byte, err
 		e.tmp = e.lp.AppendTo(e.tmp[:0])
 		return e.appendString(dst, e.tmp), TypeZSetListpack, nil
 	}
-	// Redis saves skiplists from the tail so loading can insert at the head.
+	return e.appendSkiplist(dst, ms), TypeZSet2, nil
+}
+
+// appendSkiplist writes members in ascending order as RDB_TYPE_ZSET_2:
+// from the tail, as Redis saves a skiplist so that loading can insert
+// each member at the head.
+func (e *Encoder) appendSkiplist(dst []byte, ms []ZSetEntry) []byte {
 	dst = appendLen(dst, uint64(len(ms)))
 	for i := len(ms) - 1; i >= 0; i-- {
 		dst = e.appendString(dst, ms[i].Member)
 		dst = binary.LittleEndian.AppendUint64(dst, math.Float64bits(ms[i].Score))
 	}
-	return dst, TypeZSet2, nil
+	return dst
 }
 
 // Stream node limits (stream-node-max-entries 100, -max-bytes 4096).
@@ -483,19 +546,16 @@ func appendRawID(dst []byte, id StreamID) []byte {
 	return binary.BigEndian.AppendUint64(dst, id.Seq)
 }
 
-// appendStream writes a stream as STREAM_LISTPACKS_2 (v10) or _3 (v11+),
-// building listpack nodes as t_stream.c streamAppendItem does.
+// appendStream writes a stream as STREAM_LISTPACKS_2 (v10, what Redis 7.0
+// writes) or _3 (v11+): its StreamNodes as they are, or listpack nodes
+// built from Entries as t_stream.c streamAppendItem builds them.
 func (e *Encoder) appendStream(dst []byte, v *Value) ([]byte, byte, error) {
 	m := v.Stream
 	if m == nil {
 		m = &StreamMeta{}
 	}
-	type node struct {
-		master StreamID
-		lp     []byte
-	}
-	var nodes []node
-	for i := 0; i < len(v.Entries); {
+	nodes := v.StreamNodes
+	for i := 0; v.StreamNodes == nil && i < len(v.Entries); {
 		first := &v.Entries[i]
 		var master [][]byte
 		for j := 0; j+1 < len(first.Fields); j += 2 {
@@ -505,14 +565,14 @@ func (e *Encoder) appendStream(dst []byte, v *Value) ([]byte, byte, error) {
 		// pass: the node with its live count in the master entry.
 		n := e.buildStreamNode(v.Entries[i:], master, -1)
 		e.buildStreamNode(v.Entries[i:i+n], master, n)
-		nodes = append(nodes, node{first.ID, e.lp.AppendTo(nil)})
+		nodes = append(nodes, StreamNode{first.ID, e.lp.AppendTo(nil)})
 		i += n
 	}
 	dst = appendLen(dst, uint64(len(nodes)))
 	var key [16]byte
 	for _, n := range nodes {
-		dst = e.appendString(dst, appendRawID(key[:0], n.master))
-		dst = e.appendString(dst, n.lp)
+		dst = e.appendString(dst, appendRawID(key[:0], n.Master))
+		dst = e.appendString(dst, n.Listpack)
 	}
 	t := byte(TypeStreamListpacks2)
 	if e.version >= 11 {

@@ -205,3 +205,83 @@ func (m *moduleVisitor) ModuleValue(_ *Key, x *Module) error {
 	*m.mods = append(*m.mods, *x)
 	return nil
 }
+
+// TestEncoderTable: a value a server holds in its large encoding is
+// written as that encoding's RDB type however small it is (Redis 7.0
+// rdbSaveObject), a skiplist from its tail; without Table the default
+// thresholds choose, as kv-rdb convert needs.
+func TestEncoderTable(t *testing.T) {
+	ms := []ZSetEntry{{[]byte("a"), 1}, {[]byte("b"), 2}}
+	cases := []struct {
+		v       Value
+		typ     byte
+		from2nd []byte // the bytes after the type, before the footer
+	}{
+		{Value{Kind: KindZSet, Members: ms, Table: true}, TypeZSet2,
+			[]byte("\x02\x01b\x00\x00\x00\x00\x00\x00\x00\x40\x01a\x00\x00\x00\x00\x00\x00\xf0\x3f")},
+		{Value{Kind: KindSet, Elems: [][]byte{[]byte("1"), []byte("x")}, Table: true}, TypeSet,
+			[]byte("\x02\xc0\x01\x01x")},
+		{Value{Kind: KindHash, Fields: []HashEntry{{[]byte("f"), []byte("v"), -1}}, Table: true}, TypeHash,
+			[]byte("\x01\x01f\x01v")},
+		{Value{Kind: KindZSet, Members: ms}, TypeZSetListpack, nil},
+		{Value{Kind: KindSet, Elems: [][]byte{[]byte("1")}}, TypeSetIntset, nil},
+		{Value{Kind: KindHash, Fields: []HashEntry{{[]byte("f"), []byte("v"), -1}}}, TypeHashListpack, nil},
+	}
+	for i, c := range cases {
+		p, err := AppendDumpPayload(nil, &c.v, DefaultVersion)
+		if err != nil {
+			t.Fatalf("case %d: %v", i, err)
+		}
+		if p[0] != c.typ {
+			t.Errorf("case %d: type %d, want %d", i, p[0], c.typ)
+		}
+		if body := p[1 : len(p)-10]; c.from2nd != nil && !bytes.Equal(body, c.from2nd) {
+			t.Errorf("case %d: %q, want %q", i, body, c.from2nd)
+		}
+	}
+}
+
+// streamNodes collects a stream node by node (StreamNodeVisitor).
+type streamNodes struct {
+	NopVisitor
+	nodes   []StreamNode
+	meta    *StreamMeta
+	entries int
+}
+
+func (s *streamNodes) StreamNode(_ *Key, master StreamID, lp []byte) error {
+	s.nodes = append(s.nodes, StreamNode{master, bytes.Clone(lp)})
+	return nil
+}
+
+func (s *streamNodes) StreamEntry(*Key, *StreamEntry) error { s.entries++; return nil }
+
+func (s *streamNodes) StreamMeta(_ *Key, m *StreamMeta) error { s.meta = m; return nil }
+
+// TestStreamNodes: a stream read node by node and written back from its
+// nodes gives Redis 7.0's DUMP payload byte for byte (two nodes with
+// tombstones, two groups, one with entries-read unknown), and no entry is
+// passed one by one.
+func TestStreamNodes(t *testing.T) {
+	// DUMP of a stream in redis-server 7.0.15 (stream-node-max-entries 2;
+	// XDEL of two entries; XGROUP CREATE g1 0 and g2 $ ENTRIESREAD 3).
+	payload := []byte("\x13\x02\x10\x00\x00\x00\x00\x00\x00\x00\x01\x00\x00\x00\x00\x00\x00\x00\x03..\x00\x00\x00\x11\x00\x02\x01\x00\x01\x01\x01\x81g\x02\x00\x01\x02\x01\x00\x01\x00\x01\x81w\x02\x04\x01\x00\x01\x01\x01\xdf\xfd\x02\x01\x01\x81f\x02\x81v\x02\x06\x01\xff\x10\x00\x00\x00\x00\x00\x00\x00\x02\x00\x00\x00\x00\x00\x00\x00\x01\x1e\x1e\x00\x00\x00\n\x00\x01\x01\x00\x01\x01\x01\x81f\x02\x00\x01\x02\x01\x00\x01\x00\x01\xf190\x03\x04\x01\xff\x03\x02\x01\x01\x03\x01\x02\x05\x02\x02g1\x00\x00\x81\xff\xff\xff\xff\xff\xff\xff\xff\x00\x00\x02g2\x02\x01\x03\x00\x00\n\x00P\x80>\x7f\x9b\xd76&")
+	body := payload[:len(payload)-10]
+	file := append([]byte("REDIS0010"), body[0], 1, 'k')
+	file = append(append(file, body[1:]...), OpEOF)
+	file = append(file, make([]byte, 8)...)
+	sn := &streamNodes{}
+	if err := NewDecoder(bytes.NewReader(file)).Decode(sn); err != nil {
+		t.Fatal(err)
+	}
+	if len(sn.nodes) != 2 || sn.entries != 0 || sn.meta == nil {
+		t.Fatalf("%d nodes, %d entries one by one, meta %v", len(sn.nodes), sn.entries, sn.meta)
+	}
+	got, err := AppendDumpPayload(nil, &Value{Kind: KindStream, StreamNodes: sn.nodes, Stream: sn.meta}, DefaultVersion)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(got, payload) {
+		t.Fatalf("payload from the nodes:\n%q\nwant\n%q", got, payload)
+	}
+}

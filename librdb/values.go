@@ -109,13 +109,34 @@ func (d *Decoder) readValue(v Visitor, k *Key) error {
 		if err != nil {
 			return err
 		}
+		nv, nodes := v.(QuicklistVisitor)
 		for i := uint64(0); i < n; i++ {
 			blob, err := d.readBlob()
 			if err != nil {
 				return err
 			}
-			if _, err := ZiplistEach(blob, d.listFn(v, k)); err != nil {
+			if !nodes {
+				if _, err := ZiplistEach(blob, d.listFn(v, k)); err != nil {
+					return d.blobErr(err)
+				}
+				continue
+			}
+			d.lp.Reset()
+			if _, err := ZiplistEach(blob, func(e Entry) error {
+				if e.IsInt {
+					d.lp.AppendInt(e.Int)
+				} else {
+					d.lp.AppendString(e.Str)
+				}
+				return nil
+			}); err != nil {
 				return d.blobErr(err)
+			}
+			if d.lp.Len() > 0 {
+				d.bufs[1] = d.lp.AppendTo(d.bufs[1][:0])
+				if err := call(nv.ListNode(k, d.bufs[1], false, d.lp.Len())); err != nil {
+					return err
+				}
 			}
 		}
 		return nil
@@ -136,14 +157,27 @@ func (d *Decoder) readValue(v Visitor, k *Key) error {
 			if err != nil {
 				return err
 			}
-			if container == quicklistPlain {
-				if err := call(v.ListElement(k, blob)); err != nil {
-					return err
+			nv, nodes := v.(QuicklistVisitor)
+			switch {
+			case container == quicklistPlain && nodes:
+				err = nv.ListNode(k, blob, true, 1)
+			case container == quicklistPlain:
+				err = v.ListElement(k, blob)
+			case nodes:
+				var count int
+				if count, err = ListpackEach(blob, func(Entry) error { return nil }); err != nil {
+					return d.blobErr(err)
 				}
-				continue
+				if count > 0 {
+					err = nv.ListNode(k, blob, false, count)
+				}
+			default:
+				if _, err := ListpackEach(blob, d.listFn(v, k)); err != nil {
+					return d.blobErr(err)
+				}
 			}
-			if _, err := ListpackEach(blob, d.listFn(v, k)); err != nil {
-				return d.blobErr(err)
+			if err := call(err); err != nil {
+				return err
 			}
 		}
 		return nil
@@ -454,6 +488,7 @@ func (d *Decoder) readStream(v Visitor, k *Key) error {
 	haveFirst := false
 	var prev StreamID
 	live := uint64(0)
+	nv, byNode := v.(StreamNodeVisitor)
 	for i := uint64(0); i < nodes; i++ {
 		if d.bufs[0], err = d.readString(d.bufs[0]); err != nil {
 			return err
@@ -466,7 +501,7 @@ func (d *Decoder) readStream(v Visitor, k *Key) error {
 		if err != nil {
 			return err
 		}
-		n, err := d.streamNode(v, k, master, blob, &prev, i == 0, func(id StreamID) {
+		n, err := d.streamNode(v, k, master, blob, &prev, i == 0, !byNode, func(id StreamID) {
 			if !haveFirst {
 				first, haveFirst = id, true
 			}
@@ -475,6 +510,11 @@ func (d *Decoder) readStream(v Visitor, k *Key) error {
 			return err
 		}
 		live += n
+		if byNode {
+			if err := call(nv.StreamNode(k, master, blob)); err != nil {
+				return err
+			}
+		}
 	}
 	m := &StreamMeta{}
 	if m.Length, _, err = d.readLen(); err != nil {
@@ -609,9 +649,9 @@ func estimateEntriesRead(m *StreamMeta, id StreamID) int64 {
 // streamNode walks one stream listpack (t_stream.c layout: master entry
 // count, deleted, master field count, fields, 0; then per entry flags,
 // ms-diff, seq-diff, [field count, field/value pairs | values], lp-count)
-// and passes each live entry to the visitor. It returns the number of live
-// entries.
-func (d *Decoder) streamNode(v Visitor, k *Key, master StreamID, blob []byte, prev *StreamID, firstNode bool, onLive func(StreamID)) (uint64, error) {
+// and passes each live entry to the visitor when entries is set. It
+// returns the number of live entries.
+func (d *Decoder) streamNode(v Visitor, k *Key, master StreamID, blob []byte, prev *StreamID, firstNode, entries bool, onLive func(StreamID)) (uint64, error) {
 	ents := d.entriesBuf[:0]
 	if _, err := ListpackEach(blob, func(e Entry) error {
 		ents = append(ents, e)
@@ -670,7 +710,9 @@ func (d *Decoder) streamNode(v Visitor, k *Key, master StreamID, blob []byte, pr
 			fields = masterFields
 			values = ents[pos : pos+int(nfields)]
 			pos += int(nfields)
-			for i := range fields {
+			// Node by node (entries false) the visitor takes the
+			// listpack: no entry is assembled.
+			for i := 0; entries && i < len(fields); i++ {
 				d.fields = append(d.fields, d.entryBytes(fields[i]), d.entryBytes(values[i]))
 			}
 		} else {
@@ -678,7 +720,7 @@ func (d *Decoder) streamNode(v Visitor, k *Key, master StreamID, blob []byte, pr
 			if !ok || nf < 0 || int(nf)*2 > len(ents)-pos {
 				return live, bad("bad field count")
 			}
-			for i := 0; i < int(nf)*2; i++ {
+			for i := 0; entries && i < int(nf)*2; i++ {
 				d.fields = append(d.fields, d.entryBytes(ents[pos+i]))
 			}
 			pos += int(nf) * 2
@@ -692,6 +734,9 @@ func (d *Decoder) streamNode(v Visitor, k *Key, master StreamID, blob []byte, pr
 		}
 		live++
 		onLive(id)
+		if !entries {
+			continue
+		}
 		d.entry.ID = id
 		d.entry.Fields = d.fields
 		if err := call(v.StreamEntry(k, &d.entry)); err != nil {

@@ -38,6 +38,33 @@ type Visitor interface {
 	End(checksum uint64) error
 }
 
+// QuicklistVisitor is implemented by a Visitor that takes lists stored as
+// quicklists node by node, as Redis 7.0's loader keeps their nodes (rdb.c
+// rdbLoadObject: quicklistAppendListpack, quicklistAppendPlainNode),
+// instead of element by element. For RDB_TYPE_LIST_QUICKLIST_2 and
+// RDB_TYPE_LIST_QUICKLIST the Decoder then calls ListNode once per
+// non-empty node, in order, with a checked listpack and its entry count
+// (a quicklist 1 ziplist node converted to a listpack as Redis 7.0 does:
+// lpAppend of each entry), or with a PLAIN node's element and count 1.
+// node aliases the Decoder's buffers. Empty listpack nodes are skipped, as
+// Redis skips them. Other list encodings still come as ListElement calls.
+type QuicklistVisitor interface {
+	ListNode(k *Key, node []byte, plain bool, count int) error
+}
+
+// StreamNodeVisitor is implemented by a Visitor that takes streams node
+// by node, as Redis 7.0's loader keeps them (rdb.c rdbLoadObject inserts
+// each listpack in the stream's radix tree as it was saved), instead of
+// entry by entry. For every RDB_TYPE_STREAM_LISTPACKS* the Decoder then
+// calls StreamNode once per node, in order, with its master ID and its
+// listpack once the Decoder has walked and checked it (master entry,
+// entries with increasing IDs, back-counts, live count), and no
+// StreamEntry; StreamMeta follows as usual. lp aliases the Decoder's
+// buffers.
+type StreamNodeVisitor interface {
+	StreamNode(k *Key, master StreamID, lp []byte) error
+}
+
 // NopVisitor implements Visitor by doing nothing.
 type NopVisitor struct{}
 
