@@ -274,6 +274,7 @@ func commandTable() map[*cmdtable.Command]*command {
 		hashCommands,
 		setCommands,
 		zsetCommands,
+		geoCommands,
 		sortCommands,
 		streamCommands,
 		keyCommands,
