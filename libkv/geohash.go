@@ -128,14 +128,31 @@ func (a geoArea) center() (long, lat float64) {
 }
 
 // geoDecodeScore is geo.c's decodeGeohash: the position a sorted set
-// score stands for (the score truncated to an integer, as C's cast).
+// score stands for (the score converted to an integer as C's cast).
 func geoDecodeScore(score float64) (long, lat float64, ok bool) {
-	a, ok := geohashDecode(geoLongRange, geoLatRange, geoHashBits{bits: uint64(score), step: geoStepMax})
+	a, ok := geohashDecode(geoLongRange, geoLatRange, geoHashBits{bits: cUint64(score), step: geoStepMax})
 	if !ok {
 		return 0, 0, false
 	}
 	long, lat = a.center()
 	return long, lat, true
+}
+
+// cUint64 is C's (uint64_t) conversion of a double as x86-64 code does it
+// (cvttsd2si, with 2^63 subtracted first from large values): a score that
+// is not a geohash (negative, 2^64 and more, ±inf) decodes as in Redis.
+func cUint64(f float64) uint64 {
+	const two63 = 9223372036854775808.0
+	cvt := func(x float64) uint64 {
+		if !(x > -two63-1025 && x < two63) { // out of range or NaN: "integer indefinite"
+			return 1 << 63
+		}
+		return uint64(int64(x))
+	}
+	if f >= two63 {
+		return cvt(f-two63) ^ 1<<63
+	}
+	return cvt(f)
 }
 
 // geoScore is the sorted set score of a position that passed the range
@@ -264,8 +281,8 @@ func (sh *geoShape) boundingBox() {
 		height, width = sh.conversion*(sh.height/2), sh.conversion*(sh.width/2)
 	}
 	latDelta := radDeg(height / earthRadiusMeters)
-	longDeltaTop := radDeg(width / earthRadiusMeters / math.Cos(degRad(sh.lat+latDelta)))
-	longDeltaBottom := radDeg(width / earthRadiusMeters / math.Cos(degRad(sh.lat-latDelta)))
+	longDeltaTop := radDeg(width / earthRadiusMeters / geoCos(degRad(sh.lat+latDelta)))
+	longDeltaBottom := radDeg(width / earthRadiusMeters / geoCos(degRad(sh.lat-latDelta)))
 	if sh.lat < 0 {
 		sh.bounds[0] = sh.long - longDeltaBottom
 		sh.bounds[2] = sh.long + longDeltaBottom
@@ -286,7 +303,7 @@ func (sh *geoShape) areas() geoNeighbors {
 	minLon, minLat, maxLon, maxLat := sh.bounds[0], sh.bounds[1], sh.bounds[2], sh.bounds[3]
 	radiusMeters := sh.radius
 	if sh.box {
-		radiusMeters = math.Sqrt((sh.width/2)*(sh.width/2) + (sh.height/2)*(sh.height/2))
+		radiusMeters = math.Sqrt(float64((sh.width/2)*(sh.width/2)) + float64((sh.height/2)*(sh.height/2)))
 	}
 	radiusMeters *= sh.conversion
 	steps := geohashEstimateStepsByRadius(radiusMeters, sh.lat)
@@ -327,9 +344,12 @@ func (sh *geoShape) areas() geoNeighbors {
 func geoDistance(lon1d, lat1d, lon2d, lat2d float64) float64 {
 	lat1r, lon1r := degRad(lat1d), degRad(lon1d)
 	lat2r, lon2r := degRad(lat2d), degRad(lon2d)
-	u := math.Sin((lat2r - lat1r) / 2)
-	v := math.Sin((lon2r - lon1r) / 2)
-	return 2.0 * earthRadiusMeters * math.Asin(math.Sqrt(u*u+math.Cos(lat1r)*math.Cos(lat2r)*v*v))
+	u := geoSin((lat2r - lat1r) / 2)
+	v := geoSin((lon2r - lon1r) / 2)
+	// The conversions keep each product rounded, as C does: Go may fuse
+	// a multiply and an add otherwise.
+	a := float64(u*u) + float64(float64(float64(geoCos(lat1r)*geoCos(lat2r))*v)*v)
+	return 2.0 * earthRadiusMeters * geoAsin(math.Sqrt(a))
 }
 
 // within is geoWithinShape after decoding: whether (long, lat) is inside
