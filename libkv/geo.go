@@ -280,7 +280,8 @@ func cmdGeopos(c *Client, args [][]byte) {
 	}
 }
 
-// geoPoint is a search result (geo.c geoPoint).
+// geoPoint is a search result (geo.c geoPoint). dist is the distance in
+// meters from geoDistanceFast until the reply needs its exact value.
 type geoPoint struct {
 	long, lat float64
 	dist      float64
@@ -504,7 +505,9 @@ func georadiusGeneric(c *Client, args [][]byte, srcIdx, flags int) {
 	}
 	// Redis sorts with glibc's qsort (a stable merge sort at these sizes)
 	// or, for a partial result, its own pqsort: equal distances keep
-	// their search order here in both cases.
+	// their search order here in both cases. The order is that of the
+	// fast distances: it differs from the exact one only between
+	// distances within an ulp or two of each other.
 	switch sort {
 	case geoSortAsc:
 		slices.SortStableFunc(ga, func(a, b geoPoint) int { return cmpFloat(a.dist, b.dist) })
@@ -512,6 +515,11 @@ func georadiusGeneric(c *Client, args [][]byte, srcIdx, flags int) {
 		slices.SortStableFunc(ga, func(a, b geoPoint) int { return cmpFloat(b.dist, a.dist) })
 	}
 	ga = ga[:returned]
+	if withdist || storedist {
+		for i := range ga {
+			ga[i].dist = geoDistance(sh.long, sh.lat, ga[i].long, ga[i].lat)
+		}
+	}
 	if storekey == nil {
 		opts := 0
 		for _, on := range []bool{withdist, withcoords, withhash} {
