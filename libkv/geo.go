@@ -5,6 +5,7 @@ import (
 	"math"
 	"slices"
 	"strconv"
+	"sync"
 )
 
 // The geo commands (Redis 7.0 geo.c): a geo set is a sorted set whose
@@ -281,18 +282,39 @@ func cmdGeopos(c *Client, args [][]byte) {
 }
 
 // geoPoint is a search result (geo.c geoPoint). dist is the distance in
-// meters from geoDistanceFast until the reply needs its exact value.
+// meters from Go's trigonometry (geoShape.within) until the reply needs
+// its exact value.
+// The point holds no pointer (its member is an index into
+// geoResult.members), so that appending and sorting points costs the
+// garbage collector nothing.
 type geoPoint struct {
 	long, lat float64
 	dist      float64
 	score     float64
-	member    string
+	member    int
+}
+
+// geoResult is a search's points and their members, reused across
+// searches through geoResults.
+type geoResult struct {
+	pts     []geoPoint
+	members []string
+}
+
+var geoResults = sync.Pool{New: func() any { return new(geoResult) }}
+
+// release clears the result (dropping its members) and returns it to
+// the pool.
+func (r *geoResult) release() {
+	clear(r.members)
+	r.pts, r.members = r.pts[:0], r.members[:0]
+	geoResults.Put(r)
 }
 
 // geoPointsInRange is geoGetPointsInRange: the members with a score in
 // [min, max) inside the shape, appended to ga, stopping once ga holds
 // limit points (0: no limit).
-func geoPointsInRange(o *Object, min, max float64, sh *geoShape, ga []geoPoint, limit int) []geoPoint {
+func geoPointsInRange(o *Object, min, max float64, sh *geoShape, ga *geoResult, limit int) {
 	r := scoreRange{min: min, max: max, maxex: true}
 	for it := zsetIterScore(o, &r, false); it.valid(); it.next() {
 		score := it.score()
@@ -301,22 +323,22 @@ func geoPointsInRange(o *Object, min, max float64, sh *geoShape, ga []geoPoint, 
 		}
 		if long, lat, ok := geoDecodeScore(score); ok {
 			if d, in := sh.within(long, lat); in {
-				ga = append(ga, geoPoint{long: long, lat: lat, dist: d, score: score, member: it.member()})
+				ga.pts = append(ga.pts, geoPoint{long: long, lat: lat, dist: d, score: score, member: len(ga.members)})
+				ga.members = append(ga.members, it.member())
 			}
 		}
-		if len(ga) > 0 && limit > 0 && len(ga) >= limit {
+		if len(ga.pts) > 0 && limit > 0 && len(ga.pts) >= limit {
 			break
 		}
 	}
-	return ga
 }
 
 // geoMembersOfAllNeighbors is membersOfAllNeighbors: the 9 cells in
 // order, skipping zeroed ones and a cell equal to the last one searched
 // (huge radii make neighbours coincide). As in Redis the comparison is
 // with the last searched cell other than the centre.
-func geoMembersOfAllNeighbors(o *Object, nb *geoNeighbors, sh *geoShape, limit int) []geoPoint {
-	var ga []geoPoint
+func geoMembersOfAllNeighbors(o *Object, nb *geoNeighbors, sh *geoShape, limit int) *geoResult {
+	ga := geoResults.Get().(*geoResult)
 	last := 0
 	for i, h := range nb {
 		if h.isZero() {
@@ -325,13 +347,13 @@ func geoMembersOfAllNeighbors(o *Object, nb *geoNeighbors, sh *geoShape, limit i
 		if last != 0 && h == nb[last] {
 			continue
 		}
-		if len(ga) > 0 && limit > 0 && len(ga) >= limit {
+		if len(ga.pts) > 0 && limit > 0 && len(ga.pts) >= limit {
 			break
 		}
 		min := h.align52()
 		h.bits++
 		max := h.align52()
-		ga = geoPointsInRange(o, float64(min), float64(max), sh, ga, limit)
+		geoPointsInRange(o, float64(min), float64(max), sh, ga, limit)
 		last = i
 	}
 	return ga
@@ -490,11 +512,14 @@ func georadiusGeneric(c *Client, args [][]byte, srcIdx, flags int) {
 		sort = geoSortAsc
 	}
 	nb := sh.areas()
+	sh.prepare()
 	limit := 0
 	if anyHit {
 		limit = int(min(count, int64(^uint(0)>>1)))
 	}
-	ga := geoMembersOfAllNeighbors(zobj, &nb, &sh, limit)
+	res := geoMembersOfAllNeighbors(zobj, &nb, &sh, limit)
+	defer res.release()
+	ga := res.pts
 	if len(ga) == 0 && storekey == nil {
 		c.w.Array(0)
 		return
@@ -533,7 +558,7 @@ func georadiusGeneric(c *Client, args [][]byte, srcIdx, flags int) {
 			if opts > 0 {
 				c.w.Array(opts + 1)
 			}
-			c.w.BulkString(gp.member)
+			c.w.BulkString(res.members[gp.member])
 			if withdist {
 				c.w.Bulk(appendDistance(tmp[:0], gp.dist/sh.conversion))
 			}
@@ -562,8 +587,9 @@ func georadiusGeneric(c *Client, args [][]byte, srcIdx, flags int) {
 		if storedist {
 			score = gp.dist / sh.conversion
 		}
-		maxelelen = max(maxelelen, len(gp.member))
-		dst.zs().insert(score, gp.member)
+		m := res.members[gp.member]
+		maxelelen = max(maxelelen, len(m))
+		dst.zs().insert(score, m)
 	}
 	s.convertToListpackIfNeeded(dst, maxelelen)
 	s.setKey(c.db, storekey, dst, false)

@@ -241,6 +241,11 @@ type geoShape struct {
 	width, height float64
 	conversion    float64
 	bounds        [4]float64 // min long, min lat, max long, max lat
+
+	// For within (prepare): the centre's latitude in radians and its
+	// cosine, and the haversine bounds of the radius or half sides.
+	latR, cosLat           float64
+	boundR, boundW, boundH float64
 }
 
 // geoDR is geohash_helper.c's D_R, M_PI / 180.0 computed in double
@@ -352,51 +357,84 @@ func geoDistance(lon1d, lat1d, lon2d, lat2d float64) float64 {
 	return 2.0 * earthRadiusMeters * geoAsin(math.Sqrt(a))
 }
 
-// geoDistanceFast is geoDistance with Go's sin, cos and asin: within a
-// few ulps of it, and several times faster.
-func geoDistanceFast(lon1d, lat1d, lon2d, lat2d float64) float64 {
-	lat1r, lon1r := degRad(lat1d), degRad(lon1d)
-	lat2r, lon2r := degRad(lat2d), degRad(lon2d)
-	u := math.Sin((lat2r - lat1r) / 2)
-	v := math.Sin((lon2r - lon1r) / 2)
-	a := float64(u*u) + float64(float64(float64(math.Cos(lat1r)*math.Cos(lat2r))*v)*v)
-	return 2.0 * earthRadiusMeters * math.Asin(math.Sqrt(a))
-}
+// Searches decide with Go's sin and cos, which are within an ulp or two
+// of the correctly rounded ones, and without asin: the haversine term
+// a = sin²(Δφ/2) + cos φ1 cos φ2 sin²(Δλ/2) grows with the distance, so
+// "distance <= limit" is "a <= sin²(limit/2R)". Only when a is within
+// geoFastMargin of that bound is the exact distance computed (geoDistance),
+// and only the points in the result get an asin.
 
-// geoFastMargin bounds geoDistanceFast's error relative to the distance
-// (generously: a few ulps, more where asin is steep) for deciding whether
-// the exact distance is needed.
+// geoFastMargin bounds the relative error of the fast terms, generously.
 const geoFastMargin = 1e-9
 
-// outside compares a distance d computed with geoDistanceFast with a limit
-// and reports whether it exceeds it; exact recomputes the distance when d
-// is too close to the limit to tell.
-func outside(d, limit float64, exact func() float64) bool {
-	if math.Abs(d-limit) > geoFastMargin*(d+1) {
-		return d > limit
+// haversineBound is sin²(limit/2R), the haversine term of a distance of
+// limit meters (1 for the half circumference and beyond).
+func haversineBound(limit float64) float64 {
+	x := limit / (2 * earthRadiusMeters)
+	if !(x < math.Pi/2) {
+		return 1
 	}
-	return exact() > limit
+	s := math.Sin(x)
+	return s * s
+}
+
+// outside reports whether a haversine term a is beyond bound, with exact
+// deciding when a is too close to the bound to tell.
+func outside(a, bound float64, exact func() bool) bool {
+	switch {
+	case a > bound*(1+geoFastMargin):
+		return true
+	case a < bound*(1-geoFastMargin):
+		return false
+	}
+	return exact()
+}
+
+// prepare computes what within needs once per search.
+func (sh *geoShape) prepare() {
+	sh.latR = degRad(sh.lat)
+	sh.cosLat = math.Cos(sh.latR)
+	if sh.box {
+		sh.boundW = haversineBound(sh.width * sh.conversion / 2)
+		sh.boundH = haversineBound(sh.height * sh.conversion / 2)
+	} else {
+		sh.boundR = haversineBound(sh.radius * sh.conversion)
+	}
 }
 
 // within is geoWithinShape after decoding: whether (long, lat) is inside
-// the shape, and its distance from the centre in meters as
-// geoDistanceFast gives it (see geoPoint.exactDist). A box compares the
-// east-west distance along the point's parallel and the north-south
-// distance along its meridian with the half sides (Redis 7.0's
+// the shape, and its distance from the centre in meters, from Go's
+// trigonometry (see geoPoint). A box compares the east-west distance
+// along the point's parallel and the north-south distance along its
+// meridian with the half sides (Redis 7.0's
 // geohashGetDistanceIfInRectangle).
 func (sh *geoShape) within(long, lat float64) (float64, bool) {
+	latR := degRad(lat)
+	u := math.Sin((latR - sh.latR) / 2)
+	u2 := float64(u * u)
 	if !sh.box {
-		d := geoDistanceFast(sh.long, sh.lat, long, lat)
-		return d, !outside(d, sh.radius*sh.conversion, func() float64 { return geoDistance(sh.long, sh.lat, long, lat) })
-	}
-	w, h := sh.width*sh.conversion, sh.height*sh.conversion
-	lonDist := geoDistanceFast(long, lat, sh.long, lat)
-	if outside(lonDist, w/2, func() float64 { return geoDistance(long, lat, sh.long, lat) }) {
+		if u2 > sh.boundR*(1+geoFastMargin) {
+			return 0, false // farther north or south than the radius
+		}
+	} else if outside(u2, sh.boundH, func() bool {
+		return geoDistance(long, lat, long, sh.lat) > sh.height*sh.conversion/2
+	}) {
 		return 0, false
 	}
-	latDist := geoDistanceFast(long, lat, long, sh.lat)
-	if outside(latDist, h/2, func() float64 { return geoDistance(long, lat, long, sh.lat) }) {
+	v := math.Sin((degRad(long) - degRad(sh.long)) / 2)
+	cosLat := math.Cos(latR)
+	if sh.box {
+		if outside(float64(float64(cosLat*cosLat)*v)*v, sh.boundW, func() bool {
+			return geoDistance(long, lat, sh.long, lat) > sh.width*sh.conversion/2
+		}) {
+			return 0, false
+		}
+	}
+	a := u2 + float64(float64(float64(sh.cosLat*cosLat)*v)*v)
+	if !sh.box && outside(a, sh.boundR, func() bool {
+		return geoDistance(sh.long, sh.lat, long, lat) > sh.radius*sh.conversion
+	}) {
 		return 0, false
 	}
-	return geoDistanceFast(sh.long, sh.lat, long, lat), true
+	return 2.0 * earthRadiusMeters * math.Asin(math.Sqrt(a)), true
 }

@@ -2,6 +2,8 @@ package libkv
 
 import (
 	"math"
+	"math/rand/v2"
+	"strconv"
 	"testing"
 )
 
@@ -165,4 +167,29 @@ func FuzzGeohash(f *testing.F) {
 			t.Fatalf("%v,%v decodes to %v,%v", long, lat, dl, dt)
 		}
 	})
+}
+
+// BenchmarkGeosearch runs the searches of bench/kv-server-geo.sh in
+// process over 100000 random positions.
+func BenchmarkGeosearch(b *testing.B) {
+	c := testClient(b)
+	r := rand.New(rand.NewPCG(1, 2))
+	for i := 0; i < 100000; i++ {
+		c.run1("GEOADD", "geo", strconv.FormatFloat(-10+40*r.Float64(), 'f', 6, 64),
+			strconv.FormatFloat(35+25*r.Float64(), 'f', 6, 64), "m:"+strconv.Itoa(i))
+	}
+	for _, q := range [][]string{
+		{"GEOSEARCH", "geo", "FROMLONLAT", "10", "50", "BYRADIUS", "50", "km", "ASC", "COUNT", "10", "WITHDIST"},
+		{"GEOSEARCH", "geo", "FROMLONLAT", "5", "45", "BYBOX", "100", "100", "km"},
+	} {
+		b.Run(q[5], func(b *testing.B) {
+			args := make([][]byte, len(q))
+			for i, a := range q {
+				args[i] = []byte(a)
+			}
+			for i := 0; i < b.N; i++ {
+				c.do(args...)
+			}
+		})
+	}
 }
