@@ -281,9 +281,10 @@ func cmdGeopos(c *Client, args [][]byte) {
 	}
 }
 
-// geoPoint is a search result (geo.c geoPoint). dist is the distance in
-// meters from Go's trigonometry (geoShape.within) until the reply needs
-// its exact value.
+// geoPoint is a search result (geo.c geoPoint). dist is the haversine
+// term from geoShape.within until the search sorts (then the distance in
+// meters from Go's trigonometry), and the exact distance once the reply
+// needs it.
 // The point holds no pointer (its member is an index into
 // geoResult.members), so that appending and sorting points costs the
 // garbage collector nothing.
@@ -533,6 +534,11 @@ func georadiusGeneric(c *Client, args [][]byte, srcIdx, flags int) {
 	// their search order here in both cases. The order is that of the
 	// fast distances: it differs from the exact one only between
 	// distances within an ulp or two of each other.
+	if sort != geoSortNone {
+		for i := range ga {
+			ga[i].dist = haversineDistance(ga[i].dist)
+		}
+	}
 	switch sort {
 	case geoSortAsc:
 		slices.SortStableFunc(ga, func(a, b geoPoint) int { return cmpFloat(a.dist, b.dist) })

@@ -402,15 +402,37 @@ func (sh *geoShape) prepare() {
 	}
 }
 
+// sinLB and cosLB are lower bounds of |sin x| and cos x from their
+// Taylor series (x - x³/6 <= sin x for x >= 0, 1 - x²/2 <= cos x), never
+// negative: cheap enough to reject most of a search's candidates before
+// any trigonometry.
+func sinLB(x float64) float64 {
+	x = math.Abs(x)
+	return max(x-x*x*x/6, 0)
+}
+
+func cosLB(x float64) float64 { return max(1-x*x/2, 0) }
+
 // within is geoWithinShape after decoding: whether (long, lat) is inside
-// the shape, and its distance from the centre in meters, from Go's
-// trigonometry (see geoPoint). A box compares the east-west distance
-// along the point's parallel and the north-south distance along its
-// meridian with the half sides (Redis 7.0's
+// the shape and, when it is, the haversine term of its distance from the
+// centre as Go's trigonometry gives it (see geoPoint). A box compares the
+// east-west distance along the point's parallel and the north-south
+// distance along its meridian with the half sides (Redis 7.0's
 // geohashGetDistanceIfInRectangle).
 func (sh *geoShape) within(long, lat float64) (float64, bool) {
 	latR := degRad(lat)
-	u := math.Sin((latR - sh.latR) / 2)
+	hu := (latR - sh.latR) / 2
+	hv := (degRad(long) - degRad(sh.long)) / 2
+	// Reject on the lower bounds first, with the margin.
+	uLB, vLB, cLB := sinLB(hu), sinLB(hv), cosLB(latR)
+	if sh.box {
+		if uLB*uLB > sh.boundH*(1+geoFastMargin) || cLB*cLB*vLB*vLB > sh.boundW*(1+geoFastMargin) {
+			return 0, false
+		}
+	} else if uLB*uLB+sh.cosLat*cLB*vLB*vLB > sh.boundR*(1+geoFastMargin) {
+		return 0, false
+	}
+	u := math.Sin(hu)
 	u2 := float64(u * u)
 	if !sh.box {
 		if u2 > sh.boundR*(1+geoFastMargin) {
@@ -421,7 +443,7 @@ func (sh *geoShape) within(long, lat float64) (float64, bool) {
 	}) {
 		return 0, false
 	}
-	v := math.Sin((degRad(long) - degRad(sh.long)) / 2)
+	v := math.Sin(hv)
 	cosLat := math.Cos(latR)
 	if sh.box {
 		if outside(float64(float64(cosLat*cosLat)*v)*v, sh.boundW, func() bool {
@@ -436,5 +458,10 @@ func (sh *geoShape) within(long, lat float64) (float64, bool) {
 	}) {
 		return 0, false
 	}
-	return 2.0 * earthRadiusMeters * math.Asin(math.Sqrt(a)), true
+	return a, true
+}
+
+// haversineDistance is the distance in meters of a haversine term.
+func haversineDistance(a float64) float64 {
+	return 2.0 * earthRadiusMeters * math.Asin(math.Sqrt(a))
 }
