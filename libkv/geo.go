@@ -282,9 +282,8 @@ func cmdGeopos(c *Client, args [][]byte) {
 }
 
 // geoPoint is a search result (geo.c geoPoint). dist is the haversine
-// term from geoShape.within until the search sorts (then the distance in
-// meters from Go's trigonometry), and the exact distance once the reply
-// needs it.
+// term from geoShape.within (which orders points as their distances do),
+// then the exact distance in meters once the reply needs it.
 // The point holds no pointer (its member is an index into
 // geoResult.members), so that appending and sorting points costs the
 // garbage collector nothing.
@@ -534,16 +533,12 @@ func georadiusGeneric(c *Client, args [][]byte, srcIdx, flags int) {
 	// their search order here in both cases. The order is that of the
 	// fast distances: it differs from the exact one only between
 	// distances within an ulp or two of each other.
-	if sort != geoSortNone {
-		for i := range ga {
-			ga[i].dist = haversineDistance(ga[i].dist)
-		}
-	}
+	// The haversine terms order the points as their distances do.
 	switch sort {
 	case geoSortAsc:
-		slices.SortStableFunc(ga, func(a, b geoPoint) int { return cmpFloat(a.dist, b.dist) })
+		geoSortPoints(ga, returned, func(a, b *geoPoint) bool { return a.dist < b.dist })
 	case geoSortDesc:
-		slices.SortStableFunc(ga, func(a, b geoPoint) int { return cmpFloat(b.dist, a.dist) })
+		geoSortPoints(ga, returned, func(a, b *geoPoint) bool { return a.dist > b.dist })
 	}
 	ga = ga[:returned]
 	if withdist || storedist {
@@ -603,15 +598,40 @@ func georadiusGeneric(c *Client, args [][]byte, srcIdx, flags int) {
 	c.w.Int(int64(returned))
 }
 
-// cmpFloat is sort_gp_asc's comparison.
-func cmpFloat(a, b float64) int {
-	switch {
-	case a > b:
-		return 1
-	case a == b:
-		return 0
+// geoSortPoints puts the first n points of a stable sort of ga by less
+// at its front: a full sort, or, for a few points out of many (COUNT), a
+// bounded insertion that keeps the n best seen so far.
+func geoSortPoints(ga []geoPoint, n int, less func(a, b *geoPoint) bool) {
+	if n == len(ga) || n > 64 {
+		slices.SortStableFunc(ga, func(a, b geoPoint) int {
+			switch {
+			case less(&a, &b):
+				return -1
+			case less(&b, &a):
+				return 1
+			}
+			return 0
+		})
+		return
 	}
-	return -1
+	// ga[:k] holds the best points so far in order; a later point goes
+	// after those it ties with, as in a stable sort.
+	k := 0
+	for i := range ga {
+		p := ga[i]
+		if k == n && !less(&p, &ga[k-1]) {
+			continue
+		}
+		j := min(k, n-1)
+		for j > 0 && less(&p, &ga[j-1]) {
+			ga[j] = ga[j-1]
+			j--
+		}
+		ga[j] = p
+		if k < n {
+			k++
+		}
+	}
 }
 
 // geoDistanceArg is extractDistanceOrReply: radius and unit into sh.

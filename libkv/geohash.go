@@ -460,8 +460,3 @@ func (sh *geoShape) within(long, lat float64) (float64, bool) {
 	}
 	return a, true
 }
-
-// haversineDistance is the distance in meters of a haversine term.
-func haversineDistance(a float64) float64 {
-	return 2.0 * earthRadiusMeters * math.Asin(math.Sqrt(a))
-}

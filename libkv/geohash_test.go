@@ -1,8 +1,10 @@
 package libkv
 
 import (
+	"cmp"
 	"math"
 	"math/rand/v2"
+	"slices"
 	"strconv"
 	"testing"
 )
@@ -191,5 +193,25 @@ func BenchmarkGeosearch(b *testing.B) {
 				c.do(args...)
 			}
 		})
+	}
+}
+
+// TestGeoSortPoints: the bounded insertion selects what a stable sort
+// puts first, ties included.
+func TestGeoSortPoints(t *testing.T) {
+	r := rand.New(rand.NewPCG(3, 4))
+	less := func(a, b *geoPoint) bool { return a.dist < b.dist }
+	for iter := 0; iter < 2000; iter++ {
+		pts := make([]geoPoint, 1+r.IntN(100))
+		for i := range pts {
+			pts[i] = geoPoint{dist: float64(r.IntN(20)), member: i}
+		}
+		n := 1 + r.IntN(len(pts))
+		want := slices.Clone(pts)
+		slices.SortStableFunc(want, func(a, b geoPoint) int { return cmp.Compare(a.dist, b.dist) })
+		geoSortPoints(pts, n, less)
+		if !slices.Equal(pts[:n], want[:n]) {
+			t.Fatalf("n=%d: got %v, want %v", n, pts[:n], want[:n])
+		}
 	}
 }
