@@ -534,11 +534,8 @@ func georadiusGeneric(c *Client, args [][]byte, srcIdx, flags int) {
 	// fast distances: it differs from the exact one only between
 	// distances within an ulp or two of each other.
 	// The haversine terms order the points as their distances do.
-	switch sort {
-	case geoSortAsc:
-		geoSortPoints(ga, returned, func(a, b *geoPoint) bool { return a.dist < b.dist })
-	case geoSortDesc:
-		geoSortPoints(ga, returned, func(a, b *geoPoint) bool { return a.dist > b.dist })
+	if sort != geoSortNone {
+		geoSortPoints(ga, returned, sort == geoSortDesc)
 	}
 	ga = ga[:returned]
 	if withdist || storedist {
@@ -598,16 +595,21 @@ func georadiusGeneric(c *Client, args [][]byte, srcIdx, flags int) {
 	c.w.Int(int64(returned))
 }
 
-// geoSortPoints puts the first n points of a stable sort of ga by less
-// at its front: a full sort, or, for a few points out of many (COUNT), a
-// bounded insertion that keeps the n best seen so far.
-func geoSortPoints(ga []geoPoint, n int, less func(a, b *geoPoint) bool) {
+// geoSortPoints puts the first n points of a stable sort of ga by dist
+// (descending when desc) at its front: a full sort, or, for a few points
+// out of many (COUNT), a bounded insertion that keeps the n best seen so
+// far.
+func geoSortPoints(ga []geoPoint, n int, desc bool) {
+	less := func(a, b float64) bool { return a < b }
+	if desc {
+		less = func(a, b float64) bool { return a > b }
+	}
 	if n == len(ga) || n > 64 {
 		slices.SortStableFunc(ga, func(a, b geoPoint) int {
 			switch {
-			case less(&a, &b):
+			case less(a.dist, b.dist):
 				return -1
-			case less(&b, &a):
+			case less(b.dist, a.dist):
 				return 1
 			}
 			return 0
@@ -619,11 +621,11 @@ func geoSortPoints(ga []geoPoint, n int, less func(a, b *geoPoint) bool) {
 	k := 0
 	for i := range ga {
 		p := ga[i]
-		if k == n && !less(&p, &ga[k-1]) {
+		if k == n && !less(p.dist, ga[k-1].dist) {
 			continue
 		}
 		j := min(k, n-1)
-		for j > 0 && less(&p, &ga[j-1]) {
+		for j > 0 && less(p.dist, ga[j-1].dist) {
 			ga[j] = ga[j-1]
 			j--
 		}

@@ -200,18 +200,29 @@ func BenchmarkGeosearch(b *testing.B) {
 // puts first, ties included.
 func TestGeoSortPoints(t *testing.T) {
 	r := rand.New(rand.NewPCG(3, 4))
-	less := func(a, b *geoPoint) bool { return a.dist < b.dist }
 	for iter := 0; iter < 2000; iter++ {
 		pts := make([]geoPoint, 1+r.IntN(100))
 		for i := range pts {
 			pts[i] = geoPoint{dist: float64(r.IntN(20)), member: i}
 		}
 		n := 1 + r.IntN(len(pts))
+		desc := iter%2 == 1
 		want := slices.Clone(pts)
-		slices.SortStableFunc(want, func(a, b geoPoint) int { return cmp.Compare(a.dist, b.dist) })
-		geoSortPoints(pts, n, less)
+		slices.SortStableFunc(want, func(a, b geoPoint) int {
+			if desc {
+				return cmp.Compare(b.dist, a.dist)
+			}
+			return cmp.Compare(a.dist, b.dist)
+		})
+		geoSortPoints(pts, n, desc)
 		if !slices.Equal(pts[:n], want[:n]) {
 			t.Fatalf("n=%d: got %v, want %v", n, pts[:n], want[:n])
 		}
+	}
+}
+
+func BenchmarkGeoDistance(b *testing.B) {
+	for i := 0; i < b.N; i++ {
+		geoDistance(10, 50, 10.3+float64(i&7)*1e-3, 50.2)
 	}
 }
