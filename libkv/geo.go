@@ -161,13 +161,15 @@ parsed:
 	zargs := make([][]byte, 0, longidx+2*elements)
 	zargs = append(zargs, []byte("zadd"))
 	zargs = append(zargs, args[1:longidx]...)
+	scores := make([]byte, 0, 20*elements) // one buffer for every score's digits
 	for i := 0; i < elements; i++ {
 		long, lat, ok := c.geoLongLatArg(args[longidx+3*i:])
 		if !ok {
 			return
 		}
-		score := strconv.AppendUint(nil, uint64(geoScore(long, lat)), 10)
-		zargs = append(zargs, score, args[longidx+3*i+2])
+		start := len(scores)
+		scores = strconv.AppendUint(scores, uint64(geoScore(long, lat)), 10)
+		zargs = append(zargs, scores[start:len(scores):len(scores)], args[longidx+3*i+2])
 	}
 	zaddGeneric(c, zargs, 0)
 }
