@@ -301,6 +301,7 @@ type geoPoint struct {
 type geoResult struct {
 	pts     []geoPoint
 	members []string
+	tmp     []geoPoint // geoSortPoints's scratch
 }
 
 var geoResults = sync.Pool{New: func() any { return new(geoResult) }}
@@ -530,14 +531,12 @@ func georadiusGeneric(c *Client, args [][]byte, srcIdx, flags int) {
 	if count != 0 && int64(returned) > count {
 		returned = int(count)
 	}
-	// Redis sorts with glibc's qsort (a stable merge sort at these sizes)
-	// or, for a partial result, its own pqsort: equal distances keep
-	// their search order here in both cases. The order is that of the
-	// fast distances: it differs from the exact one only between
-	// distances within an ulp or two of each other.
+	// The order is that of the haversine terms from Go's trigonometry:
+	// it differs from the exact distances' only between distances within
+	// an ulp or two of each other.
 	// The haversine terms order the points as their distances do.
 	if sort != geoSortNone {
-		geoSortPoints(ga, returned, sort == geoSortDesc)
+		res.tmp = geoSortPoints(ga, returned, sort == geoSortDesc, &sh, res.tmp)
 	}
 	ga = ga[:returned]
 	if withdist || storedist {
@@ -597,45 +596,60 @@ func georadiusGeneric(c *Client, args [][]byte, srcIdx, flags int) {
 	c.w.Int(int64(returned))
 }
 
-// geoSortPoints puts the first n points of a stable sort of ga by dist
-// (descending when desc) at its front: a full sort, or, for a few points
-// out of many (COUNT), a bounded insertion that keeps the n best seen so
-// far.
-func geoSortPoints(ga []geoPoint, n int, desc bool) {
-	less := func(a, b float64) bool { return a < b }
-	if desc {
-		less = func(a, b float64) bool { return a > b }
-	}
-	if n == len(ga) || n > 64 {
-		slices.SortStableFunc(ga, func(a, b geoPoint) int {
-			switch {
-			case less(a.dist, b.dist):
-				return -1
-			case less(b.dist, a.dist):
-				return 1
-			}
-			return 0
-		})
-		return
-	}
-	// ga[:k] holds the best points so far in order; a later point goes
-	// after those it ties with, as in a stable sort.
-	k := 0
-	for i := range ga {
-		p := ga[i]
-		if k == n && !less(p.dist, ga[k-1].dist) {
-			continue
+// geoSortPoints sorts ga by dist (descending when desc) as Redis 7.0
+// does: glibc's qsort (a merge sort at these sizes: stable) for the whole
+// result, or, when COUNT keeps n points of more, its own pqsort, which
+// is not stable (equal distances come out in its order).
+//
+// dist is the haversine term from Go's trigonometry, whose order is that
+// of Redis's distances except between two distances within an ulp or
+// two; when two terms that decide the order are that close without being
+// equal, every point gets its exact distance and the sort is redone.
+// tmp is scratch space, returned for reuse.
+func geoSortPoints(ga []geoPoint, n int, desc bool, sh *geoShape, tmp []geoPoint) []geoPoint {
+	tmp = append(tmp[:0], ga...)
+	if geoSort(ga, n, desc) {
+		copy(ga, tmp)
+		for i := range ga {
+			ga[i].dist = geoDistance(sh.long, sh.lat, ga[i].long, ga[i].lat)
 		}
-		j := min(k, n-1)
-		for j > 0 && less(p.dist, ga[j-1].dist) {
-			ga[j] = ga[j-1]
-			j--
+		geoSort(ga, n, desc)
+	}
+	return tmp
+}
+
+// geoSort is geoSortPoints's sort on dist; it reports a near tie among
+// the first n points or between the nth and the rest.
+func geoSort(ga []geoPoint, n int, desc bool) (nearTie bool) {
+	cmp := func(a, b *geoPoint) int { // sort_gp_asc, sort_gp_desc
+		r := 0
+		if a.dist > b.dist {
+			r = 1
+		} else if a.dist < b.dist {
+			r = -1
 		}
-		ga[j] = p
-		if k < n {
-			k++
+		if desc {
+			return -r
+		}
+		return r
+	}
+	if n == len(ga) {
+		slices.SortStableFunc(ga, func(a, b geoPoint) int { return cmp(&a, &b) })
+	} else {
+		geoPqsort(ga, 0, n-1, cmp)
+	}
+	near := func(a, b float64) bool { return a != b && math.Abs(a-b) <= 1e-9*max(math.Abs(a), math.Abs(b)) }
+	for i := 1; i < n; i++ {
+		if near(ga[i-1].dist, ga[i].dist) {
+			return true
 		}
 	}
+	for i := n; i < len(ga); i++ {
+		if near(ga[n-1].dist, ga[i].dist) {
+			return true
+		}
+	}
+	return false
 }
 
 // geoDistanceArg is extractDistanceOrReply: radius and unit into sh.

@@ -196,12 +196,13 @@ func BenchmarkGeosearch(b *testing.B) {
 	}
 }
 
-// TestGeoSortPoints: the bounded insertion selects what a stable sort
-// puts first, ties included.
+// TestGeoSortPoints: pqsort puts at the front the distances a full sort
+// would (the members of equal distances may differ: it is not stable);
+// terms an ulp apart are a near tie.
 func TestGeoSortPoints(t *testing.T) {
 	r := rand.New(rand.NewPCG(3, 4))
 	for iter := 0; iter < 2000; iter++ {
-		pts := make([]geoPoint, 1+r.IntN(100))
+		pts := make([]geoPoint, 1+r.IntN(200))
 		for i := range pts {
 			pts[i] = geoPoint{dist: float64(r.IntN(20)), member: i}
 		}
@@ -214,10 +215,25 @@ func TestGeoSortPoints(t *testing.T) {
 			}
 			return cmp.Compare(a.dist, b.dist)
 		})
-		geoSortPoints(pts, n, desc)
-		if !slices.Equal(pts[:n], want[:n]) {
-			t.Fatalf("n=%d: got %v, want %v", n, pts[:n], want[:n])
+		if geoSort(pts, n, desc) {
+			t.Fatal("near tie reported among integers")
 		}
+		for i := 0; i < n; i++ {
+			if pts[i].dist != want[i].dist {
+				t.Fatalf("n=%d desc=%v: rank %d has %v, want %v", n, desc, i, pts[i].dist, want[i].dist)
+			}
+		}
+		seen := map[int]bool{}
+		for _, p := range pts {
+			seen[p.member] = true
+		}
+		if len(seen) != len(pts) {
+			t.Fatalf("points lost: %d of %d", len(seen), len(pts))
+		}
+	}
+	pts := []geoPoint{{dist: 1}, {dist: math.Nextafter(1, 2)}, {dist: 5}}
+	if !geoSort(pts, 1, false) {
+		t.Error("near tie not reported")
 	}
 }
 
