@@ -34,6 +34,9 @@ const (
 	geoSearchStore              // GEOSEARCHSTORE: destination first, STOREDIST a flag
 )
 
+// zaddName is the command name GEOADD hands ZADD's code.
+var zaddName = []byte("zadd")
+
 const errGeoDecodeMember = "ERR could not decode requested zset member"
 
 // geoLongLatArg is extractLongLatOrReply: two floats, in the indexable
@@ -158,10 +161,14 @@ parsed:
 		return
 	}
 	elements := (len(args) - longidx) / 3
-	zargs := make([][]byte, 0, longidx+2*elements)
-	zargs = append(zargs, []byte("zadd"))
+	// The ZADD arguments and the scores' digits live on the stack for the
+	// usual few members.
+	var argsBuf [16][]byte
+	var digitsBuf [128]byte
+	zargs := argsBuf[:0]
+	scores := digitsBuf[:0]
+	zargs = append(zargs, zaddName)
 	zargs = append(zargs, args[1:longidx]...)
-	scores := make([]byte, 0, 20*elements) // one buffer for every score's digits
 	for i := 0; i < elements; i++ {
 		long, lat, ok := c.geoLongLatArg(args[longidx+3*i:])
 		if !ok {
