@@ -305,6 +305,7 @@ func commandTable() map[*cmdtable.Command]*command {
 		hashCommands,
 		setCommands,
 		zsetCommands,
+		geoCommands,
 		sortCommands,
 		streamCommands,
 		keyCommands,
