@@ -265,6 +265,8 @@ var aofPropagationScript = [][]string{
 	{"MULTI"}, {"SET", "ta", "1"}, {"GET", "ta"}, {"INCR", "ta"}, {"EXEC"},
 	{"MULTI"}, {"GET", "ta"}, {"EXEC"},
 	{"ZADD", "z", "1", "a", "2", "b"}, {"ZINCRBY", "z", "5", "a"}, {"ZPOPMIN", "z"}, {"ZREM", "z", "nope"},
+	{"GEOADD", "g", "13.361389", "38.115556", "Palermo", "15.087269", "37.502669", "Catania"},
+	{"GEOADD", "g", "XX", "CH", "13.361389", "38.115556", "Palermo"},
 }
 
 var aofTimes = regexp.MustCompile(`\$13\r\n1[0-9]{12}\r\n`)

@@ -179,6 +179,9 @@ parsed:
 		zargs = append(zargs, scores[start:len(scores):len(scores)], args[longidx+3*i+2])
 	}
 	zaddGeneric(c, zargs, 0)
+	// Replicated and written to the AOF as the ZADD it ran, as Redis's
+	// geoaddCommand replaces its argv.
+	c.propagateAs(zargs...)
 }
 
 // cmdGeodist is GEODIST key member1 member2 [unit]: "%.4f" in the unit,
