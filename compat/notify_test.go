@@ -58,6 +58,24 @@ func TestKeyspaceNotifications(t *testing.T) {
 		"XACK x g 5-1", "XGROUP DESTROY x g", "XGROUP DESTROY x g", "XRANGE nox - +", "XLEN nox",
 		// SORT ... STORE
 		"RPUSH sl 3 1 2", "SORT sl STORE sd", "SORT nosl STORE sd", "SORT nosl STORE sd", "SORT sl",
+		// sorted sets
+		"ZADD z 1 a 2 b 3 c", "ZADD z 1 a", "ZADD z XX 5 nope", "ZADD noz XX 1 a", "ZADD z NX 9 a", "ZADD z CH 7 a",
+		"ZADD z GT 1 a", "ZADD z INCR 1 a", "ZADD z NX INCR 1 a", "ZINCRBY z 2 b", "ZINCRBY z 0 b", "ZINCRBY z x b",
+		"ZADD zi 1 a", "ZINCRBY zi inf a", "ZADD zi 1 b -inf a", "ZADD s 1 a", "ZADD z 1",
+		"ZREM z nope", "ZREM z a nope", "ZREM zi a b", "ZREM noz a",
+		"ZADD zr 1 a 2 b 3 c 4 d 5 e 6 f", "ZREMRANGEBYSCORE zr 10 20", "ZREMRANGEBYSCORE zr 1 1",
+		"ZREMRANGEBYRANK zr 10 20", "ZREMRANGEBYRANK zr 0 0", "ZREMRANGEBYLEX zr [x [z", "ZREMRANGEBYLEX zr - [c",
+		"ZREMRANGEBYRANK zr 0 -1", "ZREMRANGEBYSCORE noz 0 1",
+		"ZADD zp 1 a 2 b 3 c 4 d 5 e", "ZPOPMIN zp", "ZPOPMAX zp 2", "ZPOPMIN zp 0", "ZPOPMIN noz", "ZPOPMAX zp 5",
+		"ZADD zp 1 a 2 b 3 c", "ZMPOP 2 noz zp MIN COUNT 2", "ZMPOP 1 zp MAX", "ZMPOP 1 zp MAX",
+		"ZADD zp 1 a 2 b", "BZPOPMIN zp 0", "BZPOPMAX zp 0", "ZADD zp 1 a 2 b", "BZMPOP 0 2 noz zp MAX COUNT 9",
+		"ZADD z1 1 a 2 b 3 c", "ZADD z2 1 b 2 d", "SADD zs1 a x", "ZUNIONSTORE zd 2 z1 z2", "ZINTERSTORE zd 2 z1 z2",
+		"ZDIFFSTORE zd 2 z1 z2", "ZINTERSTORE zd 2 z1 zs1", "ZINTERSTORE zd 2 z1 noz", "ZINTERSTORE zd 2 z1 noz",
+		"ZUNIONSTORE zd 2 noz noz", "ZDIFFSTORE zd 2 z1 z1", "ZUNIONSTORE zd 1 z1 WEIGHTS 2", "ZDIFFSTORE zd 1 noz",
+		"ZRANGESTORE zd z1 0 -1", "ZRANGESTORE zd z1 5 10", "ZRANGESTORE zd z1 5 10", "ZRANGESTORE zd noz 0 -1",
+		"ZRANGESTORE zd z1 (1 +inf BYSCORE LIMIT 0 1", "ZRANGESTORE zd z1 [b + BYLEX REV", "ZRANGESTORE zd z1 +inf -inf BYSCORE REV",
+		"ZRANGESTORE z1 z1 0 0", "ZUNIONSTORE z1 1 z1", "ZUNION 2 z1 z2", "ZRANGE noz 0 -1", "ZSCORE noz a", "ZCARD noz",
+		"SORT z2 STORE zsd", "SORT z2 BY nosort STORE zsd", "SORT noz STORE zsd",
 	)
 	// Every class in both protocols would repeat the same frames: KEAnm
 	// runs in both, the others alternate.
@@ -149,17 +167,22 @@ func TestEvictedNotifications(t *testing.T) {
 }
 
 // TestRestoreNotifications compares RESTORE's events (new and restore, or
-// del when REPLACE meets a TTL already past) with redis-server's.
+// del when REPLACE meets a TTL already past) of a string and a sorted set
+// with redis-server's.
 func TestRestoreNotifications(t *testing.T) {
 	p := startPair(t)
 	rd := dial(t, p.redis.Addr())
-	mustDo(t, rd, "SET", "src", "value")
-	raw := mustDo(t, rd, "DUMP", "src")
-	_, payload, ok := strings.Cut(raw, "\r\n")
-	if !ok || !strings.HasPrefix(raw, "$") {
-		t.Fatalf("DUMP: %q", raw)
+	dump := func(key string) string {
+		raw := mustDo(t, rd, "DUMP", key)
+		_, payload, ok := strings.Cut(raw, "\r\n")
+		if !ok || !strings.HasPrefix(raw, "$") {
+			t.Fatalf("DUMP %s: %q", key, raw)
+		}
+		return strings.TrimSuffix(payload, "\r\n")
 	}
-	payload = strings.TrimSuffix(payload, "\r\n")
+	mustDo(t, rd, "SET", "src", "value")
+	mustDo(t, rd, "ZADD", "zsrc", "1", "a", "2", "b")
+	payload, zpayload := dump("src"), dump("zsrc")
 	sc := psScenario{
 		subs: []psSubscriber{{proto: 3, cmds: cmds("PSUBSCRIBE __key*@*__:*")}},
 		publisher: [][]string{
@@ -171,6 +194,11 @@ func TestRestoreNotifications(t *testing.T) {
 			{"RESTORE", "k", "1", payload, "REPLACE", "ABSTTL"},
 			{"RESTORE", "k2", "1", payload, "ABSTTL"},
 			{"RESTORE", "k3", "100000", payload},
+			{"RESTORE", "z", "0", zpayload},
+			{"RESTORE", "z", "0", zpayload, "REPLACE"},
+			{"RESTORE", "k", "0", zpayload, "REPLACE"},
+			{"ZADD", "z", "3", "c"},
+			{"RESTORE", "z", "1", zpayload, "REPLACE", "ABSTTL"},
 			{"CONFIG", "SET", "notify-keyspace-events", ""},
 		},
 	}

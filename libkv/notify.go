@@ -27,14 +27,13 @@ import (
 // Event names per command are those of Redis 7.0's t_*.c. Wired and
 // compared frame by frame with redis-server 7.0.15 (compat/notify_test.go):
 // strings, generic key commands, expiry, eviction, hashes, sets, lists
-// (the blocking forms included), streams, SORT ... STORE, RESTORE, bitmaps
-// and HyperLogLog. Not yet wired, as redis-server 7.0.15 emits them (add the
-// commands to compat/notify_test.go, whose harness compares every frame):
-//   - sorted sets: zadd, zincr (ZINCRBY and ZADD INCR), zrem,
-//     zremrangebyscore, zremrangebyrank, zremrangebylex, zpopmin/zpopmax
-//     (also ZMPOP and the blocking forms), zinterstore, zunionstore,
-//     zdiffstore, zrangestore; del when emptied or for an empty STORE
-//     result on an existing destination.
+// (the blocking forms included), sorted sets (the blocking pops and the
+// STORE forms included), streams, SORT ... STORE, RESTORE, bitmaps and
+// HyperLogLog. A command that changes nothing emits nothing (ZADD that
+// only meets equal scores, ZREM of absent members); the STORE forms with
+// an empty result emit only "del", and only when the destination existed.
+// ZPOPMIN/ZPOPMAX, ZMPOP and their blocking forms emit one zpopmin/zpopmax
+// event per command however many elements they pop.
 // Commands that move elements between keys emit the push on the
 // destination first (LMOVE gives lpush/rpush on the destination, then
 // lpop/rpop and del on the source); SMOVE emits srem (and del) on the

@@ -231,21 +231,40 @@ func (c *Client) leavePubsub() {
 	}
 }
 
+// cmdSubscribe is SUBSCRIBE channel ...: refused to a client that must get
+// one reply per command (CLIENT_DENY_BLOCKING), except inside EXEC, which
+// Redis 7.0 keeps allowing for backward compatibility: the subscriptions
+// outlive the transaction.
 func cmdSubscribe(c *Client, args [][]byte) {
+	if c.denyBlocking && c.multi == nil {
+		c.addError("ERR SUBSCRIBE isn't allowed for a DENY BLOCKING client")
+		return
+	}
 	c.enterPubsub()
 	for _, ch := range args[1:] {
 		c.subscribe(&channelKind, ch)
 	}
 }
 
+// cmdPsubscribe is PSUBSCRIBE pattern ...: refused as SUBSCRIBE is.
 func cmdPsubscribe(c *Client, args [][]byte) {
+	if c.denyBlocking && c.multi == nil {
+		c.addError("ERR PSUBSCRIBE isn't allowed for a DENY BLOCKING client")
+		return
+	}
 	c.enterPubsub()
 	for _, ch := range args[1:] {
 		c.subscribe(&patternKind, ch)
 	}
 }
 
+// cmdSsubscribe is SSUBSCRIBE shardchannel ...: refused to a DENY BLOCKING
+// client, inside EXEC too (Redis 7.0 pubsub.c has no exception for it).
 func cmdSsubscribe(c *Client, args [][]byte) {
+	if c.denyBlocking {
+		c.addError("ERR SSUBSCRIBE isn't allowed for a DENY BLOCKING client")
+		return
+	}
 	c.enterPubsub()
 	for _, ch := range args[1:] {
 		c.subscribe(&shardKind, ch)

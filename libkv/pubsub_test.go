@@ -77,3 +77,20 @@ func TestPublishOrder(t *testing.T) {
 		t.Errorf("subscriptions left after reset: %v %v %v", s.pubsub.channels, s.pubsub.patterns, s.pubsub.patOrder)
 	}
 }
+
+// TestSubscribeDenyBlocking checks the subscribe commands' refusal to a
+// DENY BLOCKING client outside a transaction (the script client's flag,
+// which the noscript check normally stops first): nothing is subscribed.
+func TestSubscribeDenyBlocking(t *testing.T) {
+	c := testClient(t)
+	c.denyBlocking = true
+	for _, name := range []string{"SUBSCRIBE", "PSUBSCRIBE", "SSUBSCRIBE"} {
+		want := "-ERR " + name + " isn't allowed for a DENY BLOCKING client\r\n"
+		if got := c.run1(name, "ch"); got != want {
+			t.Errorf("%s = %q, want %q", name, got, want)
+		}
+	}
+	if c.ps.total() != 0 || c.ps.active {
+		t.Errorf("subscribed: %d subscriptions, active %v", c.ps.total(), c.ps.active)
+	}
+}

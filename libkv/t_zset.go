@@ -11,6 +11,7 @@ import (
 	"unsafe"
 
 	"github.com/kvkit/kvkit/internal/listpack"
+	"github.com/kvkit/kvkit/libkv/config"
 	"github.com/kvkit/kvkit/libkv/resp"
 )
 
@@ -146,6 +147,9 @@ parsed:
 				c.db.resized(o, before)
 				s.dirty += int64(added + updated)
 				c.addError(errZsetNaN)
+				// zaddGenericCommand's cleanup still announces the
+				// pairs applied before the failing one.
+				zaddNotify(c, key, incr, added+updated)
 				return
 			}
 			if out&zaddOutAdded != 0 {
@@ -162,6 +166,7 @@ parsed:
 		c.db.resized(o, before)
 		s.dirty += int64(added + updated)
 	}
+	zaddNotify(c, key, incr, added+updated)
 	switch {
 	case incr && processed > 0:
 		c.w.Double(score)
@@ -172,6 +177,20 @@ parsed:
 	default:
 		c.w.Int(int64(added))
 	}
+}
+
+// zaddNotify emits ZADD's event, "zincr" with INCR (and for ZINCRBY) or
+// "zadd", when changed elements were added or updated: a ZADD that changes
+// nothing emits nothing.
+func zaddNotify(c *Client, key []byte, incr bool, changed int) {
+	if changed == 0 {
+		return
+	}
+	event := "zadd"
+	if incr {
+		event = "zincr"
+	}
+	c.srv.notifyKeyspaceEvent(config.NotifyZset, event, key, c.db.id)
 }
 
 // cmdZrem is ZREM key member ...
@@ -196,8 +215,12 @@ func cmdZrem(c *Client, args [][]byte) {
 		}
 	}
 	c.db.resized(o, before)
+	if deleted > 0 {
+		s.notifyKeyspaceEvent(config.NotifyZset, "zrem", args[1], c.db.id)
+	}
 	if zsetLen(o) == 0 {
 		s.deleteKey(c.db, args[1])
+		s.notifyKeyspaceEvent(config.NotifyGeneric, "del", args[1], c.db.id)
 	}
 	s.dirty += int64(deleted)
 	c.w.Int(int64(deleted))
@@ -549,17 +572,11 @@ func zrangeGeneric(c *Client, args [][]byte, store bool, kind zrangeType, dir zr
 		}
 	}
 	h := &zrangeResult{withscores: withscores, srv: s}
-	var o *Object
-	if store {
-		var ok bool
-		if o, ok = c.lookupWriteType(key, TypeZSet); !ok {
-			return
-		}
-	} else {
-		var ok bool
-		if o, ok = c.lookupReadType(key, TypeZSet); !ok {
-			return
-		}
+	// genericZrangeCommand reads the source with lookupKeyRead for
+	// ZRANGESTORE too: a missing one is a keyspace miss ("keymiss").
+	o, ok := c.lookupReadType(key, TypeZSet)
+	if !ok {
+		return
 	}
 	if store {
 		// zrangeResultBeginStore: a rank range longer than the listpack
@@ -588,11 +605,13 @@ func zrangeGeneric(c *Client, args [][]byte, store bool, kind zrangeType, dir zr
 	dst := args[1]
 	if n := zsetLen(h.dst); n > 0 {
 		s.setKey(c.db, dst, h.dst, false)
+		s.notifyKeyspaceEvent(config.NotifyZset, "zrangestore", dst, c.db.id)
 		s.dirty++
 		c.w.Int(int64(n))
 		return
 	}
 	if s.deleteKey(c.db, dst) {
+		s.notifyKeyspaceEvent(config.NotifyGeneric, "del", dst, c.db.id)
 		s.dirty++
 	}
 	c.w.Int(0)
@@ -734,11 +753,23 @@ func zremrangeGeneric(c *Client, args [][]byte, kind zrangeType) {
 		o.zs().shrinkIfNeeded()
 	}
 	c.db.resized(o, before)
+	if deleted > 0 {
+		s.notifyKeyspaceEvent(config.NotifyZset, zremrangeEvents[kind], args[1], c.db.id)
+	}
 	if zsetLen(o) == 0 {
 		s.deleteKey(c.db, args[1])
+		s.notifyKeyspaceEvent(config.NotifyGeneric, "del", args[1], c.db.id)
 	}
 	s.dirty += int64(deleted)
 	c.w.Int(int64(deleted))
+}
+
+// zremrangeEvents are ZREMRANGEBY*'s event names by range kind
+// (zremrangeGenericCommand).
+var zremrangeEvents = [...]string{
+	zrangeRank:  "zremrangebyrank",
+	zrangeScore: "zremrangebyscore",
+	zrangeLex:   "zremrangebylex",
 }
 
 // zpopMinMax is ZPOPMIN / ZPOPMAX key [count]: count is parsed first; in
@@ -832,8 +863,15 @@ func (c *Client) zpop(keys [][]byte, max, emitKey bool, count int64, nested, nil
 		}
 	}
 	c.db.resized(o, before)
+	// genericZpopCommand emits its event once, at the first element popped.
+	event := "zpopmin"
+	if max {
+		event = "zpopmax"
+	}
+	s.notifyKeyspaceEvent(config.NotifyZset, event, key, c.db.id)
 	if zsetLen(o) == 0 {
 		s.deleteKey(c.db, key)
+		s.notifyKeyspaceEvent(config.NotifyGeneric, "del", key, c.db.id)
 	}
 	s.dirty += n
 }
@@ -1065,6 +1103,10 @@ const (
 	opDiff
 )
 
+// zsetOpStoreEvents are the events of ZUNIONSTORE, ZINTERSTORE and
+// ZDIFFSTORE by operation.
+var zsetOpStoreEvents = [...]string{opUnion: "zunionstore", opInter: "zinterstore", opDiff: "zdiffstore"}
+
 // zsetOpSrc is one input of a set operation (zsetopsrc): a sorted set, a
 // set (its members score 1), or nil for a missing key; and its weight.
 type zsetOpSrc struct {
@@ -1153,12 +1195,9 @@ func zsetOpGeneric(c *Client, args [][]byte, dst []byte, numkeysIdx int, op zset
 	src := make([]zsetOpSrc, setnum)
 	j := numkeysIdx + 1
 	for i := range src {
-		var o *Object
-		if dst != nil {
-			o = c.lookupWrite(args[j])
-		} else {
-			o = c.lookupRead(args[j])
-		}
+		// Redis 7.0 reads the sources with lookupKeyRead even for the
+		// STORE forms: a missing one is a keyspace miss ("keymiss").
+		o := c.lookupRead(args[j])
 		if o != nil && o.typ != TypeZSet && o.typ != TypeSet {
 			c.addError(errWrongType)
 			return
@@ -1294,10 +1333,12 @@ func zsetOpGeneric(c *Client, args [][]byte, dst []byte, numkeysIdx int, op zset
 			s.convertToListpackIfNeeded(res, maxelelen)
 			s.setKey(c.db, dst, res, false)
 			c.w.Int(int64(zsetLen(res)))
+			s.notifyKeyspaceEvent(config.NotifyZset, zsetOpStoreEvents[op], dst, c.db.id)
 			s.dirty++
 		} else {
 			c.w.Int(0)
 			if s.deleteKey(c.db, dst) {
+				s.notifyKeyspaceEvent(config.NotifyGeneric, "del", dst, c.db.id)
 				s.dirty++
 			}
 		}
