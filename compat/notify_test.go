@@ -59,6 +59,9 @@ func TestKeyspaceNotifications(t *testing.T) {
 		// SORT ... STORE
 		"RPUSH sl 3 1 2", "SORT sl STORE sd", "SORT nosl STORE sd", "SORT nosl STORE sd", "SORT sl",
 		// sorted sets
+		"GEOADD g 13.361389 38.115556 Palermo 15.087269 37.502669 Catania", "GEOADD g XX 13.36 38.11 Palermo", "GEOADD g NX 13.36 38.11 Palermo",
+		"GEOSEARCHSTORE gs g FROMLONLAT 15 37 BYRADIUS 200 km", "GEOSEARCHSTORE gs g FROMLONLAT 15 37 BYRADIUS 1 m", "GEOSEARCHSTORE gs nog FROMLONLAT 15 37 BYRADIUS 1 m",
+		"GEORADIUS g 15 37 200 km STORE gr", "GEORADIUS g 15 37 200 km STOREDIST gr", "GEORADIUSBYMEMBER g Palermo 1 m STORE gr", "GEOSEARCHSTORE gs g FROMMEMBER Palermo BYBOX 400 400 km STOREDIST",
 		"ZADD z 1 a 2 b 3 c", "ZADD z 1 a", "ZADD z XX 5 nope", "ZADD noz XX 1 a", "ZADD z NX 9 a", "ZADD z CH 7 a",
 		"ZADD z GT 1 a", "ZADD z INCR 1 a", "ZADD z NX INCR 1 a", "ZINCRBY z 2 b", "ZINCRBY z 0 b", "ZINCRBY z x b",
 		"ZADD zi 1 a", "ZINCRBY zi inf a", "ZADD zi 1 b -inf a", "ZADD s 1 a", "ZADD z 1",

@@ -2,6 +2,7 @@ package libkv
 
 import (
 	"bytes"
+	"github.com/kvkit/kvkit/libkv/config"
 	"math"
 	"slices"
 	"strconv"
@@ -513,6 +514,7 @@ func georadiusGeneric(c *Client, args [][]byte, srcIdx, flags int) {
 		if storekey != nil {
 			if s.deleteKey(c.db, storekey) {
 				s.dirty++
+				s.notifyKeyspaceEvent(config.NotifyGeneric, "del", storekey, c.db.id)
 			}
 			c.w.Int(0)
 		} else {
@@ -585,6 +587,7 @@ func georadiusGeneric(c *Client, args [][]byte, srcIdx, flags int) {
 	if returned == 0 {
 		if s.deleteKey(c.db, storekey) {
 			s.dirty++
+			s.notifyKeyspaceEvent(config.NotifyGeneric, "del", storekey, c.db.id)
 		}
 		c.w.Int(0)
 		return
@@ -602,6 +605,11 @@ func georadiusGeneric(c *Client, args [][]byte, srcIdx, flags int) {
 	}
 	s.convertToListpackIfNeeded(dst, maxelelen)
 	s.setKey(c.db, storekey, dst, false)
+	event := "georadiusstore"
+	if flags&geoSearch != 0 {
+		event = "geosearchstore"
+	}
+	s.notifyKeyspaceEvent(config.NotifyZset, event, storekey, c.db.id)
 	s.dirty += int64(returned)
 	c.w.Int(int64(returned))
 }
