@@ -510,9 +510,11 @@ func (c *Client) debugReload(args [][]byte) {
 		return
 	}
 	if flush {
+		// emptyData: the keys and the function libraries.
 		for _, db := range s.dbs {
 			s.emptyDB(db)
 		}
+		s.script.funcs = nil
 	}
 	if err := s.loadFile(s.rdbPath(), false, merge); err != nil {
 		s.log.Warning("%v", err)
