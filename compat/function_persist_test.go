@@ -180,3 +180,32 @@ func TestAOFRESPBase(t *testing.T) {
 		r.stop()
 	}
 }
+
+// TestFunctionsDebugReloadAsRedis: DEBUG RELOAD empties the libraries
+// before loading; NOFLUSH meets them again and fails, NOFLUSH MERGE
+// replaces them — with redis-server's replies.
+func TestFunctionsDebugReloadAsRedis(t *testing.T) {
+	run := func(kind string) []string {
+		srv := startServer(t, kind, "--save", "")
+		c := dial(t, srv.Addr())
+		var out []string
+		for _, args := range [][]string{
+			{"FUNCTION", "LOAD", persistLibs[1]},
+			{"DEBUG", "RELOAD"},
+			{"FCALL", "b_echo", "0", "x"},
+			{"DEBUG", "RELOAD", "NOFLUSH"},
+			{"DEBUG", "RELOAD", "NOFLUSH", "MERGE"},
+			{"FCALL", "b_echo", "0", "y"},
+			{"FUNCTION", "FLUSH"},
+			{"DEBUG", "RELOAD", "NOSAVE"},
+			{"FCALL", "b_echo", "0", "z"},
+		} {
+			out = append(out, strings.Join(args[:2], " ")+" -> "+strings.TrimSpace(mustDo(t, c, args...)))
+		}
+		return out
+	}
+	want, got := strings.Join(run("redis"), "\n"), strings.Join(run("kv"), "\n")
+	if got != want {
+		t.Fatalf("kv-server:\n%s\n\nredis-server:\n%s", got, want)
+	}
+}

@@ -531,7 +531,7 @@ func (c *Client) debugReload(args [][]byte) {
 	}
 	if err := s.loadFile(s.rdbPath(), false, merge); err != nil {
 		s.log.Warning("%v", err)
-		c.addError("ERR Error trying to load the RDB dump, check server logs.")
+		c.addError("ERR Error trying to load the RDB dump")
 		return
 	}
 	s.log.Notice("DB reloaded by DEBUG RELOAD")
