@@ -51,9 +51,7 @@ import (
 // the type, or a function library) must be refused with that reason.
 // When the feature lands its files load, and the test fails until the
 // line is removed here: the list cannot go stale.
-var notYet = map[string]string{
-	"function": "functions are not supported yet",
-}
+var notYet = map[string]string{}
 
 // refusedByDesign is what Redis 7.0 cannot hold, with kv-server's reason.
 var refusedByDesign = map[string]string{
@@ -131,6 +129,10 @@ type keyDump struct {
 type dataDump struct {
 	keys   map[string]*keyDump
 	digest string // DEBUG DIGEST; "" when unknown
+	// functions is FUNCTION LIST WITHCODE as gen-corpus.sh writes it in
+	// expected.txt: one sorted "#F library <name> <what> <value>" line per
+	// engine, function and code, values quoted as redis-cli --no-raw.
+	functions []string
 }
 
 func hexOrDash(s string) string {
@@ -151,6 +153,9 @@ func readExpected(t *testing.T, prefix string) *dataDump {
 	for _, line := range strings.Split(string(ex), "\n") {
 		if _, dg, ok := strings.Cut(line, "DEBUG DIGEST (whole dataset): "); ok && strings.HasPrefix(line, "# keys:") {
 			d.digest = strings.TrimSpace(dg)
+		}
+		if strings.HasPrefix(line, "#F ") {
+			d.functions = append(d.functions, line)
 		}
 		f := strings.Split(line, "\t")
 		if strings.HasPrefix(line, "#") || len(f) != 8 {
@@ -302,7 +307,73 @@ func dumpServer(t *testing.T, addr string) *dataDump {
 		}
 		dumpDB(t, ctx, addr, db, d)
 	}
+	libs, err := admin.Do(ctx, "FUNCTION", "LIST", "WITHCODE").Slice()
+	if err != nil {
+		t.Fatalf("%s: FUNCTION LIST WITHCODE: %v", addr, err)
+	}
+	for _, l := range libs {
+		lib, _ := l.([]any)
+		var name string
+		var lines []string
+		for i := 0; i+1 < len(lib); i += 2 {
+			switch v := lib[i+1].(type) {
+			case string:
+				switch lib[i] {
+				case "library_name":
+					name = cliRepr(v)
+				case "engine":
+					lines = append(lines, "engine "+cliRepr(v))
+				case "library_code":
+					lines = append(lines, "code "+cliRepr(v))
+				}
+			case []any:
+				for _, f := range v {
+					fields, _ := f.([]any)
+					for j := 0; j+1 < len(fields); j += 2 {
+						if fields[j] == "name" {
+							lines = append(lines, "function "+cliRepr(fmt.Sprint(fields[j+1])))
+						}
+					}
+				}
+			}
+		}
+		for _, line := range lines {
+			d.functions = append(d.functions, "#F library "+name+" "+line)
+		}
+	}
+	sort.Strings(d.functions)
 	return d
+}
+
+// cliRepr quotes s as redis-cli --no-raw does (sds.c sdscatrepr).
+func cliRepr(s string) string {
+	var b strings.Builder
+	b.WriteByte('"')
+	for i := 0; i < len(s); i++ {
+		switch c := s[i]; c {
+		case '\\', '"':
+			b.WriteByte('\\')
+			b.WriteByte(c)
+		case '\n':
+			b.WriteString(`\n`)
+		case '\r':
+			b.WriteString(`\r`)
+		case '\t':
+			b.WriteString(`\t`)
+		case '\a':
+			b.WriteString(`\a`)
+		case '\b':
+			b.WriteString(`\b`)
+		default:
+			if c >= 0x20 && c < 0x7f {
+				b.WriteByte(c)
+			} else {
+				fmt.Fprintf(&b, "\\x%02x", c)
+			}
+		}
+	}
+	b.WriteByte('"')
+	return b.String()
 }
 
 func dumpDB(t *testing.T, ctx context.Context, addr string, db int, d *dataDump) {
@@ -465,6 +536,9 @@ func compareDumps(t *testing.T, what string, got, want *dataDump) {
 		if want.keys[name] == nil {
 			diffs = append(diffs, fmt.Sprintf("key %s (%s) not expected", name, g.typ))
 		}
+	}
+	if g, w := strings.Join(got.functions, "\n"), strings.Join(want.functions, "\n"); g != w {
+		diffs = append(diffs, fmt.Sprintf("function libraries:\n%s\n    want\n%s", g, w))
 	}
 	if !skipped && want.digest != "" && got.digest != want.digest {
 		diffs = append(diffs, fmt.Sprintf("DEBUG DIGEST %s, want %s", got.digest, want.digest))

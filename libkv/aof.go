@@ -420,16 +420,33 @@ func (s *Server) aofOpenAtStart(existed bool) error {
 }
 
 // writeAOFBase writes the dataset as BASE file seq, safely, and returns
-// its name. kv-server always writes the BASE as an RDB preamble (".rdb"):
-// the RESP form of aof-use-rdb-preamble no is not written yet (it is
-// loaded).
+// its name: an RDB preamble (".rdb"), or RESP commands (".aof",
+// aof_resp.go) with aof-use-rdb-preamble no.
 func (s *Server) writeAOFBase(dir, prefix string, seq int64) (string, error) {
-	name := libaof.BaseName(prefix, seq, true)
+	rdb := s.conf.AofUseRdbPreamble
+	name := libaof.BaseName(prefix, seq, rdb)
 	tmp := filepath.Join(dir, "temp-rewriteaof-"+strconv.Itoa(os.Getpid())+".aof")
 	err := writeFileSafely(tmp, filepath.Join(dir, name), false, func(w io.Writer) error {
-		return s.encodeSync(w, true)
+		if rdb {
+			return s.encodeSync(w, true)
+		}
+		rb := newRESPBase(w, s.aofBaseTS())
+		err := s.encodeSync(rb, true)
+		if cerr := rb.Close(); err == nil {
+			err = cerr
+		}
+		return err
 	})
 	return name, err
+}
+
+// aofBaseTS is the "#TS:" a RESP BASE starts with under
+// aof-timestamp-enabled (rewriteAppendOnlyFileRio), else 0.
+func (s *Server) aofBaseTS() int64 {
+	if s.conf.AofTimestampEnabled {
+		return time.Now().Unix()
+	}
+	return 0
 }
 
 // aofDeleteHistory removes the HISTORY files and drops them from the

@@ -37,6 +37,7 @@ type aofRewrite struct {
 	incrSeq int64 // the INCR file opened for it: it and later ones stay
 	tmp     string
 	enable  bool // CONFIG SET appendonly yes: AOF goes on when done
+	rdb     bool // the BASE is an RDB preamble (aof-use-rdb-preamble at the start)
 }
 
 // Replies of BGREWRITEAOF (Redis 7.0 bgrewriteaofCommand).
@@ -96,7 +97,7 @@ func (s *Server) startAOFRewrite(enable bool) error {
 	}
 	pipe := newRDBPipe()
 	sink := &rdbSink{pipe: pipe}
-	bg := &bgsave{start: time.Now(), pipe: pipe}
+	bg := &bgsave{start: time.Now(), pipe: pipe, respBase: !s.conf.AofUseRdbPreamble, respTS: s.aofBaseTS()}
 	sn, err := s.newSnapshot(sink, true)
 	if err != nil {
 		if f != nil {
@@ -136,7 +137,7 @@ func (s *Server) startAOFRewrite(enable bool) error {
 	}
 	bg.sn = sn
 	s.snap = sn
-	rw := &aofRewrite{bg: bg, start: bg.start, incrSeq: seq, enable: enable,
+	rw := &aofRewrite{bg: bg, start: bg.start, incrSeq: seq, enable: enable, rdb: !bg.respBase,
 		tmp: filepath.Join(dir, "temp-rewriteaof-bg-"+strconv.Itoa(os.Getpid())+".aof")}
 	bg.done = func(err error) { s.aofRewriteDone(rw, err) }
 	a.rewrite = rw
@@ -202,7 +203,7 @@ func (s *Server) installRewrite(rw *aofRewrite) error {
 	if m.Base != nil {
 		baseSeq = m.Base.Seq + 1
 	}
-	baseName := libaof.BaseName(prefix, baseSeq, true)
+	baseName := libaof.BaseName(prefix, baseSeq, rw.rdb)
 	if err := os.Rename(rw.tmp, filepath.Join(dir, baseName)); err != nil {
 		return fmt.Errorf("Error trying to rename the temporary AOF base file %s into %s: %v", filepath.Base(rw.tmp), baseName, err)
 	}

@@ -226,6 +226,19 @@ func redact(meta *cmdtable.Command, args [][]byte) [][]byte {
 				i += 2
 			}
 		}
+	case "migrate":
+		// AUTH's password and AUTH2's username and password, up to KEYS.
+		for i := 6; i < len(args) && !eqFold(args[i], "keys"); i++ {
+			switch {
+			case eqFold(args[i], "auth") && i+1 < len(args):
+				hide(i + 1)
+				i++
+			case eqFold(args[i], "auth2") && i+2 < len(args):
+				hide(i + 1)
+				hide(i + 2)
+				i += 2
+			}
+		}
 	case "config|set":
 		for i := 2; i+1 < len(args); i += 2 {
 			if d := config.Lookup(strings.ToLower(string(args[i]))); d != nil && d.Flags&config.Sensitive != 0 {

@@ -89,6 +89,7 @@ func (s *Server) cron() {
 	s.aofCron()
 	s.aofRewriteCron()
 	s.purgeCron(now)
+	s.migrateCron(now)
 }
 
 // databasesCron is Redis's databasesCron table maintenance: shrink tables

@@ -232,8 +232,10 @@ func (s *Server) infoSection(b *strings.Builder, sec string) {
 		w.kv("pubsub_channels", len(s.pubsub.channels))
 		w.kv("pubsub_patterns", len(s.pubsub.patterns))
 		w.kv("pubsubshard_channels", len(s.pubsub.shard))
-		for _, k := range []string{"latest_fork_usec",
-			"total_forks", "migrate_cached_sockets", "slave_expires_tracked_keys", "active_defrag_hits",
+		w.kv("latest_fork_usec", 0)
+		w.kv("total_forks", 0)
+		w.kv("migrate_cached_sockets", len(s.migrateSockets))
+		for _, k := range []string{"slave_expires_tracked_keys", "active_defrag_hits",
 			"active_defrag_misses", "active_defrag_key_hits", "active_defrag_key_misses",
 			"total_active_defrag_time", "current_active_defrag_time", "tracking_total_keys",
 			"tracking_total_items", "tracking_total_prefixes"} {

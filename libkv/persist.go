@@ -51,6 +51,11 @@ type bgsave struct {
 	sn     *snapshot
 	pipe   *rdbPipe
 	failed atomic.Bool // the writer failed: the walk stops encoding
+	// respBase: the file gets the stream as RESP commands (an AOF BASE
+	// with aof-use-rdb-preamble no, aof_resp.go), with a "#TS:" of
+	// respTS when > 0.
+	respBase bool
+	respTS   int64
 }
 
 // rdbPath is the snapshot file, dir/dbfilename.
@@ -232,8 +237,16 @@ func (s *Server) bgsaveWalk(bg *bgsave, checksum bool, delay time.Duration) {
 // bgsaveWrite is the writer goroutine: chunks to the file, then the
 // outcome reported under the engine lock.
 func (s *Server) bgsaveWrite(bg *bgsave, tmp, path string, useLZ4 bool) {
-	err := writeFileSafely(tmp, path, useLZ4, func(w io.Writer) error {
-		var werr error
+	err := writeFileSafely(tmp, path, useLZ4, func(w io.Writer) (werr error) {
+		if bg.respBase {
+			rb := newRESPBase(w, bg.respTS)
+			defer func() {
+				if cerr := rb.Close(); werr == nil {
+					werr = cerr
+				}
+			}()
+			w = rb
+		}
 		for {
 			b, ok := bg.pipe.pop()
 			if !ok {
@@ -510,13 +523,15 @@ func (c *Client) debugReload(args [][]byte) {
 		return
 	}
 	if flush {
+		// emptyData: the keys and the function libraries.
 		for _, db := range s.dbs {
 			s.emptyDB(db)
 		}
+		s.script.funcs = nil
 	}
 	if err := s.loadFile(s.rdbPath(), false, merge); err != nil {
 		s.log.Warning("%v", err)
-		c.addError("ERR Error trying to load the RDB dump, check server logs.")
+		c.addError("ERR Error trying to load the RDB dump")
 		return
 	}
 	s.log.Notice("DB reloaded by DEBUG RELOAD")

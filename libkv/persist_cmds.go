@@ -7,7 +7,7 @@ import (
 )
 
 // The persistence commands: SAVE, BGSAVE, LASTSAVE (persist.go), DUMP and
-// RESTORE (Redis 7.0 cluster.c). MIGRATE is not implemented yet.
+// RESTORE (Redis 7.0 cluster.c). MIGRATE is in migrate.go.
 func init() {
 	serverCommands["save"] = cmdSave
 	serverCommands["bgsave"] = cmdBgsave

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"strconv"
+	"strings"
 
 	"github.com/kvkit/kvkit/internal/sds"
 	"github.com/kvkit/kvkit/internal/version"
@@ -331,8 +332,21 @@ func (l *rdbLoader) ModuleAux(m *librdb.Module) error {
 	return fmt.Errorf("module %s data cannot be loaded: no modules", m.Name)
 }
 
+// Function loads a function library, as rdbFunctionLoad: a library
+// already present is an error unless merging (RDBFLAGS_ALLOW_DUP), which
+// replaces it. The 7.0 release candidates' format has no "#!" line: it is
+// composed from the record's engine and name, as Redis 7.0 does.
 func (l *rdbLoader) Function(f *librdb.Function) error {
-	return fmt.Errorf("function library %q cannot be loaded: functions are not supported yet", f.Name)
+	code := string(f.Code)
+	if f.PreGA {
+		code = "#!" + f.Engine + " name=" + f.Name + "\n" + code
+	}
+	lib, msg := l.s.loadLibrary(code, l.merge)
+	if msg != "" {
+		return fmt.Errorf("Failed loading library, %s", strings.TrimPrefix(msg, "ERR "))
+	}
+	l.s.functions().install(lib)
+	return nil
 }
 
 func (l *rdbLoader) BeginKey(k *librdb.Key) error { return l.begin(k) }

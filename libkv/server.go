@@ -72,6 +72,10 @@ type Server struct {
 	// objects: every key holding the same small integer shares it.
 	sharedLRU [sharedIntegers]uint32
 	dirty     int64 // changes since the last save
+	// migrateSockets are MIGRATE's cached connections by host:port
+	// (migrate.go), closed by the cron after 10 s unused.
+	migrateSockets  map[string]*migrateSocket
+	migrateCronLast time.Time
 	// written holds the watched keys the running command may have changed
 	// (multi.go noteWrite), signalled when it ends.
 	written   []blockKey
@@ -175,6 +179,7 @@ func (s *Server) Start() error {
 		ln, err := net.Listen("unix", s.conf.Unixsocket)
 		if err != nil {
 			s.closeListeners()
+			s.migrateCloseAll()
 			return fmt.Errorf("Failed opening Unix socket: %v", err)
 		}
 		if s.conf.Unixsocketperm != 0 {

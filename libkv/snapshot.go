@@ -97,6 +97,14 @@ func (s *Server) newSnapshot(sink *rdbSink, aofBase bool) (*snapshot, error) {
 	if err := s.writeAux(enc, aofBase); err != nil {
 		return nil, err
 	}
+	// The function libraries come before the keys (rdbSaveFunctions).
+	if fl := s.script.funcs; fl != nil {
+		for _, l := range fl.sortedLibs() {
+			if err := enc.WriteFunction([]byte(l.code)); err != nil {
+				return nil, err
+			}
+		}
+	}
 	s.snapParity ^= snapFlag // every key is now unwritten
 	return sn, nil
 }

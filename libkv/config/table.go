@@ -119,7 +119,7 @@ var Implemented = map[string]bool{
 	"appendonly": true, "appendfilename": true, "appenddirname": true,
 	"appendfsync": true, "aof-load-truncated": true, "aof-timestamp-enabled": true,
 	"no-appendfsync-on-rewrite": true, "auto-aof-rewrite-percentage": true,
-	"auto-aof-rewrite-min-size": true,
+	"auto-aof-rewrite-min-size": true, "aof-use-rdb-preamble": true,
 }
 
 // fileOnly lists the directives that only a configuration file (or the
