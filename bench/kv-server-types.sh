@@ -78,6 +78,7 @@ start redism "$(command -v redis-server)"
 for s in kvm redism; do
 	eval "port=\$PORT_$s pid=\$PID_$s"
 	redis-cli -p "$port" --pipe <"$tmp/load.resp" >/dev/null
+	sleep 3 # RSS once the server is idle: both allocators return free pages then
 	eval "RSS_$s=$(rss "$pid") KEYS_$s=$(redis-cli -p "$port" dbsize)"
 	eval "ENC_$s=\"$(for k in hash:1 iset:1 sset:1 zset:1; do redis-cli -p "$port" object encoding $k; done | tr '\n' ' ')\""
 done
