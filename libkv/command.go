@@ -95,8 +95,16 @@ func (c *Client) process(args [][]byte) {
 		// keeps replicas away from the keyspace, among its last checks.
 		c.rejectf(cmd, "Replica can't interact with the keyspace")
 	case c.multi != nil && !notQueued(cmd):
+		if s.tracking.clients > 0 {
+			s.trackingLimitUsedSlots()
+		}
 		c.queue(cmd, args)
 	default:
+		// processCommand keeps the tracking table within
+		// tracking-table-max-keys before each command it runs or queues.
+		if s.tracking.clients > 0 {
+			s.trackingLimitUsedSlots()
+		}
 		c.call(cmd, args, start)
 		if len(s.blocking.ready) > 0 {
 			s.handleReadyKeys()
@@ -105,6 +113,13 @@ func (c *Client) process(args [][]byte) {
 		}
 	}
 	c.argv = nil // it aliases the query buffer
+	if prevRunning == nil {
+		// The invalidations of this client's own keys follow its reply
+		// (trackingHandlePendingKeyInvalidations), as pushes that CLIENT
+		// REPLY does not drop.
+		s.trackingHandlePending(c)
+	}
+	c.trackingResetCaching(cmd)
 	if c.execReplies {
 		// EXEC applied CLIENT REPLY to each reply as it was written.
 		c.execReplies = false
@@ -136,6 +151,7 @@ func (c *Client) call(cmd *command, args [][]byte, start time.Time) {
 	s.prop.depth++
 	c.run(cmd, args)
 	s.signalWritten(mark, s.changes() != changes)
+	s.trackingRemember(c, cmd, args)
 	s.prop.depth--
 	if (s.dirty-s.prop.expiredDirty > dirty || c.propForce) && !c.propSkip {
 		// call()'s propagation of a command that changed the dataset, after
@@ -310,6 +326,7 @@ func commandTable() map[*cmdtable.Command]*command {
 		keyCommands,
 		serverCommands,
 		connectionCommands,
+		trackingCommands,
 		multiCommands,
 		scriptCommands,
 		pubsubCommands,

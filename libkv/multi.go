@@ -318,12 +318,19 @@ func (s *Server) unchanged(db *DB, key []byte) {
 	s.written = kept
 }
 
-// signalModifiedKey is Redis's signalModifiedKey for WATCH
-// (touchWatchedKey): every client watching key in db will fail its EXEC.
+// signalModifiedKey is Redis's signalModifiedKey: key's tracking clients
+// are told (tracking.go), and every client watching key in db will fail
+// its EXEC (touchWatchedKey).
 // A watcher that saw the key already expired ignores its deletion, and,
 // as Redis 7.0 does, the walk over the watchers stops at such a watcher
 // when the key still exists.
 func (s *Server) signalModifiedKey(db *DB, key string) {
+	s.touchWatchedKey(db, key)
+	s.trackingInvalidateKey(s.running, key, true)
+}
+
+// touchWatchedKey is the WATCH half of signalModifiedKey.
+func (s *Server) touchWatchedKey(db *DB, key string) {
 	if len(db.watched) == 0 {
 		return
 	}

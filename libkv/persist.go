@@ -513,6 +513,7 @@ func (c *Client) debugReload(args [][]byte) {
 		for _, db := range s.dbs {
 			s.emptyDB(db)
 		}
+		s.trackingInvalidateKeysOnFlush()
 	}
 	if err := s.loadFile(s.rdbPath(), false, merge); err != nil {
 		s.log.Warning("%v", err)

@@ -55,7 +55,8 @@ type Server struct {
 	dbs      []*DB
 	clients  map[uint64]*Client
 	monitors []*Client
-	pubsub   pubsubState // pubsub.go
+	pubsub   pubsubState   // pubsub.go
+	tracking trackingState // tracking.go
 	// running is the client whose command is executing, nil between
 	// commands: output for it goes to its reply buffer (pubsub.go deliver).
 	running  *Client
