@@ -149,8 +149,14 @@ func (c *Client) call(cmd *command, args [][]byte, start time.Time) {
 	c.propArgs, c.propSkip, c.propForce, c.curArgs = nil, false, false, args
 	dirty := s.dirty - s.prop.expiredDirty
 	s.prop.depth++
+	replyStart := c.w.Len()
 	c.run(cmd, args)
+	// The keys are signalled after the command, but Redis signals them as
+	// it changes them: a push to the running client goes before the reply.
+	prevAt := s.tracking.insertAt
+	s.tracking.insertAt = replyStart
 	s.signalWritten(mark, s.changes() != changes)
+	s.tracking.insertAt = prevAt
 	s.trackingRemember(c, cmd, args)
 	s.prop.depth--
 	if (s.dirty-s.prop.expiredDirty > dirty || c.propForce) && !c.propSkip {

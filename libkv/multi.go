@@ -293,9 +293,13 @@ func (c *Client) watchedKeyExpired() bool {
 }
 
 // noteWrite records that the running command may change key of db, when
-// some client watches it; call() signals the recorded keys once the
-// command has changed the dataset.
+// some client watches it or tracking may have to tell of it; call()
+// signals the recorded keys once the command has changed the dataset.
 func (s *Server) noteWrite(db *DB, key []byte) {
+	if s.trackingWants(key) {
+		s.written = append(s.written, blockKey{db: db, key: string(key)})
+		return
+	}
 	if len(db.watched) == 0 {
 		return
 	}

@@ -131,6 +131,7 @@ func New(cfg *config.Config) (*Server, error) {
 		configFile:   cfg.File,
 		lastSave:     time.Now().Unix(),
 		activeExpire: true,
+		tracking:     trackingState{insertAt: -1},
 	}
 	s.rdb.lastBgsaveOK, s.rdb.lastBgsaveTime = true, -1
 	s.log = newLogger(conf)

@@ -34,6 +34,13 @@ type trackingState struct {
 	// sent after its reply (server.tracking_pending_keys); a flush is a
 	// nil key.
 	pending []*string
+	// insertAt is where a push to the running client goes in its reply
+	// buffer while the keys its command changed are signalled (the start
+	// of the command's reply), -1 otherwise.
+	insertAt int
+	// limiting is set while trackingLimitUsedSlots runs: before the
+	// command, so the running client's invalidations go out at once.
+	limiting bool
 	// limitRuns counts the consecutive runs of trackingLimitUsedSlots that
 	// could not bring the table under tracking-table-max-keys.
 	limitRuns int
@@ -436,7 +443,7 @@ func (s *Server) trackingInvalidateKey(by *Client, key string, bcast bool) {
 		if target.tr.noloop && target == s.running {
 			continue
 		}
-		if target == s.running {
+		if target == s.running && !ts.limiting {
 			// After its reply: Redis 7.0 does not interleave a client's
 			// invalidations with the reply of the command that caused them.
 			k := key
@@ -447,6 +454,24 @@ func (s *Server) trackingInvalidateKey(by *Client, key string, bcast bool) {
 	}
 	ts.items -= len(ids)
 	delete(ts.table, key)
+}
+
+// trackingWants reports whether a change of key is something to tell:
+// a client read it, or a BCAST prefix matches it.
+func (s *Server) trackingWants(key []byte) bool {
+	ts := &s.tracking
+	if ts.table == nil {
+		return false
+	}
+	if _, ok := ts.table[string(key)]; ok {
+		return true
+	}
+	for p := range ts.prefixes {
+		if len(p) <= len(key) && string(key[:len(p)]) == p {
+			return true
+		}
+	}
+	return false
 }
 
 func sortedIDs(ids map[uint64]struct{}) []uint64 {
@@ -532,7 +557,15 @@ func (s *Server) sendTrackingMessage(c *Client, value []byte) {
 		// A RESP2 connection cannot carry a push.
 		return
 	}
-	s.deliver(target, append(b, value...))
+	b = append(b, value...)
+	if at := s.tracking.insertAt; target == s.running && at >= 0 && target.reply == replyOn && at <= target.w.Len() {
+		tail := append([]byte(nil), target.w.Bytes()[at:]...)
+		target.w.Truncate(at)
+		target.w.Raw(b)
+		target.w.Raw(tail)
+		return
+	}
+	s.deliver(target, b)
 }
 
 // trackingInvalidateKeysOnFlush is trackingInvalidateKeysOnFlush: every
@@ -574,6 +607,8 @@ func (s *Server) trackingLimitUsedSlots() {
 		return
 	}
 	effort := 100 * (ts.limitRuns + 1)
+	ts.limiting = true
+	defer func() { ts.limiting = false }()
 	for key := range ts.table {
 		if effort == 0 {
 			break

@@ -1,0 +1,234 @@
+package compat
+
+import (
+	"fmt"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/kvkit/kvkit/internal/resptest"
+)
+
+// trStep is one step of a tracking scenario: connection conn sends cmd
+// ("$idN" stands for connection N's client ID), then every connection's
+// frames are read up to a PING sync. A cmd of "sleep <ms>" waits; "close"
+// closes the connection and waits until the server has freed it.
+type trStep struct {
+	conn int
+	cmd  string
+}
+
+// trScenario is connections (each with its protocol) and steps; the
+// transcript is every frame each connection received, in order, with
+// client IDs replaced by $idN so both servers' are comparable.
+type trScenario struct {
+	protos []int
+	steps  []trStep
+}
+
+func (sc *trScenario) run(t *testing.T, addr, name string) [][]string {
+	t.Helper()
+	ctl := dial(t, addr)
+	mustDo(t, ctl, "FLUSHALL")
+	conns := make([]*resptest.Conn, len(sc.protos))
+	ids := make([]string, len(sc.protos))
+	out := make([][]string, len(sc.protos))
+	closed := make([]bool, len(sc.protos))
+	for i, proto := range sc.protos {
+		conns[i] = dial(t, addr)
+		if proto == 3 {
+			mustDo(t, conns[i], "HELLO", "3")
+		}
+		ids[i] = strconv.FormatInt(intReply(t, conns[i], "CLIENT", "ID"), 10)
+	}
+	// The flush of the previous scenario's keys is no part of this one.
+	for i := range conns {
+		readUntilSync(t, conns[i], name)
+	}
+	normalize := func(f string) string {
+		if strings.Contains(f, "id="+ids[0]) || strings.Contains(f, " laddr=") {
+			// CLIENT LIST: the tracking fields only.
+			var keep []string
+			for _, fld := range strings.Fields(f) {
+				if strings.HasPrefix(fld, "flags=") || strings.HasPrefix(fld, "redir=") {
+					keep = append(keep, fld)
+				}
+			}
+			f = strings.Join(keep, " ")
+		}
+		for i, id := range ids {
+			f = strings.ReplaceAll(f, "\n:"+id+"\r\n", "\n:$id"+strconv.Itoa(i)+"\r\n")
+			f = strings.ReplaceAll(f, "redir="+id, "redir=$id"+strconv.Itoa(i))
+			if f == ":"+id+"\r\n" {
+				f = ":$id" + strconv.Itoa(i) + "\r\n"
+			}
+		}
+		return f
+	}
+	for n, st := range sc.steps {
+		args := strings.Fields(st.cmd)
+		switch args[0] {
+		case "sleep":
+			ms, _ := strconv.Atoi(args[1])
+			time.Sleep(time.Duration(ms) * time.Millisecond)
+			continue
+		case "close":
+			conns[st.conn].Close()
+			closed[st.conn] = true
+			id := ids[st.conn]
+			if !waitFor(5*time.Second, func() bool {
+				return !strings.Contains(mustDo(t, ctl, "CLIENT", "LIST"), "id="+id+" ")
+			}) {
+				t.Fatalf("%s: client %s not freed", name, id)
+			}
+			continue
+		}
+		// Each command's first frame is read before the next is sent and
+		// before the sync, so that no two commands share a read (and an
+		// event-loop turn, where Redis sends BCAST invalidations).
+		var first []string
+		for _, cmd := range strings.Split(st.cmd, " ; ") {
+			args := strings.Fields(cmd)
+			for j, a := range args {
+				if rest, ok := strings.CutPrefix(a, "$id"); ok {
+					k, _ := strconv.Atoi(rest)
+					args[j] = ids[k]
+				}
+			}
+			f, err := conns[st.conn].Do(args...)
+			if err != nil {
+				t.Fatalf("%s step %d: %v", name, n, err)
+			}
+			first = append(first, normalize(string(f)))
+		}
+		out[st.conn] = append(out[st.conn], first...)
+		for i, c := range conns {
+			if closed[i] {
+				continue
+			}
+			for _, f := range readUntilSync(t, c, fmt.Sprintf("%s step %d conn %d", name, n, i)) {
+				out[i] = append(out[i], normalize(f))
+			}
+			out[i] = append(out[i], "|")
+		}
+	}
+	return out
+}
+
+func (sc *trScenario) compare(t *testing.T, p *pair) {
+	t.Helper()
+	kv := sc.run(t, p.kv.Addr(), "kv-server")
+	rd := sc.run(t, p.redis.Addr(), "redis-server")
+	for i := range sc.protos {
+		if a, b := strings.Join(kv[i], ""), strings.Join(rd[i], ""); a != b {
+			t.Errorf("connection %d (RESP%d):\n%s\nkv-server:    %q\nredis-server: %q", i, sc.protos[i], showDiff([]byte(a), []byte(b)), a, b)
+		}
+	}
+}
+
+// steps parses "N: command" lines.
+func trSteps(lines ...string) []trStep {
+	out := make([]trStep, len(lines))
+	for i, l := range lines {
+		n, cmd, _ := strings.Cut(l, ":")
+		out[i].conn, _ = strconv.Atoi(n)
+		out[i].cmd = strings.TrimSpace(cmd)
+	}
+	return out
+}
+
+// TestTrackingFrames compares the exact frames tracking clients receive
+// (replies, RESP3 invalidation pushes, RESP2 messages of
+// __redis__:invalidate through a redirection, tracking-redir-broken) with
+// redis-server's, in every mode.
+func TestTrackingFrames(t *testing.T) {
+	p := startPair(t)
+	cases := map[string]trScenario{
+		"default-resp3": {protos: []int{3, 2}, steps: trSteps(
+			"0: CLIENT TRACKING on", "0: GET a", "0: MGET b c", "0: HGET h f", "0: GET a",
+			"1: SET a 1", "1: SET a 2", "0: GET a", "1: MSET a 3 b 4 c 5 d 6", "1: DEL c",
+			"0: SET x 1", "0: GET x", "0: SET x 2", "0: SET x 3",
+			"0: GET y", "0: INCR y", "0: GET y", "0: MULTI ; SET y 1 ; GET y ; SET y 2 ; EXEC",
+			"0: GET z", "1: LPUSH z a", "0: LRANGE z 0 -1", "1: RPOP z",
+			"0: GET w", "1: SET w v", "0: CLIENT LIST ID $id0",
+			"0: EXISTS e1", "0: STRLEN e2", "1: SET e1 1", "1: SET e2 1",
+			"0: GET f", "1: FLUSHDB", "0: GET f", "0: FLUSHALL", "0: CLIENT TRACKINGINFO",
+			"0: GET g", "0: CLIENT TRACKING off", "1: SET g 1", "0: GET g", "0: INFO tracking",
+		)},
+		"noloop": {protos: []int{3, 3}, steps: trSteps(
+			"0: CLIENT TRACKING on NOLOOP", "0: GET a", "0: SET a 1", "0: GET a", "1: SET a 2",
+			"0: GET b", "0: FLUSHALL", "0: GET b", "1: SET b 1", "0: CLIENT TRACKINGINFO",
+		)},
+		"optin-optout": {protos: []int{3, 2}, steps: trSteps(
+			"0: CLIENT TRACKING on OPTIN", "0: GET a", "1: SET a 1", "0: CLIENT CACHING yes", "0: GET a",
+			"1: SET a 2", "0: CLIENT CACHING yes", "0: CLIENT TRACKINGINFO", "0: GET b", "0: GET c", "1: MSET b 1 c 1",
+			"0: CLIENT CACHING yes", "0: MULTI ; GET d ; GET e ; EXEC", "1: MSET d 1 e 1",
+			"0: CLIENT TRACKING off", "0: CLIENT TRACKING on OPTOUT", "0: GET f", "1: SET f 1",
+			"0: CLIENT CACHING no", "0: GET g", "1: SET g 1", "0: GET g", "1: SET g 2",
+		)},
+		"redirect-resp2": {protos: []int{2, 2, 2}, steps: trSteps(
+			"1: SUBSCRIBE __redis__:invalidate", "0: CLIENT TRACKING on REDIRECT $id1", "0: GET a", "0: GET b",
+			"2: SET a 1", "0: SET b 1", "0: GET c", "2: FLUSHALL", "0: CLIENT GETREDIR", "0: CLIENT TRACKINGINFO",
+			"0: CLIENT LIST ID $id0",
+			"0: GET d", "1: UNSUBSCRIBE", "2: SET d 1", "1: SUBSCRIBE other", "0: GET d", "2: SET d 2",
+			"0: GET e", "1: close", "2: SET e 1", "0: CLIENT TRACKINGINFO", "0: CLIENT LIST ID $id0",
+		)},
+		"redirect-resp3": {protos: []int{3, 3, 2}, steps: trSteps(
+			"0: CLIENT TRACKING on REDIRECT $id1", "0: GET a", "2: SET a 1", "0: GET a", "0: SET a 2",
+			"0: GET b", "1: SET b 1", "0: GET c", "1: close", "2: SET c 1", "0: GET c", "2: SET c 2",
+			"0: CLIENT TRACKINGINFO", "2: FLUSHDB", "0: CLIENT TRACKING on", "0: GET c", "2: SET c 3",
+		)},
+		"redirect-self-and-resp2-mixed": {protos: []int{3, 2, 2}, steps: trSteps(
+			"1: CLIENT TRACKING on REDIRECT $id0", "1: GET a", "2: SET a 1", "1: GET a", "1: SET a 2",
+			"2: SUBSCRIBE x", "0: CLIENT TRACKING on REDIRECT $id2", "0: GET b", "1: SET b 1", "1: FLUSHALL",
+		)},
+		"bcast": {protos: []int{3, 3, 2, 2}, steps: trSteps(
+			"0: CLIENT TRACKING on BCAST", "1: CLIENT TRACKING on BCAST PREFIX user: PREFIX obj: NOLOOP",
+			"3: SUBSCRIBE __redis__:invalidate", "2: CLIENT TRACKING on BCAST PREFIX user REDIRECT $id3",
+			"2: SET user:1 a", "2: MSET user:2 b obj:1 c other d", "1: SET user:3 e", "1: MSET user:4 f obj:2 g",
+			"0: SET other 1", "2: DEL user:1 user:2 nosuch", "2: INFO tracking", "1: GET user:1", "2: SET user:1 x",
+			"1: CLIENT TRACKING on BCAST PREFIX z", "1: CLIENT TRACKINGINFO", "2: SET za 1", "2: FLUSHALL",
+			"1: CLIENT TRACKING off", "2: SET user:9 1", "2: INFO tracking",
+		)},
+		"expiry": {protos: []int{3, 2, 3}, steps: trSteps(
+			"1: DEBUG SET-ACTIVE-EXPIRE 0", "2: CLIENT TRACKING on BCAST NOLOOP", "0: CLIENT TRACKING on", "1: SET a 1 PX 50", "0: GET a", "0: sleep 120",
+			"1: DEBUG SLEEP 0", "0: GET a", "0: EXISTS a",
+			"1: DEBUG SET-ACTIVE-EXPIRE 1", "1: SET b 1 PX 30", "0: GET b", "0: sleep 400", "1: PING", "1: DEBUG SET-ACTIVE-EXPIRE 0",
+			"1: SET c 1 PX 50", "0: GET c", "0: sleep 120", "2: GET c", "2: GET c", "1: DEBUG SET-ACTIVE-EXPIRE 1",
+		)},
+	}
+	for name, sc := range cases {
+		t.Run(name, func(t *testing.T) { sc.compare(t, p) })
+	}
+}
+
+// TestTrackingTableMaxKeys checks tracking-table-max-keys on both
+// servers: over the limit, the keys the table drops (chosen at random, as
+// Redis's random walk) are invalidated as if modified.
+func TestTrackingTableMaxKeys(t *testing.T) {
+	p := startPair(t)
+	for _, addr := range []string{p.kv.Addr(), p.redis.Addr()} {
+		c := dial(t, addr)
+		mustDo(t, c, "HELLO", "3")
+		mustDo(t, c, "CONFIG", "SET", "tracking-table-max-keys", "2")
+		mustDo(t, c, "CLIENT", "TRACKING", "on")
+		mustDo(t, c, "MGET", "a", "b", "c", "d")
+		// The sync's PING finds 4 keys in the table and brings them down
+		// to 2 first, with two invalidations.
+		frames := readUntilSync(t, c, addr)
+		var inv []string
+		for _, f := range frames {
+			if strings.HasPrefix(f, ">2\r\n$10\r\ninvalidate\r\n") {
+				inv = append(inv, f)
+			}
+		}
+		if len(inv) != 2 {
+			t.Errorf("%s: invalidations %q, want 2", addr, frames)
+		}
+		if got := infoField(t, c, "stats", "tracking_total_keys"); got != "2" {
+			t.Errorf("%s: tracking_total_keys %s, want 2", addr, got)
+		}
+		mustDo(t, c, "CONFIG", "SET", "tracking-table-max-keys", "1000000")
+	}
+}
