@@ -197,6 +197,16 @@ func TestTrackingFrames(t *testing.T) {
 			"1: DEBUG SET-ACTIVE-EXPIRE 1", "1: SET b 1 PX 30", "0: GET b", "0: sleep 400", "1: PING", "1: DEBUG SET-ACTIVE-EXPIRE 0",
 			"1: SET c 1 PX 50", "0: GET c", "0: sleep 120", "2: GET c", "2: GET c", "1: DEBUG SET-ACTIVE-EXPIRE 1",
 		)},
+		// Evicted keys are invalidated by no client: the BCAST NOLOOP
+		// client hears of them too; an eviction before the tracking
+		// client's own command is sent before its reply.
+		"eviction": {protos: []int{3, 2, 3}, steps: trSteps(
+			"0: CLIENT TRACKING on NOLOOP", "2: CLIENT TRACKING on BCAST NOLOOP", "1: SET k v", "0: GET k",
+			"1: CONFIG SET maxmemory-policy allkeys-random", "1: CONFIG SET maxmemory 1", "1: CONFIG SET maxmemory 0",
+			"2: SET k v", "0: GET k", "1: CONFIG SET maxmemory-policy noeviction", "1: CONFIG SET maxmemory 1",
+			"1: CONFIG SET maxmemory-policy allkeys-random", "0: GET k", "1: CONFIG SET maxmemory 0",
+			"1: CONFIG SET maxmemory-policy noeviction",
+		)},
 	}
 	for name, sc := range cases {
 		t.Run(name, func(t *testing.T) { sc.compare(t, p) })

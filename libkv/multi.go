@@ -330,7 +330,11 @@ func (s *Server) unchanged(db *DB, key []byte) {
 // when the key still exists.
 func (s *Server) signalModifiedKey(db *DB, key string) {
 	s.touchWatchedKey(db, key)
-	s.trackingInvalidateKey(s.running, key, true)
+	by := s.running
+	if s.tracking.outside {
+		by = nil
+	}
+	s.trackingInvalidateKey(by, key, true)
 }
 
 // touchWatchedKey is the WATCH half of signalModifiedKey.

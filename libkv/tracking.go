@@ -38,9 +38,11 @@ type trackingState struct {
 	// buffer while the keys its command changed are signalled (the start
 	// of the command's reply), -1 otherwise.
 	insertAt int
-	// limiting is set while trackingLimitUsedSlots runs: before the
-	// command, so the running client's invalidations go out at once.
-	limiting bool
+	// outside is set while keys change before the running client's
+	// command executes (tracking-table-max-keys, maxmemory evictions):
+	// no client changed them, and the running client's invalidations go
+	// out at once, before its reply.
+	outside bool
 	// limitRuns counts the consecutive runs of trackingLimitUsedSlots that
 	// could not bring the table under tracking-table-max-keys.
 	limitRuns int
@@ -443,7 +445,7 @@ func (s *Server) trackingInvalidateKey(by *Client, key string, bcast bool) {
 		if target.tr.noloop && target == s.running {
 			continue
 		}
-		if target == s.running && !ts.limiting {
+		if target == s.running && !ts.outside {
 			// After its reply: Redis 7.0 does not interleave a client's
 			// invalidations with the reply of the command that caused them.
 			k := key
@@ -607,8 +609,8 @@ func (s *Server) trackingLimitUsedSlots() {
 		return
 	}
 	effort := 100 * (ts.limitRuns + 1)
-	ts.limiting = true
-	defer func() { ts.limiting = false }()
+	ts.outside = true
+	defer func() { ts.outside = false }()
 	for key := range ts.table {
 		if effort == 0 {
 			break
