@@ -8,10 +8,12 @@ import (
 	"time"
 
 	"github.com/kvkit/kvkit/internal/resptest"
+	"github.com/kvkit/kvkit/internal/sds"
 )
 
 // trStep is one step of a tracking scenario: connection conn sends cmd
-// ("$idN" stands for connection N's client ID), then every connection's
+// (commands split at " ; ", arguments as redis-cli splits them; "$idN"
+// stands for connection N's client ID), then every connection's
 // frames are read up to a PING sync. A cmd of "sleep <ms>" waits; "close"
 // closes the connection and waits until the server has freed it.
 type trStep struct {
@@ -89,7 +91,14 @@ func (sc *trScenario) run(t *testing.T, addr, name string) [][]string {
 		// event-loop turn, where Redis sends BCAST invalidations).
 		var first []string
 		for _, cmd := range strings.Split(st.cmd, " ; ") {
-			args := strings.Fields(cmd)
+			parts, err := sds.SplitArgs([]byte(cmd))
+			if err != nil {
+				t.Fatalf("step %q: %v", cmd, err)
+			}
+			args := make([]string, len(parts))
+			for j, p := range parts {
+				args[j] = string(p)
+			}
 			for j, a := range args {
 				if rest, ok := strings.CutPrefix(a, "$id"); ok {
 					k, _ := strconv.Atoi(rest)
@@ -196,6 +205,16 @@ func TestTrackingFrames(t *testing.T) {
 			"1: DEBUG SLEEP 0", "0: GET a", "0: EXISTS a",
 			"1: DEBUG SET-ACTIVE-EXPIRE 1", "1: SET b 1 PX 30", "0: GET b", "0: sleep 400", "1: PING", "1: DEBUG SET-ACTIVE-EXPIRE 0",
 			"1: SET c 1 PX 50", "0: GET c", "0: sleep 120", "2: GET c", "2: GET c", "1: DEBUG SET-ACTIVE-EXPIRE 1",
+		)},
+		// A script's reads are remembered for its caller (not EVAL_RO's
+		// own keys); its writes are the caller's for NOLOOP.
+		"scripts": {protos: []int{3, 3, 2}, steps: trSteps(
+			"0: CLIENT TRACKING on NOLOOP", "1: CLIENT TRACKING on BCAST NOLOOP",
+			`0: EVAL "return redis.call('get', KEYS[1])" 1 s`, "2: SET s 1",
+			`0: EVAL_RO "return redis.call('get', 'r')" 1 q`, "2: MSET q 1 r 1",
+			`0: EVAL "return redis.call('get', KEYS[1])" 1 s`, `0: EVAL "return redis.call('set', KEYS[1], 'x')" 1 s`,
+			`1: EVAL "return redis.call('set', KEYS[1], 'x')" 1 s`, `2: EVAL "return redis.call('set', KEYS[1], 'y')" 1 s`,
+			`1: EVAL "redis.call('set', 'a', 1); redis.call('set', 'b', 1)" 0`,
 		)},
 		// Evicted keys are invalidated by no client: the BCAST NOLOOP
 		// client hears of them too; an eviction before the tracking

@@ -153,10 +153,10 @@ func (c *Client) call(cmd *command, args [][]byte, start time.Time) {
 	c.run(cmd, args)
 	// The keys are signalled after the command, but Redis signals them as
 	// it changes them: a push to the running client goes before the reply.
-	prevAt := s.tracking.insertAt
-	s.tracking.insertAt = replyStart
+	prevAt, prevBy := s.tracking.insertAt, s.tracking.by
+	s.tracking.insertAt, s.tracking.by = replyStart, c
 	s.signalWritten(mark, s.changes() != changes)
-	s.tracking.insertAt = prevAt
+	s.tracking.insertAt, s.tracking.by = prevAt, prevBy
 	s.trackingRemember(c, cmd, args)
 	s.prop.depth--
 	if (s.dirty-s.prop.expiredDirty > dirty || c.propForce) && !c.propSkip {

@@ -331,6 +331,9 @@ func (s *Server) unchanged(db *DB, key []byte) {
 func (s *Server) signalModifiedKey(db *DB, key string) {
 	s.touchWatchedKey(db, key)
 	by := s.running
+	if s.tracking.by != nil {
+		by = s.tracking.by
+	}
 	if s.tracking.outside {
 		by = nil
 	}

@@ -38,6 +38,10 @@ type trackingState struct {
 	// buffer while the keys its command changed are signalled (the start
 	// of the command's reply), -1 otherwise.
 	insertAt int
+	// by is the client whose command's changes are being signalled (a
+	// script's own client for its commands): a BCAST NOLOOP client is not
+	// told of its own changes, but is of its scripts'.
+	by *Client
 	// outside is set while keys change before the running client's
 	// command executes (tracking-table-max-keys, maxmemory evictions):
 	// no client changed them, and the running client's invalidations go
@@ -373,21 +377,23 @@ func (c *Client) trackingFlags(flags string) string {
 // for (the caller of a script), unless OPTIN/OPTOUT and CLIENT CACHING
 // say otherwise.
 func (s *Server) trackingRemember(c *Client, cmd *command, args [][]byte) {
-	caller := c
-	if s.running != nil && s.running != c {
-		caller = s.running // a script's command: its caller reads
-	}
-	t := &caller.tr
-	if !t.on || t.bcast {
-		return
-	}
 	f := cmd.meta.Flags
 	if !f.Has(cmdtable.FlagReadonly) || f.Has(cmdtable.FlagPubSub) {
 		return
 	}
-	switch cmd.meta.Name {
-	case "eval_ro", "evalsha_ro", "fcall_ro":
-		// Read-only scripts: the commands they run are remembered.
+	caller := c
+	if s.running != nil && s.running != c {
+		// A script's read-only command: as Redis 7.0's call(), the keys
+		// remembered are those of the caller's command (EVAL's KEYS),
+		// not those the script's command read.
+		caller = s.running
+		if cmd = s.lookupCommand(caller.curArgs); cmd == nil {
+			return
+		}
+		args = caller.curArgs
+	}
+	t := &caller.tr
+	if !t.on || t.bcast {
 		return
 	}
 	if t.optin && !t.caching || t.optout && t.caching {
