@@ -49,7 +49,7 @@ func (sc *trScenario) run(t *testing.T, addr, name string) [][]string {
 	for i := range conns {
 		readUntilSync(t, conns[i], name)
 	}
-	normalize := func(f string) string {
+	normalize := func(f string, getredir bool) string {
 		if strings.Contains(f, "id="+ids[0]) || strings.Contains(f, " laddr=") {
 			// CLIENT LIST: the tracking fields only.
 			var keep []string
@@ -60,10 +60,17 @@ func (sc *trScenario) run(t *testing.T, addr, name string) [][]string {
 			}
 			f = strings.Join(keep, " ")
 		}
+		if strings.Contains(f, "$5\r\nproto\r\n") {
+			// HELLO: its id only (the proto is no client ID).
+			for i, id := range ids {
+				f = strings.ReplaceAll(f, "$2\r\nid\r\n:"+id+"\r\n", "$2\r\nid\r\n:$id"+strconv.Itoa(i)+"\r\n")
+			}
+			return f
+		}
 		for i, id := range ids {
 			f = strings.ReplaceAll(f, "\n:"+id+"\r\n", "\n:$id"+strconv.Itoa(i)+"\r\n")
 			f = strings.ReplaceAll(f, "redir="+id, "redir=$id"+strconv.Itoa(i))
-			if f == ":"+id+"\r\n" {
+			if getredir && f == ":"+id+"\r\n" {
 				f = ":$id" + strconv.Itoa(i) + "\r\n"
 			}
 		}
@@ -122,7 +129,7 @@ func (sc *trScenario) run(t *testing.T, addr, name string) [][]string {
 					}
 				}
 			}
-			first = append(first, normalize(string(f)))
+			first = append(first, normalize(string(f), strings.EqualFold(cmd, "CLIENT GETREDIR")))
 		}
 		out[st.conn] = append(out[st.conn], first...)
 		for i, c := range conns {
@@ -130,7 +137,7 @@ func (sc *trScenario) run(t *testing.T, addr, name string) [][]string {
 				continue
 			}
 			for _, f := range readUntilSync(t, c, fmt.Sprintf("%s step %d conn %d", name, n, i)) {
-				out[i] = append(out[i], normalize(f))
+				out[i] = append(out[i], normalize(f, false))
 			}
 			out[i] = append(out[i], "|")
 		}
@@ -218,6 +225,23 @@ func TestTrackingFrames(t *testing.T) {
 			"1: DEBUG SLEEP 0", "0: GET a", "0: EXISTS a",
 			"1: DEBUG SET-ACTIVE-EXPIRE 1", "1: SET b 1 PX 30", "0: GET b", "0: sleep 400", "1: PING", "1: DEBUG SET-ACTIVE-EXPIRE 0",
 			"1: SET c 1 PX 50", "0: GET c", "0: sleep 120", "2: GET c", "2: GET c", "1: DEBUG SET-ACTIVE-EXPIRE 1",
+		)},
+		// Which writes signal their keys (those that change the
+		// dataset), keys being global across databases, CLIENT CACHING
+		// surviving CLIENT subcommands, HELLO 2 ending pushes.
+		"commands": {protos: []int{3, 2}, steps: trSteps(
+			"0: CLIENT TRACKING on", "1: MSET a 1 b 2 c 3 n 5 h1 x",
+			"0: MGET a b c d n", "1: SETNX a 9", "1: DEL nosuch d", "1: RENAME a d", "0: MGET a d",
+			"1: EXPIRE b 100", "1: PERSIST b", "0: GET b", "1: PERSIST b", "1: PEXPIRE b 0", "0: GET c",
+			"1: SET c 3", "0: GET c", "1: APPEND c x", "0: GET n", "1: INCRBY n 0", "0: GET n", "1: GETDEL n",
+			"0: HGET h f", "1: HSET h f 1", "0: HGET h f", "1: HSET h f 1", "0: HGET h f", "1: HDEL h nosuch", "1: HDEL h f",
+			"0: SELECT 1 ; GET h1", "1: SET h1 y", "0: GET h1", "1: SELECT 1 ; SET h1 z ; SELECT 0", "0: SELECT 0",
+			"0: GET s1", "1: SADD s1 a", "0: SMEMBERS s1", "1: SADD s1 a", "0: SCARD s1", "1: SPOP s1",
+			"0: GET z1", "1: ZADD z1 1 a", "0: ZSCORE z1 a", "1: ZINCRBY z1 0 a", "0: ZRANGE z1 0 -1", "1: ZREM z1 b",
+			"0: GET q", "1: COPY h1 q", "0: GET q", "1: SORT s1 STORE q", "0: OBJECT ENCODING q", "1: DEL q",
+			"0: TYPE t", "0: TTL u", "1: MSET t 1 u 2", "0: TOUCH v", "1: SET v 1",
+			"0: CLIENT TRACKING on OPTIN", "0: CLIENT CACHING yes", "0: CLIENT GETREDIR", "0: GET o", "1: SET o 1",
+			"0: GET p", "0: HELLO 2", "1: SET p 1", "0: HELLO 3", "0: GET p", "1: SET p 2",
 		)},
 		// A script's reads are remembered for its caller (not EVAL_RO's
 		// own keys); its writes are the caller's for NOLOOP.
