@@ -82,6 +82,10 @@ func (c *Client) process(args [][]byte) {
 		// what the policy allows, refuse denyoom commands (and queueing)
 		// when that is not enough.
 		c.reject(cmd, errOOM)
+	case s.trackingLimitBeforeCommand():
+		// Never true: processCommand keeps the tracking table within
+		// tracking-table-max-keys here, for every command past the
+		// maxmemory check.
 	case s.writesDenied() && (cmd.meta.Flags.Has(cmdtable.FlagWrite) || cmd.meta.Name == "ping"):
 		c.reject(cmd, errMisconf)
 	case c.ps.active && c.w.Proto == 2 && !pubsubAllowed(cmd.meta.Name):
@@ -95,16 +99,8 @@ func (c *Client) process(args [][]byte) {
 		// keeps replicas away from the keyspace, among its last checks.
 		c.rejectf(cmd, "Replica can't interact with the keyspace")
 	case c.multi != nil && !notQueued(cmd):
-		if s.tracking.clients > 0 {
-			s.trackingLimitUsedSlots()
-		}
 		c.queue(cmd, args)
 	default:
-		// processCommand keeps the tracking table within
-		// tracking-table-max-keys before each command it runs or queues.
-		if s.tracking.clients > 0 {
-			s.trackingLimitUsedSlots()
-		}
 		c.call(cmd, args, start)
 		if len(s.blocking.ready) > 0 {
 			s.handleReadyKeys()

@@ -599,6 +599,15 @@ func (s *Server) trackingInvalidateKeysOnFlush() {
 	}
 }
 
+// trackingLimitBeforeCommand runs trackingLimitUsedSlots while clients
+// track; it returns false, to sit among processCommand's checks.
+func (s *Server) trackingLimitBeforeCommand() bool {
+	if s.tracking.clients > 0 {
+		s.trackingLimitUsedSlots()
+	}
+	return false
+}
+
 // trackingLimitUsedSlots is trackingLimitUsedSlots, run before each
 // command while clients track: over tracking-table-max-keys, keys are
 // invalidated (as if modified) until the table is back under it, with an
