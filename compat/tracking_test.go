@@ -242,6 +242,9 @@ func TestTrackingFrames(t *testing.T) {
 			"0: TYPE t", "0: TTL u", "1: MSET t 1 u 2", "0: TOUCH v", "1: SET v 1",
 			"0: CLIENT TRACKING on OPTIN", "0: CLIENT CACHING yes", "0: CLIENT GETREDIR", "0: GET o", "1: SET o 1",
 			"0: GET p", "0: HELLO 2", "1: SET p 1", "0: HELLO 3", "0: GET p", "1: SET p 2",
+			"0: CLIENT TRACKING off", "0: CLIENT TRACKING on", "0: MGET m1 m2 m3", "1: SET m1 1",
+			"1: SWAPDB 0 1", "1: MOVE m1 1", "1: SET m2 1", "1: UNLINK m2", "1: SET m3 1 ; SELECT 1 ; MOVE m1 0 ; SELECT 0",
+			"0: MGET m1 m3", "1: DEBUG RELOAD", "0: GET m1", "1: FLUSHALL ASYNC",
 		)},
 		// A script's reads are remembered for its caller (not EVAL_RO's
 		// own keys); its writes are the caller's for NOLOOP.
