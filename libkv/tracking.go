@@ -3,6 +3,7 @@ package libkv
 import (
 	"slices"
 	"strconv"
+	"strings"
 
 	"github.com/kvkit/kvkit/libkv/cmdtable"
 )
@@ -185,19 +186,10 @@ func (c *Client) checkPrefixCollisions(prefixes []string) bool {
 
 // cstr cuts s at its first NUL byte, as a C string formatted with %s.
 func cstr(s string) string {
-	if i := indexByte(s, 0); i >= 0 {
+	if i := strings.IndexByte(s, 0); i >= 0 {
 		return s[:i]
 	}
 	return s
-}
-
-func indexByte(s string, b byte) int {
-	for i := 0; i < len(s); i++ {
-		if s[i] == b {
-			return i
-		}
-	}
-	return -1
 }
 
 // enableTracking is Redis's enableTracking: the mode flags are replaced
@@ -373,9 +365,10 @@ func (c *Client) trackingFlags(flags string) string {
 }
 
 // trackingRemember runs after each command of c, as in Redis 7.0's call():
-// the keys a read-only command read are remembered for the client it ran
-// for (the caller of a script), unless OPTIN/OPTOUT and CLIENT CACHING
-// say otherwise.
+// after a read-only command, the keys of the command the client issued
+// (for a script's command, its caller's EVAL/FCALL) are remembered for
+// it, unless it is in BCAST mode or OPTIN/OPTOUT and CLIENT CACHING say
+// otherwise.
 func (s *Server) trackingRemember(c *Client, cmd *command, args [][]byte) {
 	f := cmd.meta.Flags
 	if !f.Has(cmdtable.FlagReadonly) || f.Has(cmdtable.FlagPubSub) {
