@@ -71,8 +71,9 @@ type Client struct {
 	// client and while EXEC runs the queued commands: a blocking command
 	// must not block then, but answer as if its timeout had expired.
 	denyBlocking bool
-	execReplies  bool         // EXEC filtered its replies for CLIENT REPLY itself
-	ps           clientPubsub // subscriptions (pubsub.go)
+	execReplies  bool           // EXEC filtered its replies for CLIENT REPLY itself
+	ps           clientPubsub   // subscriptions (pubsub.go)
+	tr           clientTracking // client-side caching (tracking.go)
 
 	parser proto.Parser
 	qbuf   []byte
@@ -192,6 +193,7 @@ func (s *Server) freeClient(c *Client) {
 	delete(s.clients, c.id)
 	c.unwatchAll()
 	c.pubsubReset()
+	c.disableTracking()
 	if c.monitor {
 		for i, m := range s.monitors {
 			if m == c {
@@ -485,6 +487,14 @@ func (c *Client) execBatch(arena [][]byte, ends []int) {
 		}
 	}
 	c.syncLimits()
+	// beforeSleep's BCAST invalidations, after this client's replies.
+	s.running = c
+	s.trackingBroadcast()
+	s.running = nil
+	if len(c.ps.pushed) > 0 {
+		c.w.Raw(c.ps.pushed)
+		c.ps.pushed = c.ps.pushed[:0]
+	}
 	aofw, synced := s.aof.w, s.aofFlush()
 	c.handOff()
 	s.mu.Unlock()

@@ -82,6 +82,10 @@ func (c *Client) process(args [][]byte) {
 		// what the policy allows, refuse denyoom commands (and queueing)
 		// when that is not enough.
 		c.reject(cmd, errOOM)
+	case s.trackingLimitBeforeCommand():
+		// Never true: processCommand keeps the tracking table within
+		// tracking-table-max-keys here, for every command past the
+		// maxmemory check.
 	case s.writesDenied() && (cmd.meta.Flags.Has(cmdtable.FlagWrite) || cmd.meta.Name == "ping"):
 		c.reject(cmd, errMisconf)
 	case c.ps.active && c.w.Proto == 2 && !pubsubAllowed(cmd.meta.Name):
@@ -105,6 +109,13 @@ func (c *Client) process(args [][]byte) {
 		}
 	}
 	c.argv = nil // it aliases the query buffer
+	if prevRunning == nil {
+		// The invalidations of this client's own keys follow its reply
+		// (trackingHandlePendingKeyInvalidations), as pushes that CLIENT
+		// REPLY does not drop.
+		s.trackingHandlePending(c)
+	}
+	c.trackingResetCaching(cmd)
 	if c.execReplies {
 		// EXEC applied CLIENT REPLY to each reply as it was written.
 		c.execReplies = false
@@ -134,8 +145,15 @@ func (c *Client) call(cmd *command, args [][]byte, start time.Time) {
 	c.propArgs, c.propSkip, c.propForce, c.curArgs = nil, false, false, args
 	dirty := s.dirty - s.prop.expiredDirty
 	s.prop.depth++
+	replyStart := c.w.Len()
 	c.run(cmd, args)
+	// The keys are signalled after the command, but Redis signals them as
+	// it changes them: a push to the running client goes before the reply.
+	prevAt, prevBy := s.tracking.insertAt, s.tracking.by
+	s.tracking.insertAt, s.tracking.by = replyStart, c
 	s.signalWritten(mark, s.changes() != changes)
+	s.tracking.insertAt, s.tracking.by = prevAt, prevBy
+	s.trackingRemember(c, cmd, args)
 	s.prop.depth--
 	if (s.dirty-s.prop.expiredDirty > dirty || c.propForce) && !c.propSkip {
 		// call()'s propagation of a command that changed the dataset, after
@@ -324,6 +342,7 @@ func commandTable() map[*cmdtable.Command]*command {
 		keyCommands,
 		serverCommands,
 		connectionCommands,
+		trackingCommands,
 		multiCommands,
 		scriptCommands,
 		pubsubCommands,

@@ -48,6 +48,7 @@ func (s *Server) cronLoop() {
 		}
 		s.mu.Lock()
 		s.cron()
+		s.trackingBroadcast() // the active expire cycle's keys
 		s.mu.Unlock()
 	}
 }

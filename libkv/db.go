@@ -70,8 +70,11 @@ func (s *Server) deleteExpired(db *DB, key string) {
 	db.mem -= keyMemory([]byte(key), o) + expireEntry
 	s.stats.expiredKeys++
 	s.dirty++
-	s.signalModifiedKey(db, key)
+	s.touchWatchedKey(db, key)
 	s.notifyKeyspaceEvent(config.NotifyExpired, "expired", []byte(key), db.id)
+	// signalModifiedKey(NULL, ...) in Redis: no client deleted it, so a
+	// BCAST NOLOOP client is told too.
+	s.trackingInvalidateKey(nil, key, true)
 	s.prop.expiredDirty++
 	s.propagateDeletion(db.id, []byte(key), s.conf.LazyfreeLazyExpire)
 }

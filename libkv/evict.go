@@ -215,7 +215,11 @@ func (s *Server) evictUntil(toFree int64, policy evictPolicy) int {
 		} else {
 			s.deleteKey(db, kb)
 		}
-		s.signalWritten(mark, true) // an evicted key is touched, as any deletion
+		// An evicted key is touched, as any deletion, by no client
+		// (signalModifiedKey(NULL, ...)).
+		s.tracking.outside = true
+		s.signalWritten(mark, true)
+		s.tracking.outside = false
 		freed += before - db.mem
 		s.notifyKeyspaceEvent(config.NotifyEvicted, "evicted", kb, db.id)
 		e.evicted++ // not a change for rdb_changes_since_last_save, as in Redis

@@ -133,7 +133,7 @@ func (s *Server) infoSection(b *strings.Builder, sec string) {
 		w.kv("client_recent_max_input_buffer", maxIn)
 		w.kv("client_recent_max_output_buffer", maxOut)
 		w.kv("blocked_clients", s.blocking.clients)
-		w.kv("tracking_clients", 0)
+		w.kv("tracking_clients", s.tracking.clients)
 		w.kv("clients_in_timeout_table", s.blocking.timed)
 	case "memory":
 		b.WriteString("# Memory\r\n")
@@ -237,10 +237,12 @@ func (s *Server) infoSection(b *strings.Builder, sec string) {
 		w.kv("migrate_cached_sockets", len(s.migrateSockets))
 		for _, k := range []string{"slave_expires_tracked_keys", "active_defrag_hits",
 			"active_defrag_misses", "active_defrag_key_hits", "active_defrag_key_misses",
-			"total_active_defrag_time", "current_active_defrag_time", "tracking_total_keys",
-			"tracking_total_items", "tracking_total_prefixes"} {
+			"total_active_defrag_time", "current_active_defrag_time"} {
 			w.kv(k, 0)
 		}
+		w.kv("tracking_total_keys", len(s.tracking.table))
+		w.kv("tracking_total_items", s.tracking.items)
+		w.kv("tracking_total_prefixes", len(s.tracking.prefixes))
 		w.kv("unexpected_error_replies", st.unexpectedErrors)
 		w.kv("total_error_replies", st.errorReplies)
 		w.kv("dump_payload_sanitizations", 0)

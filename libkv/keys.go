@@ -461,6 +461,7 @@ func cmdFlushDB(c *Client, args [][]byte) {
 		return
 	}
 	c.srv.dirty += int64(c.srv.emptyDB(c.db))
+	c.srv.trackingInvalidateKeysOnFlush()
 	c.forcePropagation() // even when the database was empty, as Redis 7.0
 	c.w.OK()
 }
@@ -473,6 +474,7 @@ func cmdFlushAll(c *Client, args [][]byte) {
 	for _, db := range s.dbs {
 		s.dirty += int64(s.emptyDB(db))
 	}
+	s.trackingInvalidateKeysOnFlush()
 	// As flushAllDataAndResetRDB: a BGSAVE in progress is abandoned, and
 	// with save points the empty dataset is saved at once.
 	s.abortBgsave()

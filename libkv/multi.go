@@ -293,9 +293,13 @@ func (c *Client) watchedKeyExpired() bool {
 }
 
 // noteWrite records that the running command may change key of db, when
-// some client watches it; call() signals the recorded keys once the
-// command has changed the dataset.
+// some client watches it or tracking may have to tell of it; call()
+// signals the recorded keys once the command has changed the dataset.
 func (s *Server) noteWrite(db *DB, key []byte) {
+	if s.trackingWants(key) {
+		s.written = append(s.written, blockKey{db: db, key: string(key)})
+		return
+	}
 	if len(db.watched) == 0 {
 		return
 	}
@@ -318,12 +322,26 @@ func (s *Server) unchanged(db *DB, key []byte) {
 	s.written = kept
 }
 
-// signalModifiedKey is Redis's signalModifiedKey for WATCH
-// (touchWatchedKey): every client watching key in db will fail its EXEC.
+// signalModifiedKey is Redis's signalModifiedKey: key's tracking clients
+// are told (tracking.go), and every client watching key in db will fail
+// its EXEC (touchWatchedKey).
 // A watcher that saw the key already expired ignores its deletion, and,
 // as Redis 7.0 does, the walk over the watchers stops at such a watcher
 // when the key still exists.
 func (s *Server) signalModifiedKey(db *DB, key string) {
+	s.touchWatchedKey(db, key)
+	by := s.running
+	if s.tracking.by != nil {
+		by = s.tracking.by
+	}
+	if s.tracking.outside {
+		by = nil
+	}
+	s.trackingInvalidateKey(by, key, true)
+}
+
+// touchWatchedKey is the WATCH half of signalModifiedKey.
+func (s *Server) touchWatchedKey(db *DB, key string) {
 	if len(db.watched) == 0 {
 		return
 	}

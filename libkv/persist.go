@@ -528,6 +528,7 @@ func (c *Client) debugReload(args [][]byte) {
 			s.emptyDB(db)
 		}
 		s.script.funcs = nil
+		s.trackingInvalidateKeysOnFlush()
 	}
 	if err := s.loadFile(s.rdbPath(), false, merge); err != nil {
 		s.log.Warning("%v", err)

@@ -55,7 +55,8 @@ type Server struct {
 	dbs      []*DB
 	clients  map[uint64]*Client
 	monitors []*Client
-	pubsub   pubsubState // pubsub.go
+	pubsub   pubsubState   // pubsub.go
+	tracking trackingState // tracking.go
 	// running is the client whose command is executing, nil between
 	// commands: output for it goes to its reply buffer (pubsub.go deliver).
 	running  *Client
@@ -134,6 +135,7 @@ func New(cfg *config.Config) (*Server, error) {
 		configFile:   cfg.File,
 		lastSave:     time.Now().Unix(),
 		activeExpire: true,
+		tracking:     trackingState{insertAt: -1},
 	}
 	s.rdb.lastBgsaveOK, s.rdb.lastBgsaveTime = true, -1
 	s.log = newLogger(conf)

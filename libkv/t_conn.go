@@ -61,6 +61,7 @@ func cmdReset(c *Client, args [][]byte) {
 		s.removeMonitor(c)
 	}
 	c.pubsubReset()
+	c.disableTracking()
 	c.db = s.dbs[0]
 	c.w.Proto = 2
 	c.authed = s.conf.Requirepass == ""
@@ -176,6 +177,12 @@ func cmdHello(c *Client, args [][]byte) {
 	if ver != 0 {
 		c.w.Proto = int(ver)
 	}
+	if c.w.Proto == 3 {
+		// A RESP3 client may be another tracking client's redirection:
+		// invalidations then reach it between its replies, through its
+		// writer goroutine.
+		c.startAsync()
+	}
 	w := &c.w
 	w.Map(7)
 	w.BulkString("server")
@@ -232,6 +239,7 @@ func (c *Client) info(now time.Time, self bool) string {
 	if c.blocked != nil {
 		flags += "b"
 	}
+	flags = c.trackingFlags(flags)
 	if c.dirtyCAS {
 		flags += "d"
 	}
@@ -293,7 +301,7 @@ func (c *Client) info(now time.Time, self bool) string {
 	b.WriteString(" tot-mem=" + strconv.FormatInt(qcap+int64(ioBufSize+argvMem+clientStructSize)+c.multiMemory(), 10))
 	b.WriteString(" events=r")
 	b.WriteString(" cmd=" + orNULL(c.lastCmd))
-	b.WriteString(" user=default redir=-1 resp=" + strconv.Itoa(c.w.Proto))
+	b.WriteString(" user=default redir=" + strconv.FormatInt(c.trackingRedirect(), 10) + " resp=" + strconv.Itoa(c.w.Proto))
 	return b.String()
 }
 
@@ -494,6 +502,7 @@ func (s *Server) killClient(self, cl *Client) {
 		s.removeMonitor(cl)
 	}
 	cl.pubsubReset()
+	cl.disableTracking()
 	s.unblock(cl)
 	cl.conn.Close()
 }
