@@ -144,14 +144,22 @@ func redigoScenario(t *testing.T, addr string) []string {
 	l.add("Receive", sub.ReceiveWithTimeout(2*time.Second), nil)
 	l.add("Unsubscribe", nil, sub.Unsubscribe())
 	l.add("PUnsubscribe", nil, sub.PUnsubscribe())
-	// Unsubscribing from all channels gives one reply per channel, in an
-	// order that depends on the server's dict: sort them.
+	// Unsubscribing from all channels gives one reply per channel in the
+	// order of the server's dict: the channels are compared as a set, the
+	// remaining-subscription counts in the order received.
 	var unsubs []string
+	var counts []int
 	for i := 0; i < 3; i++ {
-		unsubs = append(unsubs, redigoRender(sub.ReceiveWithTimeout(2*time.Second)))
+		r := sub.ReceiveWithTimeout(2 * time.Second)
+		if s, ok := r.(redis.Subscription); ok {
+			unsubs = append(unsubs, s.Kind+" "+s.Channel)
+			counts = append(counts, s.Count)
+		} else {
+			unsubs = append(unsubs, redigoRender(r))
+		}
 	}
 	sort.Strings(unsubs)
-	l.lines = append(l.lines, "unsubscriptions: "+strings.Join(unsubs, "; "))
+	l.addText("unsubscriptions", fmt.Sprintf("%q counts %v", unsubs, counts), nil)
 	v, err = sub.Conn.Do("PING")
 	l.add("PING after unsubscribing", v, err)
 
