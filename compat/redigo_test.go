@@ -138,6 +138,11 @@ func redigoScenario(t *testing.T, addr string) []string {
 	for i := 0; i < 3; i++ {
 		l.add("Receive", sub.ReceiveWithTimeout(2*time.Second), nil)
 	}
+	// A command other than (un)subscribe and PING is refused in the
+	// subscribed state: PubSubConn.Receive returns the error reply.
+	l.add("Send GET while subscribed", nil, sub.Conn.Send("GET", "k"))
+	l.add("Flush", nil, sub.Conn.Flush())
+	l.add("Receive", sub.ReceiveWithTimeout(2*time.Second), nil)
 	l.add("Ping", nil, sub.Ping("are you there"))
 	l.add("Receive", sub.ReceiveWithTimeout(2*time.Second), nil)
 	l.add("Ping empty", nil, sub.Ping(""))
@@ -397,6 +402,17 @@ func redigoScenario(t *testing.T, addr string) []string {
 	v, err = redis.Strings(c.Do("BLPOP", "queue", "queue2", 2))
 	l.add("BLPOP woken by a push", v, err)
 	l.add("pushing connection", nil, <-done)
+	// DoWithTimeout gives one call its own read deadline, as blocking
+	// commands need; the connection stays usable afterwards.
+	v, err = redis.Strings(redis.DoWithTimeout(c, 5*time.Second, "BLPOP", "queue", 0.2))
+	l.add("BLPOP through DoWithTimeout", v, err)
+	v, err = c.Do("PING")
+	l.add("PING after DoWithTimeout", v, err)
+	// BLPOP inside MULTI does not block: EXEC gives its nil reply.
+	c.Send("MULTI")
+	c.Send("BLPOP", "queue", 0)
+	v, err = c.Do("EXEC")
+	l.add("BLPOP inside MULTI", v, err)
 	return l.lines
 }
 
