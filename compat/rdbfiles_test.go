@@ -46,13 +46,6 @@ import (
 // not have). Corrupt files are refused: exit status 1 and "Fatal error
 // loading the DB" with the reason.
 
-// notYet is the one list of what kv-server cannot load yet, each with the
-// reason its loader gives. A file holding one of them (a non-empty key of
-// the type, or a function library) must be refused with that reason.
-// When the feature lands its files load, and the test fails until the
-// line is removed here: the list cannot go stale.
-var notYet = map[string]string{}
-
 // refusedByDesign is what Redis 7.0 cannot hold, with kv-server's reason.
 var refusedByDesign = map[string]string{
 	"field-ttl": "hash field expiry is not supported",
@@ -590,7 +583,6 @@ type rdbCase struct {
 	path     string
 	expected string // prefix of its expected.txt / values.txt, or ""
 	redis    bool   // redis-server 7.0 loads it as it is
-	stripped bool   // made by withoutNotYet: expected.txt still lists the keys it lost
 	// generated: expected.txt is gen-corpus.sh's, whose encodings are the
 	// writing server's (an APPENDed string is raw there, embstr once
 	// loaded); the live redis-server is the reference for encodings.
@@ -613,13 +605,6 @@ func checkFile(t *testing.T, tc rdbCase) {
 	for f := range facts.features {
 		if r, ok := refusedByDesign[f]; ok {
 			reasons = append(reasons, r)
-		}
-	}
-	if len(reasons) == 0 {
-		for f := range facts.features {
-			if r, ok := notYet[f]; ok {
-				reasons = append(reasons, r)
-			}
 		}
 	}
 	switch {
@@ -675,14 +660,6 @@ func checkFile(t *testing.T, tc rdbCase) {
 		if tc.generated {
 			for _, k := range want.keys {
 				k.enc = ""
-			}
-		}
-		if tc.stripped {
-			want.digest = ""
-			for name, k := range want.keys {
-				if _, gone := notYet[k.typ]; gone {
-					delete(want.keys, name)
-				}
 			}
 		}
 		compareDumps(t, "redis-server vs expected.txt", fromRedis, want)
@@ -748,52 +725,6 @@ func publicCases(t *testing.T, root string) []rdbCase {
 	return cases
 }
 
-// withoutNotYet is the corpus file at src as redis-server 7.0 saves it
-// after deleting what kv-server cannot load yet (the notYet types'
-// keys, function libraries): so the rest of a corpus is checked before
-// every type has landed. The expected dump loses the same keys.
-func withoutNotYet(t *testing.T, name, src, expected string) rdbCase {
-	t.Helper()
-	dir := writeDump(t, src)
-	rs := startWithFile(t, testutil.Program(t, "redis-server"), dir, "--save", "")
-	ctx := context.Background()
-	for name, k := range readExpected(t, expected).keys {
-		if _, gone := notYet[k.typ]; !gone {
-			continue
-		}
-		dbs, khex, _ := strings.Cut(name, " ")
-		db, _ := strconv.Atoi(dbs)
-		key, _ := hex.DecodeString(strings.TrimPrefix(khex, "-"))
-		c := redis.NewClient(&redis.Options{Addr: rs.Addr(), Protocol: 2, DB: db, PoolSize: 1})
-		err := c.Del(ctx, string(key)).Err()
-		c.Close()
-		if err != nil {
-			t.Fatal(err)
-		}
-	}
-	c := redis.NewClient(&redis.Options{Addr: rs.Addr(), Protocol: 2, PoolSize: 1})
-	defer c.Close()
-	if _, ok := notYet["function"]; ok {
-		if err := c.Do(ctx, "FUNCTION", "FLUSH").Err(); err != nil {
-			t.Fatal(err)
-		}
-	}
-	if err := c.Do(ctx, "SAVE").Err(); err != nil {
-		t.Fatal(err)
-	}
-	return rdbCase{name: name + " without " + strings.Join(sortedKeys(notYet), ", "),
-		path: filepath.Join(dir, "dump.rdb"), expected: expected, redis: true, stripped: true, generated: true}
-}
-
-func sortedKeys(m map[string]string) []string {
-	var out []string
-	for k := range m {
-		out = append(out, k)
-	}
-	sort.Strings(out)
-	return out
-}
-
 // TestRDBFiles loads every public RDB file, the redis-7.0 corpus and two
 // corpora written now by gen-corpus.sh into kv-server (see the top of the
 // file).
@@ -838,11 +769,6 @@ func TestRDBFiles(t *testing.T) {
 		for i, c := range corpora {
 			cases = append(cases, rdbCase{name: fmt.Sprintf("seed %d", seeds[i]), path: filepath.Join(c.dir, "dump.rdb"),
 				expected: c.dir + "/", redis: true, generated: true})
-		}
-		if len(notYet) > 0 {
-			corpus := filepath.Join(root, "redis-7.0")
-			cases = append(cases, withoutNotYet(t, "redis-7.0", filepath.Join(corpus, "dump.rdb"), corpus+"/"),
-				withoutNotYet(t, fmt.Sprintf("seed %d", seeds[0]), filepath.Join(corpora[0].dir, "dump.rdb"), corpora[0].dir+"/"))
 		}
 		for _, tc := range cases {
 			t.Run(tc.name, func(t *testing.T) {
