@@ -564,6 +564,36 @@ func (opts *scanOptions) matches(elem []byte) bool {
 	return p == nil || (len(p) == 1 && p[0] == '*') || glob.Match(p, elem, false)
 }
 
+// scanKeyArgs reads the arguments of HSCAN, SSCAN and ZSCAN (key cursor
+// [options]) in Redis's order: the cursor first, then the key (which must
+// hold type t; a missing one answers an empty scan whatever the options
+// are), then the options. ok is false when the reply has been written.
+func (c *Client) scanKeyArgs(args [][]byte, t ObjType) (o *Object, cursor uint64, opts scanOptions, ok bool) {
+	if cursor, ok = parseCursor(args[2]); !ok {
+		c.addError("ERR invalid cursor")
+		return nil, 0, opts, false
+	}
+	if o, ok = c.lookupReadType(args[1], t); !ok {
+		return nil, 0, opts, false
+	}
+	if o == nil {
+		c.replyScan(0, nil)
+		return nil, 0, opts, false
+	}
+	opts, ok = c.parseScanOptions(args[3:], false)
+	return o, cursor, opts, ok
+}
+
+// replyScan writes a SCAN-family reply: the next cursor and the elements.
+func (c *Client) replyScan(cursor uint64, elems [][]byte) {
+	c.w.Array(2)
+	c.w.Bulk(strconv.AppendUint(nil, cursor, 10))
+	c.w.Array(len(elems))
+	for _, e := range elems {
+		c.w.Bulk(e)
+	}
+}
+
 // cmdScan is Redis 7.0's scanGenericCommand over the keyspace: about COUNT
 // buckets' worth of keys per call (at most 10*COUNT buckets visited), then
 // the MATCH and TYPE filters and expired keys removed, in that order.

@@ -833,22 +833,7 @@ func (c *Client) hrandfieldWithCount(key []byte, l int64, withValues bool) {
 // keyspace is, COUNT counting fields and values alike (Redis's list of
 // results holds both), at most 10*COUNT buckets per call.
 func cmdHScan(c *Client, args [][]byte) {
-	cursor, ok := parseCursor(args[2])
-	if !ok {
-		c.addError("ERR invalid cursor")
-		return
-	}
-	o, ok := c.lookupReadType(args[1], TypeHash)
-	if !ok {
-		return
-	}
-	if o == nil {
-		c.w.Array(2)
-		c.w.BulkString("0")
-		c.w.Array(0)
-		return
-	}
-	opts, ok := c.parseScanOptions(args[3:], false)
+	o, cursor, opts, ok := c.scanKeyArgs(args, TypeHash)
 	if !ok {
 		return
 	}
@@ -876,12 +861,7 @@ func cmdHScan(c *Client, args [][]byte) {
 			}
 		}
 	}
-	c.w.Array(2)
-	c.w.Bulk(strconv.AppendUint(nil, cursor, 10))
-	c.w.Array(len(out))
-	for _, b := range out {
-		c.w.Bulk(b)
-	}
+	c.replyScan(cursor, out)
 }
 
 // debugHash answers DEBUG LISTPACK and DEBUG HTSTATS-KEY for a hash of the

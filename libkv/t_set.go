@@ -964,22 +964,7 @@ func cmdSdiffstore(c *Client, args [][]byte) { c.sunionDiff(args[2:], args[1], s
 // checked first, then the key (a missing one gives an empty scan even with
 // bad options), then the options.
 func cmdSscan(c *Client, args [][]byte) {
-	cursor, ok := parseCursor(args[2])
-	if !ok {
-		c.addError("ERR invalid cursor")
-		return
-	}
-	o, ok := c.lookupReadType(args[1], TypeSet)
-	if !ok {
-		return
-	}
-	if o == nil {
-		c.w.Array(2)
-		c.w.BulkString("0")
-		c.w.Array(0)
-		return
-	}
-	opts, ok := c.parseScanOptions(args[3:], false)
+	o, cursor, opts, ok := c.scanKeyArgs(args, TypeSet)
 	if !ok {
 		return
 	}

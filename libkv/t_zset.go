@@ -1367,22 +1367,7 @@ func zsetOpGeneric(c *Client, args [][]byte, dst []byte, numkeysIdx int, op zset
 // is returned whole with cursor 0; a skiplist's dict is scanned as the
 // keyspace is, its scores formatted "%.17g" (so -0 stays "-0", where a listpack holds "0").
 func cmdZscan(c *Client, args [][]byte) {
-	cursor, ok := parseCursor(args[2])
-	if !ok {
-		c.addError("ERR invalid cursor")
-		return
-	}
-	o, ok := c.lookupReadType(args[1], TypeZSet)
-	if !ok {
-		return
-	}
-	if o == nil {
-		c.w.Array(2)
-		c.w.BulkString("0")
-		c.w.Array(0)
-		return
-	}
-	opts, ok := c.parseScanOptions(args[3:], false)
+	o, cursor, opts, ok := c.scanKeyArgs(args, TypeZSet)
 	if !ok {
 		return
 	}
@@ -1409,10 +1394,5 @@ func cmdZscan(c *Client, args [][]byte) {
 			kept = append(kept, out[i], out[i+1])
 		}
 	}
-	c.w.Array(2)
-	c.w.Bulk(strconv.AppendUint(nil, cursor, 10))
-	c.w.Array(len(kept))
-	for _, e := range kept {
-		c.w.Bulk(e)
-	}
+	c.replyScan(cursor, kept)
 }
