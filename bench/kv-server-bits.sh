@@ -19,23 +19,8 @@ for p in redis-server redis-benchmark redis-cli python3; do
 	command -v $p >/dev/null || { echo "$p not found: apt-get install redis-server redis-tools python3" >&2; exit 1; }
 done
 go build -o bin/ ./cmd/kv-server
-tmp=$(mktemp -d)
-pids=()
-cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; rm -rf "$tmp"; }
-trap cleanup EXIT
+. bench/lib/servers.bash
 
-freeport() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
-start() { # name binary -> sets PORT_name PID_name
-	local name=$1 bin=$2 port
-	port=$(freeport)
-	mkdir -p "$tmp/$name"
-	(cd "$tmp/$name" && exec "$bin" --port "$port" --bind 127.0.0.1 --save '' --appendonly no --daemonize no >"$tmp/$name.log" 2>&1) &
-	local pid=$!
-	pids+=("$pid")
-	for _ in $(seq 100); do redis-cli -p "$port" ping >/dev/null 2>&1 && break; sleep 0.05; done
-	eval "PORT_$name=$port PID_$name=$pid"
-}
-cputicks() { awk '{print $14+$15}' "/proc/$1/stat"; }
 start kv "$PWD/bin/kv-server"
 start redis "$(command -v redis-server)"
 
